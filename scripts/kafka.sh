@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# A real single-node KRaft Kafka broker from Apache's jars on Maven Central, for tests and local runs.
+#
+#   scripts/kafka.sh start    fetch jars (first time), format storage (first time), start, wait until it answers
+#   scripts/kafka.sh stop     stop it cleanly (SIGTERM, then wait)
+#   scripts/kafka.sh status   exit 0 when a broker answers on 127.0.0.1:9092
+#   scripts/kafka.sh fetch    only fetch the jars into the cache
+#   scripts/kafka.sh reset    stop and delete the broker's data (jars stay cached)
+#   scripts/kafka.sh perf ... run org.apache.kafka.tools.ProducerPerformance with the given arguments
+#
+# Idempotent: start on a running broker returns at once; a second start reuses the cache.
+# Cache (outside git): $TALLY_KAFKA_HOME, default ~/.cache/tally/kafka-<version>.
+set -euo pipefail
+
+VERSION="${TALLY_KAFKA_VERSION:-4.1.1}"
+LOG4J="2.24.3"
+HOME_DIR="${TALLY_KAFKA_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/tally/kafka-$VERSION}"
+LIBS="$HOME_DIR/libs"
+TOOLS="$HOME_DIR/tools"
+DATA="${TALLY_KAFKA_DATA:-$HOME_DIR/data}"
+PORT=9092
+CONTROLLER_PORT=9093
+PIDFILE="$HOME_DIR/kafka.pid"
+LOG="$HOME_DIR/kafka.log"
+
+say() { echo "kafka.sh: $*" >&2; }
+
+answers() { (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; }
+
+pom() { # $1 = artifact list (groupId:artifactId:version[:exclude-all])
+  cat <<POM
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>tally</groupId><artifactId>kafka-fetch</artifactId><version>1</version>
+  <dependencies>
+POM
+  for a in $1; do
+    IFS=: read -r g n v x <<<"$a"
+    echo "    <dependency><groupId>$g</groupId><artifactId>$n</artifactId><version>$v</version>"
+    if [ "${x:-}" = "nodeps" ]; then
+      echo "      <exclusions><exclusion><groupId>*</groupId><artifactId>*</artifactId></exclusion></exclusions>"
+    fi
+    echo "    </dependency>"
+  done
+  echo "  </dependencies></project>"
+}
+
+fetch_into() { # $1 dir, $2 artifacts
+  local dir="$1" tmp
+  [ -f "$dir/.complete" ] && return 0
+  command -v mvn >/dev/null || { say "Maven (mvn) is missing: install it (apt-get install -y maven) to fetch Kafka $VERSION"; exit 1; }
+  command -v java >/dev/null || { say "Java is missing: install a JDK 17 (apt-get install -y openjdk-17-jdk-headless)"; exit 1; }
+  tmp="$(mktemp -d)"
+  pom "$2" >"$tmp/pom.xml"
+  say "fetching $(echo "$2" | wc -w) artifacts (and their dependencies) from Maven Central into $dir"
+  mkdir -p "$dir"
+  if ! mvn -q -B -f "$tmp/pom.xml" dependency:copy-dependencies -DoutputDirectory="$dir" -DincludeScope=runtime >"$tmp/mvn.log" 2>&1; then
+    cat "$tmp/mvn.log" >&2
+    say "Maven could not fetch Kafka $VERSION jars (see above)"
+    exit 1
+  fi
+  rm -rf "$tmp"
+  touch "$dir/.complete"
+}
+
+fetch() {
+  fetch_into "$LIBS" "org.apache.kafka:kafka_2.13:$VERSION org.apache.logging.log4j:log4j-api:$LOG4J org.apache.logging.log4j:log4j-core:$LOG4J org.apache.logging.log4j:log4j-slf4j-impl:$LOG4J"
+  fetch_into "$TOOLS" "org.apache.kafka:kafka-tools:$VERSION:nodeps org.apache.kafka:kafka-tools-api:$VERSION:nodeps net.sourceforge.argparse4j:argparse4j:0.7.0:nodeps"
+  if [ ! -f "$HOME_DIR/log4j2.properties" ]; then
+    cat >"$HOME_DIR/log4j2.properties" <<'L4J'
+status = error
+appender.console.type = Console
+appender.console.name = STDOUT
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = warn
+rootLogger.appenderRef.stdout.ref = STDOUT
+logger.kafka.name = kafka
+logger.kafka.level = warn
+logger.server.name = kafka.server.KafkaServer
+logger.server.level = info
+L4J
+  fi
+}
+
+properties() {
+  cat <<PROPS
+process.roles=broker,controller
+node.id=1
+controller.quorum.bootstrap.servers=127.0.0.1:$CONTROLLER_PORT
+listeners=PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs=$DATA
+num.partitions=1
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+auto.create.topics.enable=false
+log.cleaner.backoff.ms=1000
+PROPS
+}
+
+java_opts() { echo "-Xmx1g -Xms256m -XX:+UseG1GC -Dlog4j2.configurationFile=$HOME_DIR/log4j2.properties"; }
+
+start() {
+  if answers; then say "a broker already answers on 127.0.0.1:$PORT"; return 0; fi
+  fetch
+  properties >"$HOME_DIR/server.properties"
+  if [ ! -f "$DATA/meta.properties" ]; then
+    mkdir -p "$DATA"
+    local id
+    id="$(java -cp "$LIBS/*" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n1)"
+    say "formatting KRaft storage in $DATA (cluster $id)"
+    # shellcheck disable=SC2046
+    java $(java_opts) -cp "$LIBS/*" kafka.tools.StorageTool format --standalone -t "$id" -c "$HOME_DIR/server.properties" >>"$LOG" 2>&1 \
+      || { tail -n 30 "$LOG" >&2; say "formatting storage failed"; exit 1; }
+  fi
+  say "starting Kafka $VERSION on 127.0.0.1:$PORT (log: $LOG)"
+  # shellcheck disable=SC2046
+  nohup setsid java $(java_opts) -cp "$LIBS/*" kafka.Kafka "$HOME_DIR/server.properties" >>"$LOG" 2>&1 </dev/null &
+  echo $! >"$PIDFILE"
+  for _ in $(seq 1 120); do
+    if answers; then say "broker answers on 127.0.0.1:$PORT"; return 0; fi
+    if ! kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then tail -n 40 "$LOG" >&2; say "the broker exited during start"; exit 1; fi
+    sleep 0.5
+  done
+  tail -n 40 "$LOG" >&2
+  say "the broker did not answer on 127.0.0.1:$PORT within 60 s"
+  exit 1
+}
+
+stop() {
+  local pid
+  pid="$(cat "$PIDFILE" 2>/dev/null || true)"
+  if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then
+    pid="$(pgrep -f "kafka.Kafka $HOME_DIR/server.properties" || true)"
+  fi
+  if [ -z "$pid" ]; then say "no broker of ours is running"; return 0; fi
+  say "stopping broker (pid $pid)"
+  kill -TERM $pid 2>/dev/null || true
+  for _ in $(seq 1 120); do
+    kill -0 $pid 2>/dev/null || { rm -f "$PIDFILE"; say "stopped"; return 0; }
+    sleep 0.5
+  done
+  say "broker did not stop in 60 s; killing it"
+  kill -KILL $pid 2>/dev/null || true
+  rm -f "$PIDFILE"
+}
+
+case "${1:-start}" in
+  start) start ;;
+  stop) stop ;;
+  status) answers ;;
+  fetch) fetch ;;
+  reset) stop; rm -rf "$DATA" ;;
+  perf) shift; fetch; exec java -Xmx512m -Dlog4j2.configurationFile="$HOME_DIR/log4j2.properties" -cp "$LIBS/*:$TOOLS/*" org.apache.kafka.tools.ProducerPerformance "$@" ;;
+  home) echo "$HOME_DIR" ;;
+  *) say "usage: $0 start|stop|status|fetch|reset|perf|home"; exit 2 ;;
+esac

@@ -1,0 +1,55 @@
+/**
+ * The topic catalogue: every topic tally uses, with its partitions and settings. One place names them;
+ * `tally topics ensure` creates the missing ones and reports the ones whose settings differ.
+ */
+import {
+  type MeasurementType,
+  MeasurementTypes,
+  type RolledUpType,
+  RolledUpTypes,
+} from "../domain/MeasurementType.ts"
+
+export const PARTITIONS = 32
+
+export const rawTopic = (type: MeasurementType): string => `${type}.1`
+export const summaryTopic = (type: RolledUpType): string => `${type}_SUMMARY.1`
+export const retryTopic = (type: RolledUpType): string => `RETRY.${type}_SUMMARY.1`
+
+export interface TopicSpec {
+  readonly name: string
+  readonly partitions: number
+  readonly replicationFactor: number
+  /** Topic-level configs that must hold; `tally topics ensure` reports any that differ. */
+  readonly config: Readonly<Record<string, string>>
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000
+
+/** Raw measurements: kept a week (the aggregator only ever rewinds to its oldest open window). */
+const rawConfig = { "cleanup.policy": "delete", "retention.ms": String(7 * DAY_MS) }
+/** Summaries: the latest snapshot per key is all a new store needs to catch up. */
+const summaryConfig = { "cleanup.policy": "compact", "min.compaction.lag.ms": String(60 * 60 * 1000) }
+/** Retry topics are never expired: the retrier writes every row, however long the shard is down. */
+const retryConfig = { "cleanup.policy": "delete", "retention.ms": "-1" }
+
+const minIsr = (replicationFactor: number) =>
+  replicationFactor >= 3 ? { "min.insync.replicas": "2" } : ({} as Record<string, string>)
+
+export const catalogue = (
+  replicationFactor: number,
+  partitions: number = PARTITIONS,
+): ReadonlyArray<TopicSpec> => {
+  const spec = (name: string, config: Record<string, string>): TopicSpec => ({
+    name,
+    partitions,
+    replicationFactor,
+    config: { ...config, ...minIsr(replicationFactor) },
+  })
+  return [
+    ...MeasurementTypes.map((t) => spec(rawTopic(t), rawConfig)),
+    ...RolledUpTypes.map((t) => spec(summaryTopic(t), summaryConfig)),
+    ...RolledUpTypes.map((t) => spec(retryTopic(t), retryConfig)),
+  ]
+}
+
+export const isCompacted = (spec: TopicSpec): boolean => spec.config["cleanup.policy"] === "compact"

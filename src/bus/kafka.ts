@@ -1,0 +1,300 @@
+/** The Kafka Bus over kafkajs: idempotent acks=all producer, fixed-partition consumers, explicit commits. */
+import { Effect, Queue, Stream } from "effect"
+import kafkajs from "kafkajs"
+import { fixedAssigner } from "./FixedAssigner.ts"
+import { compareSpecs } from "./memory.ts"
+import { partitionFor } from "./Partitioner.ts"
+import {
+  type Batch,
+  type BusApi,
+  BusError,
+  type Committed,
+  type OutRecord,
+  type Subscription,
+  type TopicMismatch,
+} from "./Records.ts"
+import type { TopicSpec } from "./Topics.ts"
+
+const { Kafka, logLevel, ConfigResourceTypes } = kafkajs
+
+export interface KafkaOptions {
+  readonly brokers: ReadonlyArray<string>
+  readonly clientId: string
+  /** How long a produce may take before it counts as Unavailable (default 10 s). */
+  readonly produceTimeoutMs?: number
+  /** kafkajs's own log level (default WARN). */
+  readonly logLevel?: "NOTHING" | "ERROR" | "WARN" | "INFO" | "DEBUG"
+}
+
+const typeOf = (e: unknown): string | undefined => {
+  for (let c: unknown = e, depth = 0; c && depth < 8; depth++) {
+    const o = c as { type?: unknown; cause?: unknown; originalError?: unknown }
+    if (typeof o.type === "string") return o.type
+    c = o.cause ?? o.originalError
+  }
+  return undefined
+}
+
+const REJECTED = new Set([
+  "UNKNOWN_TOPIC_OR_PARTITION",
+  "INVALID_TOPIC_EXCEPTION",
+  "TOPIC_AUTHORIZATION_FAILED",
+  "INVALID_PARTITIONS",
+  "INVALID_REPLICATION_FACTOR",
+  "MESSAGE_TOO_LARGE",
+  "RECORD_LIST_TOO_LARGE",
+  "INVALID_TIMESTAMP",
+  "INVALID_RECORD",
+  "OFFSET_METADATA_TOO_LARGE",
+])
+
+/** Unknown topics and invalid requests are Rejected; everything else a client can hit is Unavailable. */
+export const toBusError =
+  (what: string) =>
+  (e: unknown): BusError => {
+    const type = typeOf(e)
+    const message = `${what}: ${e instanceof Error ? e.message : String(e)}`
+    return new BusError({
+      reason: type && REJECTED.has(type) ? "Rejected" : "Unavailable",
+      message,
+      cause: e,
+    })
+  }
+
+/** Connects once on first use; a failed attempt is forgotten so the next call tries again. */
+const lazyConnect = (what: string, connect: () => Promise<void>) => {
+  let connecting: Promise<void> | undefined
+  return Effect.tryPromise({
+    try: () =>
+      (connecting ??= connect().catch((e) => {
+        connecting = undefined
+        throw e
+      })),
+    catch: toBusError(what),
+  })
+}
+
+export const makeKafkaBus = Effect.fnUntraced(function* (options: KafkaOptions) {
+  const kafka = new Kafka({
+    clientId: options.clientId,
+    brokers: [...options.brokers],
+    logLevel: logLevel[options.logLevel ?? "WARN"],
+    connectionTimeout: 3000,
+    requestTimeout: 10_000,
+    retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1000 },
+  })
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    createPartitioner:
+      () =>
+      ({ partitionMetadata, message }) =>
+        partitionFor(String(message.key), partitionMetadata.length),
+  })
+  const admin = kafka.admin()
+  const producerReady = lazyConnect("connect producer", () => producer.connect())
+  const adminReady = lazyConnect("connect admin", () => admin.connect())
+  yield* Effect.addFinalizer(() =>
+    Effect.promise(() => Promise.allSettled([producer.disconnect(), admin.disconnect()])),
+  )
+  const produceTimeout = options.produceTimeoutMs ?? 10_000
+  const consumers = new Map<string, kafkajs.Consumer>()
+
+  const produce = (records: ReadonlyArray<OutRecord>): Effect.Effect<void, BusError> => {
+    if (records.length === 0) return Effect.void
+    const byTopic = new Map<string, Array<kafkajs.Message>>()
+    for (const r of records) {
+      let list = byTopic.get(r.topic)
+      if (!list) {
+        list = []
+        byTopic.set(r.topic, list)
+      }
+      list.push({
+        key: r.key,
+        value: Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength),
+        timestamp: String(r.timestamp),
+      })
+    }
+    const topicMessages = [...byTopic].map(([topic, messages]) => ({ topic, messages }))
+    return producerReady.pipe(
+      Effect.andThen(
+        Effect.tryPromise({
+          try: () => producer.sendBatch({ topicMessages, acks: -1, timeout: produceTimeout }),
+          catch: toBusError("produce"),
+        }),
+      ),
+      Effect.timeoutOrElse({
+        duration: produceTimeout + 1000,
+        orElse: () =>
+          Effect.fail(
+            new BusError({
+              reason: "Unavailable",
+              message: `produce: no acknowledgement in ${produceTimeout} ms`,
+            }),
+          ),
+      }),
+      Effect.asVoid,
+    )
+  }
+
+  const checkTopics = Effect.fnUntraced(function* (topics: ReadonlyArray<string>) {
+    yield* adminReady
+    const existing = new Set(
+      yield* Effect.tryPromise({ try: () => admin.listTopics(), catch: toBusError("list topics") }),
+    )
+    for (const topic of topics)
+      if (!existing.has(topic))
+        return yield* new BusError({
+          reason: "Rejected",
+          message: `topic ${topic} does not exist (run 'tally topics ensure')`,
+        })
+  })
+
+  const consume = (sub: Subscription): Stream.Stream<Batch, BusError> =>
+    Stream.callback<Batch, BusError>(
+      Effect.fnUntraced(function* (queue) {
+        yield* checkTopics(sub.topics)
+        const consumer = kafka.consumer({
+          groupId: sub.group,
+          partitionAssigners: [fixedAssigner(sub.partitions)],
+          allowAutoTopicCreation: false,
+          sessionTimeout: 10_000,
+          rebalanceTimeout: 10_000,
+          heartbeatInterval: 1000,
+          maxWaitTimeInMs: 100,
+          retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 5000 },
+        })
+        consumer.on(consumer.events.CRASH, ({ payload }) => {
+          if (!payload.restart)
+            Effect.runFork(Queue.fail(queue, toBusError(`consumer ${sub.group} crashed`)(payload.error)))
+        })
+        yield* Effect.acquireRelease(
+          Effect.tryPromise({
+            try: async () => {
+              await consumer.connect()
+              await consumer.subscribe({ topics: [...sub.topics], fromBeginning: true })
+              await consumer.run({
+                autoCommit: false,
+                eachBatchAutoResolve: true,
+                partitionsConsumedConcurrently: 1,
+                eachBatch: async ({ batch }) => {
+                  const records = batch.messages.map((m) => ({
+                    key: m.key ? m.key.toString() : "",
+                    value: m.value
+                      ? new Uint8Array(m.value.buffer, m.value.byteOffset, m.value.byteLength)
+                      : new Uint8Array(),
+                    timestamp: Number(m.timestamp),
+                    offset: Number(m.offset),
+                  }))
+                  if (records.length === 0) return
+                  await Effect.runPromise(
+                    Queue.offer(queue, {
+                      topic: batch.topic,
+                      partition: batch.partition,
+                      records,
+                      highWatermark: Number(batch.highWatermark),
+                    }),
+                  )
+                },
+              })
+              consumers.set(sub.group, consumer)
+            },
+            catch: toBusError(`start consumer ${sub.group}`),
+          }),
+          () =>
+            Effect.gen(function* () {
+              if (consumers.get(sub.group) === consumer) consumers.delete(sub.group)
+              yield* Queue.shutdown(queue)
+              yield* Effect.promise(() => consumer.disconnect().catch(() => undefined))
+            }),
+        )
+      }),
+      { bufferSize: sub.bufferBatches ?? 16, strategy: "suspend" },
+    )
+
+  const commit = Effect.fnUntraced(function* (group: string, offsets: ReadonlyArray<Committed>) {
+    const consumer = consumers.get(group)
+    if (!consumer)
+      return yield* new BusError({
+        reason: "NotConsuming",
+        message: `group ${group} has no running consumer here`,
+      })
+    for (const o of offsets)
+      if (!Number.isInteger(o.offset) || o.offset < 0)
+        return yield* new BusError({
+          reason: "Rejected",
+          message: `invalid offset ${o.offset} for ${o.topic}`,
+        })
+    yield* Effect.tryPromise({
+      try: () =>
+        consumer.commitOffsets(
+          offsets.map((o) => ({
+            topic: o.topic,
+            partition: o.partition,
+            offset: String(o.offset),
+            metadata: o.metadata,
+          })),
+        ),
+      catch: toBusError(`commit ${group}`),
+    })
+  })
+
+  const committed = Effect.fnUntraced(function* (group: string, topics: ReadonlyArray<string>) {
+    yield* checkTopics(topics)
+    const fetched = yield* Effect.tryPromise({
+      try: () => admin.fetchOffsets({ groupId: group, topics: [...topics] }),
+      catch: toBusError(`fetch offsets of ${group}`),
+    })
+    const out: Array<Committed> = []
+    for (const t of fetched)
+      for (const p of t.partitions) {
+        const offset = Number(p.offset)
+        if (offset >= 0)
+          out.push({ topic: t.topic, partition: p.partition, offset, metadata: p.metadata ?? "" })
+      }
+    return out.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition)
+  })
+
+  const ensureTopics = Effect.fnUntraced(function* (specs: ReadonlyArray<TopicSpec>) {
+    yield* adminReady
+    const call = <A>(what: string, f: () => Promise<A>) =>
+      Effect.tryPromise({ try: f, catch: toBusError(what) })
+    const existingNames = new Set(yield* call("list topics", () => admin.listTopics()))
+    const missing = specs.filter((s) => !existingNames.has(s.name))
+    const present = specs.filter((s) => existingNames.has(s.name))
+    if (missing.length > 0)
+      yield* call("create topics", () =>
+        admin.createTopics({
+          waitForLeaders: true,
+          topics: missing.map((s) => ({
+            topic: s.name,
+            numPartitions: s.partitions,
+            replicationFactor: s.replicationFactor,
+            configEntries: Object.entries(s.config).map(([name, value]) => ({ name, value })),
+          })),
+        }),
+      )
+    const mismatched: Array<TopicMismatch> = []
+    if (present.length > 0) {
+      const metadata = yield* call("describe topics", () =>
+        admin.fetchTopicMetadata({ topics: present.map((s) => s.name) }),
+      )
+      const configs = yield* call("describe configs", () =>
+        admin.describeConfigs({
+          includeSynonyms: false,
+          resources: present.map((s) => ({ type: ConfigResourceTypes.TOPIC, name: s.name })),
+        }),
+      )
+      for (const spec of present) {
+        const partitions = metadata.topics.find((t) => t.name === spec.name)?.partitions.length ?? 0
+        const entries = configs.resources.find((r) => r.resourceName === spec.name)?.configEntries ?? []
+        const config = Object.fromEntries(entries.map((e) => [e.configName, e.configValue]))
+        mismatched.push(...compareSpecs(spec, partitions, config))
+      }
+    }
+    return { created: missing.map((s) => s.name), existing: present.map((s) => s.name), mismatched }
+  })
+
+  return { produce, consume, commit, committed, ensureTopics } satisfies BusApi
+})

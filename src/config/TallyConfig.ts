@@ -1,0 +1,183 @@
+/**
+ * Every setting of tally, read once from the environment. A bad value fails with one line naming the
+ * variable and what it expects, e.g. `TALLY_FLUSH_AFTER expects a duration such as 500ms, 10s or 2m; got "fast"`.
+ */
+import { Config, Context, Duration, Effect, Layer, Option, Redacted, Schema } from "effect"
+
+export class ConfigInvalid extends Schema.TaggedError<ConfigInvalid>()("ConfigInvalid", {
+  variable: Schema.String,
+  expects: Schema.String,
+  got: Schema.String,
+}) {
+  override get message(): string {
+    return `${this.variable} expects ${this.expects}; got ${JSON.stringify(this.got)}`
+  }
+}
+
+export interface Settings {
+  /** TALLY_KAFKA_BROKERS: real Kafka when set, else the in-process bus. */
+  readonly kafkaBrokers: Option.Option<ReadonlyArray<string>>
+  /** TALLY_PG_SHARDS: real Postgres shards when set, else embedded PGlite under dataDir. */
+  readonly pgShards: Option.Option<ReadonlyArray<string>>
+  readonly port: number
+  readonly dataDir: string
+  readonly adminToken: Option.Option<Redacted.Redacted<string>>
+  readonly flushAfter: Duration.Duration
+  readonly replicationFactor: number
+  readonly workerIndex: number
+  readonly workers: number
+  readonly retentionDays: number
+  readonly maxBodyBytes: number
+  readonly logLevel: "Trace" | "Debug" | "Info" | "Warn" | "Error"
+  readonly kafkaClientId: string
+}
+
+/** Each variable with its default, what it expects and what it means (the README's table comes from here). */
+export const variables = {
+  TALLY_KAFKA_BROKERS: {
+    default: "",
+    expects: "comma-separated host:port list",
+    means: "real Kafka brokers; unset = in-process bus",
+  },
+  TALLY_PG_SHARDS: {
+    default: "",
+    expects: "comma-separated postgres:// URLs",
+    means: "Postgres shards; unset = embedded PGlite",
+  },
+  TALLY_PORT: {
+    default: "8080",
+    expects: "a TCP port (1-65535)",
+    means: "port of ingress, API and dashboard",
+  },
+  TALLY_DATA_DIR: {
+    default: "./.tally",
+    expects: "a directory path",
+    means: "where embedded mode keeps its data",
+  },
+  TALLY_ADMIN_TOKEN: {
+    default: "",
+    expects: "a token of at least 16 characters",
+    means: "guards app creation; generated when unset",
+  },
+  TALLY_FLUSH_AFTER: {
+    default: "10s",
+    expects: "a duration such as 500ms, 10s or 2m",
+    means: "emit a changed window after this long",
+  },
+  TALLY_KAFKA_REPLICATION: {
+    default: "1",
+    expects: "an integer >= 1",
+    means: "replication factor of created topics",
+  },
+  TALLY_WORKER_INDEX: {
+    default: "0",
+    expects: "an integer in [0, TALLY_WORKERS)",
+    means: "this aggregator worker's index i",
+  },
+  TALLY_WORKERS: {
+    default: "1",
+    expects: "an integer between 1 and 32",
+    means: "number N of aggregator workers",
+  },
+  TALLY_RETENTION_DAYS: { default: "7", expects: "an integer >= 1", means: "days of rollups kept" },
+  TALLY_MAX_BODY: {
+    default: "1048576",
+    expects: "a byte count >= 1024",
+    means: "largest drain body accepted",
+  },
+  TALLY_LOG_LEVEL: { default: "Info", expects: "one of Trace, Debug, Info, Warn, Error", means: "log level" },
+  TALLY_KAFKA_CLIENT_ID: { default: "tally", expects: "a non-empty string", means: "Kafka client id" },
+} as const
+type Variable = keyof typeof variables
+
+const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/
+
+export const parseDuration = (text: string): Duration.Duration | undefined => {
+  const m = DURATION.exec(text.trim())
+  if (!m) return undefined
+  const n = Number(m[1])
+  const unit = m[2] as "ms" | "s" | "m" | "h"
+  return Duration.millis(n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit])
+}
+
+const integer = (min: number, max: number) => (text: string) => {
+  if (!/^\d+$/.test(text.trim())) return undefined
+  const n = Number(text)
+  return n >= min && n <= max ? n : undefined
+}
+
+const list = (text: string) => {
+  const items = text
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)
+  return items.length > 0 ? items : undefined
+}
+
+/** Reads one variable (default when unset or empty) and parses it, or fails naming it. */
+const setting = <A>(name: Variable, parse: (text: string) => A | undefined) =>
+  Effect.gen(function* () {
+    const raw = Option.getOrElse(yield* Config.option(Config.String(name)), () => "")
+    const text = raw.trim() === "" ? variables[name].default : raw
+    const value = parse(text)
+    if (value === undefined)
+      return yield* new ConfigInvalid({ variable: name, expects: variables[name].expects, got: raw })
+    return value
+  })
+
+const optional = <A>(name: Variable, parse: (text: string) => A | undefined) =>
+  Effect.gen(function* () {
+    const raw = Option.getOrElse(yield* Config.option(Config.String(name)), () => "")
+    if (raw.trim() === "") return Option.none<A>()
+    const value = parse(raw)
+    if (value === undefined)
+      return yield* new ConfigInvalid({ variable: name, expects: variables[name].expects, got: raw })
+    return Option.some(value)
+  })
+
+const LOG_LEVELS = ["Trace", "Debug", "Info", "Warn", "Error"] as const
+
+export const loadSettings = Effect.gen(function* () {
+  const workers = yield* setting("TALLY_WORKERS", integer(1, 32))
+  return {
+    kafkaBrokers: yield* optional("TALLY_KAFKA_BROKERS", list),
+    pgShards: yield* optional("TALLY_PG_SHARDS", (t) => {
+      const urls = list(t)
+      return urls?.every((u) => /^postgres(ql)?:\/\//.test(u)) ? urls : undefined
+    }),
+    port: yield* setting("TALLY_PORT", integer(1, 65535)),
+    dataDir: yield* setting("TALLY_DATA_DIR", (t) => t.trim() || undefined),
+    adminToken: yield* optional("TALLY_ADMIN_TOKEN", (t) =>
+      t.trim().length >= 16 ? Redacted.make(t.trim()) : undefined,
+    ),
+    flushAfter: yield* setting("TALLY_FLUSH_AFTER", parseDuration),
+    replicationFactor: yield* setting("TALLY_KAFKA_REPLICATION", integer(1, 16)),
+    workerIndex: yield* setting("TALLY_WORKER_INDEX", integer(0, workers - 1)),
+    workers,
+    retentionDays: yield* setting("TALLY_RETENTION_DAYS", integer(1, 3650)),
+    maxBodyBytes: yield* setting("TALLY_MAX_BODY", integer(1024, 1024 * 1024 * 1024)),
+    logLevel: yield* setting("TALLY_LOG_LEVEL", (t) =>
+      LOG_LEVELS.find((l) => l.toLowerCase() === t.trim().toLowerCase()),
+    ),
+    kafkaClientId: yield* setting("TALLY_KAFKA_CLIENT_ID", (t) => t.trim() || undefined),
+  } satisfies Settings
+})
+
+export class TallyConfig extends Context.Service<TallyConfig, Settings>()("tally/config/TallyConfig") {
+  /** Reads the environment (through the current ConfigProvider) once. */
+  static readonly layer = Layer.effect(TallyConfig, Effect.map(loadSettings, TallyConfig.of)).pipe(
+    Layer.catchTag("ConfigError", (e) =>
+      Layer.effect(
+        TallyConfig,
+        new ConfigInvalid({ variable: "(environment)", expects: "readable settings", got: e.message }),
+      ),
+    ),
+  )
+
+  /** Fixed settings for tests: defaults overridden by `overrides`. */
+  static readonly layerWith = (overrides: Partial<Settings>) =>
+    Layer.effect(
+      TallyConfig,
+      Effect.map(loadSettings, (s) => TallyConfig.of({ ...s, ...overrides })),
+    )
+}

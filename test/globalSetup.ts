@@ -1,0 +1,83 @@
+/**
+ * Starts or finds what the suite needs, once per `npm test`: a Kafka broker and a PostgreSQL server.
+ * It fails with one clear message naming what is missing; it never lets a test skip.
+ *   TALLY_KAFKA_BROKERS  use these brokers instead of starting scripts/kafka.sh
+ *   TALLY_PG_URL         the server where test shard databases are created (default postgres://postgres@127.0.0.1:5432/postgres)
+ */
+import { execFileSync } from "node:child_process"
+import { dirname, join } from "node:path"
+import { fileURLToPath } from "node:url"
+import kafkajs from "kafkajs"
+import pg from "pg"
+import type { TestProject } from "vitest/node"
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..")
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    kafkaBrokers: Array<string>
+    pgUrl: string
+    kafkaScript: string
+  }
+}
+
+const fail = (what: string, detail: string): never => {
+  throw new Error(`\n\n  tally tests cannot run: ${what} is missing.\n  ${detail.split("\n").join("\n  ")}\n`)
+}
+
+const kafkaAnswers = async (brokers: Array<string>) => {
+  const kafka = new kafkajs.Kafka({
+    clientId: "tally-test-setup",
+    brokers,
+    logLevel: kafkajs.logLevel.NOTHING,
+    retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 2000 },
+  })
+  const admin = kafka.admin()
+  try {
+    await admin.connect()
+    await admin.describeCluster()
+  } finally {
+    await admin.disconnect().catch(() => undefined)
+  }
+}
+
+export default async function setup(project: TestProject) {
+  const script = join(root, "scripts/kafka.sh")
+  const configured = process.env.TALLY_KAFKA_BROKERS?.split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)
+  const brokers = configured?.length ? configured : ["127.0.0.1:9092"]
+  if (!configured?.length) {
+    try {
+      execFileSync("bash", [script, "start"], { stdio: ["ignore", "inherit", "inherit"] })
+    } catch (e) {
+      fail(
+        "Kafka",
+        `scripts/kafka.sh start failed (${(e as Error).message}).\nIt needs Java 17 and Maven (to fetch Apache Kafka's jars from Maven Central).`,
+      )
+    }
+  }
+  try {
+    await kafkaAnswers(brokers)
+  } catch (e) {
+    fail("Kafka", `no broker answers at ${brokers.join(",")}: ${(e as Error).message}`)
+  }
+
+  const pgUrl = process.env.TALLY_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres"
+  const client = new pg.Client({ connectionString: pgUrl, connectionTimeoutMillis: 5000 })
+  try {
+    await client.connect()
+    await client.query("select 1")
+  } catch (e) {
+    fail(
+      "PostgreSQL",
+      `cannot connect to ${pgUrl}: ${(e as Error).message}\nStart it (pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start) or set TALLY_PG_URL.`,
+    )
+  } finally {
+    await client.end().catch(() => undefined)
+  }
+
+  project.provide("kafkaBrokers", brokers)
+  project.provide("pgUrl", pgUrl)
+  project.provide("kafkaScript", script)
+}

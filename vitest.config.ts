@@ -1,0 +1,27 @@
+import { defineConfig } from "vitest/config"
+
+export default defineConfig({
+  test: {
+    globalSetup: ["test/globalSetup.ts"],
+    testTimeout: 60_000,
+    hookTimeout: 180_000,
+    reporters: ["default"],
+    outputFile: { json: "test-output/results.json" },
+    projects: [
+      {
+        extends: true,
+        test: { name: "suite", include: ["test/**/*.test.ts"], exclude: ["test/**/*.disruptive.test.ts"] },
+      },
+      {
+        // Tests that stop and start the shared broker (or shards): one file at a time, after the rest.
+        extends: true,
+        test: {
+          name: "disruptive",
+          include: ["test/**/*.disruptive.test.ts"],
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
+        },
+      },
+    ],
+  },
+})
