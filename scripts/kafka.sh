@@ -66,8 +66,7 @@ fetch_into() { # $1 dir, $2 artifacts
 fetch() {
   fetch_into "$LIBS" "org.apache.kafka:kafka_2.13:$VERSION org.apache.logging.log4j:log4j-api:$LOG4J org.apache.logging.log4j:log4j-core:$LOG4J org.apache.logging.log4j:log4j-slf4j-impl:$LOG4J"
   fetch_into "$TOOLS" "org.apache.kafka:kafka-tools:$VERSION:nodeps org.apache.kafka:kafka-tools-api:$VERSION:nodeps net.sourceforge.argparse4j:argparse4j:0.7.0:nodeps"
-  if [ ! -f "$HOME_DIR/log4j2.properties" ]; then
-    cat >"$HOME_DIR/log4j2.properties" <<'L4J'
+  cat >"$HOME_DIR/log4j2.properties" <<'L4J'
 status = error
 appender.console.type = Console
 appender.console.name = STDOUT
@@ -77,10 +76,9 @@ rootLogger.level = warn
 rootLogger.appenderRef.stdout.ref = STDOUT
 logger.kafka.name = kafka
 logger.kafka.level = warn
-logger.server.name = kafka.server.KafkaServer
+logger.server.name = kafka.server.KafkaRaftServer
 logger.server.level = info
 L4J
-  fi
 }
 
 properties() {
@@ -123,16 +121,22 @@ start() {
       || { tail -n 30 "$LOG" >&2; say "formatting storage failed"; exit 1; }
   fi
   say "starting Kafka $VERSION on 127.0.0.1:$PORT (log: $LOG)"
+  local mark
+  mark=$(wc -l <"$LOG" 2>/dev/null || echo 0)
   # shellcheck disable=SC2046
   nohup setsid java $(java_opts) -cp "$LIBS/*" kafka.Kafka "$HOME_DIR/server.properties" >>"$LOG" 2>&1 </dev/null &
   echo $! >"$PIDFILE"
-  for _ in $(seq 1 120); do
-    if answers; then say "broker answers on 127.0.0.1:$PORT"; return 0; fi
+  for _ in $(seq 1 240); do
+    # Ready when the server says it started (listening alone is not enough to serve requests).
+    if tail -n +"$((mark + 1))" "$LOG" | grep -q "Kafka Server started" && answers; then
+      say "broker answers on 127.0.0.1:$PORT"
+      return 0
+    fi
     if ! kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then tail -n 40 "$LOG" >&2; say "the broker exited during start"; exit 1; fi
     sleep 0.5
   done
   tail -n 40 "$LOG" >&2
-  say "the broker did not answer on 127.0.0.1:$PORT within 60 s"
+  say "the broker did not start on 127.0.0.1:$PORT within 120 s"
   exit 1
 }
 

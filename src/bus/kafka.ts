@@ -1,5 +1,5 @@
 /** The Kafka Bus over kafkajs: idempotent acks=all producer, fixed-partition consumers, explicit commits. */
-import { Effect, Queue, Stream } from "effect"
+import { Effect, Queue, Schedule, Stream } from "effect"
 import kafkajs from "kafkajs"
 import { fixedAssigner } from "./FixedAssigner.ts"
 import { compareSpecs } from "./memory.ts"
@@ -73,6 +73,15 @@ const lazyConnect = (what: string, connect: () => Promise<void>) => {
     catch: toBusError(what),
   })
 }
+
+const backoff = Schedule.min([Schedule.exponential("200 millis"), Schedule.spaced("5 seconds")])
+const unavailable = (e: BusError) => e.reason === "Unavailable"
+/** Admin requests ride out a broker restart (about 30 s) before they report Unavailable. */
+const retryBriefly = <A, R>(self: Effect.Effect<A, BusError, R>): Effect.Effect<A, BusError, R> =>
+  Effect.retry(self, {
+    while: unavailable,
+    schedule: backoff.pipe(Schedule.upTo({ duration: "30 seconds" })),
+  })
 
 export const makeKafkaBus = Effect.fnUntraced(function* (options: KafkaOptions) {
   const kafka = new Kafka({
@@ -154,55 +163,65 @@ export const makeKafkaBus = Effect.fnUntraced(function* (options: KafkaOptions) 
   const consume = (sub: Subscription): Stream.Stream<Batch, BusError> =>
     Stream.callback<Batch, BusError>(
       Effect.fnUntraced(function* (queue) {
-        yield* checkTopics(sub.topics)
-        const consumer = kafka.consumer({
-          groupId: sub.group,
-          partitionAssigners: [fixedAssigner(sub.partitions)],
-          allowAutoTopicCreation: false,
-          sessionTimeout: 10_000,
-          rebalanceTimeout: 10_000,
-          heartbeatInterval: 1000,
-          maxWaitTimeInMs: 100,
-          retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 5000 },
+        const toBatch = (batch: kafkajs.Batch): Batch => ({
+          topic: batch.topic,
+          partition: batch.partition,
+          highWatermark: Number(batch.highWatermark),
+          records: batch.messages.map((m) => ({
+            key: m.key ? m.key.toString() : "",
+            value: m.value
+              ? new Uint8Array(m.value.buffer, m.value.byteOffset, m.value.byteLength)
+              : new Uint8Array(),
+            timestamp: Number(m.timestamp),
+            offset: Number(m.offset),
+          })),
         })
-        consumer.on(consumer.events.CRASH, ({ payload }) => {
-          if (!payload.restart)
-            Effect.runFork(Queue.fail(queue, toBusError(`consumer ${sub.group} crashed`)(payload.error)))
-        })
-        yield* Effect.acquireRelease(
-          Effect.tryPromise({
+        const start = Effect.gen(function* () {
+          yield* checkTopics(sub.topics)
+          const consumer = kafka.consumer({
+            groupId: sub.group,
+            partitionAssigners: [fixedAssigner(sub.partitions)],
+            allowAutoTopicCreation: false,
+            sessionTimeout: 10_000,
+            rebalanceTimeout: 10_000,
+            heartbeatInterval: 1000,
+            maxWaitTimeInMs: 100,
+            retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 5000 },
+          })
+          consumer.on(consumer.events.CRASH, ({ payload }) => {
+            if (!payload.restart)
+              Effect.runFork(Queue.fail(queue, toBusError(`consumer ${sub.group} crashed`)(payload.error)))
+          })
+          yield* Effect.tryPromise({
             try: async () => {
-              await consumer.connect()
-              await consumer.subscribe({ topics: [...sub.topics], fromBeginning: true })
-              await consumer.run({
-                autoCommit: false,
-                eachBatchAutoResolve: true,
-                partitionsConsumedConcurrently: 1,
-                eachBatch: async ({ batch }) => {
-                  const records = batch.messages.map((m) => ({
-                    key: m.key ? m.key.toString() : "",
-                    value: m.value
-                      ? new Uint8Array(m.value.buffer, m.value.byteOffset, m.value.byteLength)
-                      : new Uint8Array(),
-                    timestamp: Number(m.timestamp),
-                    offset: Number(m.offset),
-                  }))
-                  if (records.length === 0) return
-                  await Effect.runPromise(
-                    Queue.offer(queue, {
-                      topic: batch.topic,
-                      partition: batch.partition,
-                      records,
-                      highWatermark: Number(batch.highWatermark),
-                    }),
-                  )
-                },
-              })
-              consumers.set(sub.group, consumer)
+              try {
+                await consumer.connect()
+                await consumer.subscribe({ topics: [...sub.topics], fromBeginning: true })
+                await consumer.run({
+                  autoCommit: false,
+                  eachBatchAutoResolve: true,
+                  partitionsConsumedConcurrently: 1,
+                  eachBatch: async ({ batch }) => {
+                    if (batch.messages.length > 0) await Effect.runPromise(Queue.offer(queue, toBatch(batch)))
+                  },
+                })
+              } catch (e) {
+                await consumer.disconnect().catch(() => undefined)
+                throw e
+              }
             },
             catch: toBusError(`start consumer ${sub.group}`),
-          }),
-          () =>
+          })
+          return consumer
+        })
+        // A consumer waits out broker outages (as kafkajs does once it runs); a wrong request fails at once.
+        yield* Effect.acquireRelease(
+          start.pipe(
+            Effect.tapError((e) => Effect.logWarning(`consumer ${sub.group} cannot start yet: ${e.message}`)),
+            Effect.retry({ while: unavailable, schedule: backoff }),
+            Effect.tap((consumer) => Effect.sync(() => consumers.set(sub.group, consumer))),
+          ),
+          (consumer) =>
             Effect.gen(function* () {
               if (consumers.get(sub.group) === consumer) consumers.delete(sub.group)
               yield* Queue.shutdown(queue)
@@ -254,7 +273,7 @@ export const makeKafkaBus = Effect.fnUntraced(function* (options: KafkaOptions) 
           out.push({ topic: t.topic, partition: p.partition, offset, metadata: p.metadata ?? "" })
       }
     return out.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition)
-  })
+  }, retryBriefly)
 
   const ensureTopics = Effect.fnUntraced(function* (specs: ReadonlyArray<TopicSpec>) {
     yield* adminReady
@@ -294,7 +313,7 @@ export const makeKafkaBus = Effect.fnUntraced(function* (options: KafkaOptions) 
       }
     }
     return { created: missing.map((s) => s.name), existing: present.map((s) => s.name), mismatched }
-  })
+  }, retryBriefly)
 
   return { produce, consume, commit, committed, ensureTopics } satisfies BusApi
 })

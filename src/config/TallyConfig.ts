@@ -58,6 +58,7 @@ export const variables = {
     default: "",
     expects: "a token of at least 16 characters",
     means: "guards app creation; generated when unset",
+    secret: true,
   },
   TALLY_FLUSH_AFTER: {
     default: "10s",
@@ -90,6 +91,13 @@ export const variables = {
 } as const
 type Variable = keyof typeof variables
 
+const invalid = (name: Variable, raw: string) =>
+  new ConfigInvalid({
+    variable: name,
+    expects: variables[name].expects,
+    got: "secret" in variables[name] ? `(${raw.length} characters, not shown)` : raw,
+  })
+
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/
 
 export const parseDuration = (text: string): Duration.Duration | undefined => {
@@ -120,8 +128,7 @@ const setting = <A>(name: Variable, parse: (text: string) => A | undefined) =>
     const raw = Option.getOrElse(yield* Config.option(Config.String(name)), () => "")
     const text = raw.trim() === "" ? variables[name].default : raw
     const value = parse(text)
-    if (value === undefined)
-      return yield* new ConfigInvalid({ variable: name, expects: variables[name].expects, got: raw })
+    if (value === undefined) return yield* invalid(name, raw)
     return value
   })
 
@@ -130,8 +137,7 @@ const optional = <A>(name: Variable, parse: (text: string) => A | undefined) =>
     const raw = Option.getOrElse(yield* Config.option(Config.String(name)), () => "")
     if (raw.trim() === "") return Option.none<A>()
     const value = parse(raw)
-    if (value === undefined)
-      return yield* new ConfigInvalid({ variable: name, expects: variables[name].expects, got: raw })
+    if (value === undefined) return yield* invalid(name, raw)
     return Option.some(value)
   })
 
