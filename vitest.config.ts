@@ -5,7 +5,7 @@ export default defineConfig({
     globalSetup: ["test/globalSetup.ts"],
     testTimeout: 60_000,
     hookTimeout: 180_000,
-    reporters: ["default"],
+    reporters: ["default", "json"],
     outputFile: { json: "test-output/results.json" },
     projects: [
       {

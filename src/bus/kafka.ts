@@ -83,11 +83,29 @@ const retryBriefly = <A, R>(self: Effect.Effect<A, BusError, R>): Effect.Effect<
     schedule: backoff.pipe(Schedule.upTo({ duration: "30 seconds" })),
   })
 
+/**
+ * kafkajs's log lines as one JSON line each on stderr. The idempotent producer warns that limited
+ * retries "may invalidate EoS guarantees": tally limits them on purpose (a drain must get its 503 fast,
+ * and a produce that is retried later carries the same Frame-Id, which later stages de-duplicate), so
+ * that one warning is dropped.
+ */
+const logCreator: kafkajs.logCreator =
+  () =>
+  ({ namespace, level, label, log }) => {
+    if (log.message.startsWith("Limiting retries for the idempotent producer")) return
+    const { message, timestamp, ...rest } = log
+    process.stderr.write(
+      `${JSON.stringify({ timestamp, level: label, logger: `kafkajs.${namespace}`, message, ...rest })}\n`,
+    )
+    void level
+  }
+
 export const makeKafkaBus = Effect.fnUntraced(function* (options: KafkaOptions) {
   const kafka = new Kafka({
     clientId: options.clientId,
     brokers: [...options.brokers],
     logLevel: logLevel[options.logLevel ?? "WARN"],
+    logCreator,
     connectionTimeout: 3000,
     requestTimeout: 10_000,
     retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1000 },

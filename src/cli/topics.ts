@@ -1,0 +1,45 @@
+/** `tally topics ensure`: creates the catalogue's missing topics and reports the ones that differ. */
+import { Console, Effect, Option } from "effect"
+import { Command, Flag } from "effect/cli"
+import { Bus } from "../bus/Bus.ts"
+import { catalogue } from "../bus/Topics.ts"
+import { TallyConfig } from "../config/TallyConfig.ts"
+
+export class TopicsDiffer extends Error {
+  override readonly name = "TopicsDiffer"
+}
+
+const ensure = Command.make(
+  "ensure",
+  {
+    json: Flag.Boolean("json").pipe(
+      Flag.withDescription("print the report as JSON"),
+      Flag.withDefault(false),
+    ),
+  },
+  Effect.fn("topics.ensure")(function* ({ json }) {
+    const settings = yield* TallyConfig
+    if (Option.isNone(settings.kafkaBrokers))
+      yield* Console.error(
+        "TALLY_KAFKA_BROKERS is not set: checking the in-process bus (it lives only in this process)",
+      )
+    const bus = yield* Bus
+    const report = yield* bus.ensureTopics(catalogue(settings.replicationFactor))
+    if (json) yield* Console.log(JSON.stringify(report, null, 2))
+    else {
+      for (const t of report.created) yield* Console.log(`created  ${t}`)
+      for (const t of report.existing) yield* Console.log(`exists   ${t}`)
+      for (const m of report.mismatched)
+        yield* Console.log(`DIFFERS  ${m.topic}: ${m.setting} is ${m.actual}, expected ${m.expected}`)
+    }
+    if (report.mismatched.length > 0)
+      return yield* Effect.die(
+        new TopicsDiffer(`${report.mismatched.length} topic settings differ from the catalogue`),
+      )
+  }),
+).pipe(Command.withDescription("create missing topics (32 partitions each) and report settings that differ"))
+
+export const topics = Command.make("topics").pipe(
+  Command.withDescription("manage the Kafka topics of the catalogue"),
+  Command.withSubcommands([ensure]),
+)

@@ -1,0 +1,52 @@
+import { describe, expect, it } from "vitest"
+import {
+  catalogue,
+  isCompacted,
+  PARTITIONS,
+  rawTopic,
+  retryTopic,
+  summaryTopic,
+} from "../../src/bus/Topics.ts"
+
+describe("topic catalogue", () => {
+  const topics = catalogue(1)
+
+  it("names every raw, summary and retry topic of DESIGN.md, 32 partitions each", () => {
+    expect(topics.map((t) => t.name)).toEqual([
+      "DYNO_MEMORY.1",
+      "DYNO_LOAD.1",
+      "ROUTER_REQUESTS.1",
+      "ERRORS.1",
+      "PLATFORM_EVENTS.1",
+      "DYNO_MEMORY_SUMMARY.1",
+      "DYNO_LOAD_SUMMARY.1",
+      "ROUTER_REQUESTS_SUMMARY.1",
+      "ERRORS_SUMMARY.1",
+      "RETRY.DYNO_MEMORY_SUMMARY.1",
+      "RETRY.DYNO_LOAD_SUMMARY.1",
+      "RETRY.ROUTER_REQUESTS_SUMMARY.1",
+      "RETRY.ERRORS_SUMMARY.1",
+    ])
+    expect(new Set(topics.map((t) => t.partitions))).toEqual(new Set([PARTITIONS]))
+    expect([rawTopic("ERRORS"), summaryTopic("ERRORS"), retryTopic("ERRORS")]).toEqual([
+      "ERRORS.1",
+      "ERRORS_SUMMARY.1",
+      "RETRY.ERRORS_SUMMARY.1",
+    ])
+  })
+
+  it("summaries are compacted, retry topics never expire, raw topics are deleted after a week", () => {
+    for (const t of topics) {
+      if (t.name.startsWith("RETRY.")) expect(t.config["retention.ms"]).toBe("-1")
+      else if (t.name.endsWith("_SUMMARY.1")) expect(isCompacted(t)).toBe(true)
+      else expect(t.config["retention.ms"]).toBe(String(7 * 24 * 3600 * 1000))
+    }
+  })
+
+  it("asks for two in-sync replicas only where there are at least three", () => {
+    expect(catalogue(1).every((t) => t.config["min.insync.replicas"] === undefined)).toBe(true)
+    expect(
+      catalogue(3).every((t) => t.config["min.insync.replicas"] === "2" && t.replicationFactor === 3),
+    ).toBe(true)
+  })
+})
