@@ -1,0 +1,14 @@
+/** Store layers for tests: fresh migrated shard databases on the test server, or embedded PGlite. */
+import { Effect, Layer } from "effect"
+import { afterAll } from "vitest"
+import { Shards } from "../../src/store/Shards.ts"
+import { createShards, dropShards } from "./shards.ts"
+
+/** `count` fresh real shard databases named after `name`, dropped after the file's tests. */
+export const realShards = (name: string, count: number) => {
+  afterAll(() => dropShards(name, count))
+  return Layer.unwrap(Effect.promise(async () => Shards.layerPg(await createShards(name, count))))
+}
+
+/** One embedded PGlite shard, in memory. */
+export const pgliteShards = Shards.layerPglite(undefined)
