@@ -91,6 +91,8 @@ export interface BusApi {
     group: string,
     topics: ReadonlyArray<string>,
   ) => Effect.Effect<ReadonlyArray<Committed>, BusError>
+  /** Succeeds when the broker answers (for /healthz). */
+  readonly health: Effect.Effect<void, BusError>
   /** Creates missing topics and reports existing ones whose partitions or settings differ from the spec. */
   readonly ensureTopics: (specs: ReadonlyArray<TopicSpec>) => Effect.Effect<EnsureReport, BusError>
 }

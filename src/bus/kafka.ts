@@ -333,5 +333,17 @@ export const makeKafkaBus = Effect.fnUntraced(function* (options: KafkaOptions) 
     return { created: missing.map((s) => s.name), existing: present.map((s) => s.name), mismatched }
   }, retryBriefly)
 
-  return { produce, consume, commit, committed, ensureTopics } satisfies BusApi
+  const health = adminReady.pipe(
+    Effect.andThen(
+      Effect.tryPromise({ try: () => admin.describeCluster(), catch: toBusError("describe cluster") }),
+    ),
+    Effect.timeoutOrElse({
+      duration: "3 seconds",
+      orElse: () =>
+        Effect.fail(new BusError({ reason: "Unavailable", message: "the broker did not answer in 3 s" })),
+    }),
+    Effect.asVoid,
+  )
+
+  return { produce, consume, commit, committed, ensureTopics, health } satisfies BusApi
 })

@@ -122,7 +122,9 @@ export const makeMemoryBus = (log: PartitionedLog): BusApi => {
     return { created, existing, mismatched }
   })
 
-  return { produce, consume, commit, committed, ensureTopics }
+  const health = Effect.suspend(() => (log.available ? Effect.void : Effect.fail(unavailable())))
+
+  return { produce, consume, commit, committed, ensureTopics, health }
 }
 
 /** The settings of an existing topic that differ from its spec. */

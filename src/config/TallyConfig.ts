@@ -30,6 +30,8 @@ export interface Settings {
   readonly maxBodyBytes: number
   readonly logLevel: "Trace" | "Debug" | "Info" | "Warn" | "Error"
   readonly kafkaClientId: string
+  /** TALLY_PUBLIC_URL: the base of drain URLs handed out; else the Host the request came to. */
+  readonly publicUrl: Option.Option<string>
 }
 
 /** Each variable with its default, what it expects and what it means (the README's table comes from here). */
@@ -88,6 +90,11 @@ export const variables = {
   },
   TALLY_LOG_LEVEL: { default: "Info", expects: "one of Trace, Debug, Info, Warn, Error", means: "log level" },
   TALLY_KAFKA_CLIENT_ID: { default: "tally", expects: "a non-empty string", means: "Kafka client id" },
+  TALLY_PUBLIC_URL: {
+    default: "",
+    expects: "an http(s) URL such as https://tally.example.com",
+    means: "base of the drain URLs handed out; default: the Host of the request",
+  },
 } as const
 type Variable = keyof typeof variables
 
@@ -166,6 +173,9 @@ export const loadSettings = Effect.gen(function* () {
       LOG_LEVELS.find((l) => l.toLowerCase() === t.trim().toLowerCase()),
     ),
     kafkaClientId: yield* setting("TALLY_KAFKA_CLIENT_ID", (t) => t.trim() || undefined),
+    publicUrl: yield* optional("TALLY_PUBLIC_URL", (t) =>
+      /^https?:\/\/[^\s/]+/.test(t.trim()) ? t.trim().replace(/\/+$/, "") : undefined,
+    ),
   } satisfies Settings
 })
 

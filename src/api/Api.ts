@@ -1,0 +1,11 @@
+/** The whole public HTTP contract of tally, schema-first; handlers live with their features. */
+import { HttpApi, OpenApi } from "effect/http-api"
+import { AppsApi } from "./Apps.ts"
+import { DrainsApi } from "./Drains.ts"
+import { SystemApi } from "./System.ts"
+
+export class TallyApi extends HttpApi.make("tally")
+  .add(DrainsApi)
+  .add(AppsApi)
+  .add(SystemApi)
+  .annotateMerge(OpenApi.annotations({ title: "tally", version: "1" })) {}

@@ -1,0 +1,25 @@
+/** The HTTP server of a tally process: the TallyApi with every handler, on TALLY_PORT. */
+import { createServer } from "node:http"
+import { NodeHttpServer } from "@effect/platform-node"
+import { Effect, Layer } from "effect"
+import { HttpRouter } from "effect/http"
+import { HttpApiBuilder } from "effect/http-api"
+import { AdminAuthLive, AppsHandlers } from "../apps/http.ts"
+import { TallyConfig } from "../config/TallyConfig.ts"
+import { DrainAuthLive, DrainsHandlers } from "../ingress/http.ts"
+import { SystemHandlers } from "../observability/http.ts"
+import { TallyApi } from "./Api.ts"
+
+export const ApiRoutes = HttpApiBuilder.layer(TallyApi, { openapiPath: "/api/v1/openapi.json" }).pipe(
+  Layer.provide([DrainsHandlers, AppsHandlers, SystemHandlers]),
+  Layer.provide([DrainAuthLive, AdminAuthLive]),
+)
+
+/** Serves the API on TALLY_PORT (0 picks a free port, for tests); exposes the HttpServer and its address. */
+export const HttpLive = Layer.unwrap(
+  Effect.map(Effect.service(TallyConfig), (s) =>
+    HttpRouter.serve(ApiRoutes).pipe(
+      Layer.provideMerge(NodeHttpServer.layer(createServer, { port: s.port })),
+    ),
+  ),
+)

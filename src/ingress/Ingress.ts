@@ -1,0 +1,202 @@
+/**
+ * The ingress core, independent of HTTP: a drain body in, its measurements durable in Kafka out.
+ * Nothing is acknowledged that Kafka has not acknowledged, and nothing of a refused body is produced
+ * unless framing broke (then the frames before the break are produced, and the caller answers 400).
+ */
+import { randomBytes } from "node:crypto"
+import { Cause, Clock, Context, Effect, Layer, Metric, Option, Schema, Stream } from "effect"
+import { Bus } from "../bus/Bus.ts"
+import type { OutRecord } from "../bus/Records.ts"
+import { TallyConfig } from "../config/TallyConfig.ts"
+import { DrainParser } from "./DrainParser.ts"
+import { toRecord } from "./Encode.ts"
+import { FrameIds } from "./FrameIds.ts"
+import * as M from "./IngressMetrics.ts"
+
+export class IngestError extends Schema.TaggedError<IngestError>()("IngestError", {
+  reason: Schema.Literals(["BadFraming", "TooLarge", "Unavailable", "BadBody"]),
+  message: Schema.String,
+  /** BadFraming: where the body broke, and how many frames before it were accepted. */
+  offset: Schema.optional(Schema.Number),
+  framesAccepted: Schema.optional(Schema.Number),
+}) {}
+
+export interface DrainRequest {
+  readonly owner: string
+  readonly drainToken?: string | undefined
+  readonly frameId?: string | undefined
+  readonly msgCount?: number | undefined
+  readonly contentLength?: number | undefined
+  readonly body: Stream.Stream<Uint8Array, unknown>
+}
+
+export interface DrainResult {
+  readonly frames: number
+  readonly produced: number
+  /** True when this was a retry of a batch this process had already acknowledged. */
+  readonly duplicate: boolean
+}
+
+export interface IngressApi {
+  readonly ingest: (request: DrainRequest) => Effect.Effect<DrainResult, IngestError>
+}
+
+/** Ingress refuses event times more than this far ahead of its clock (DESIGN.md semantics 2). */
+export const MAX_FUTURE_MS = 2 * 60 * 1000
+/** Bodies being processed at once, in bytes, before new ones get 503. */
+export const MAX_INFLIGHT_BYTES = 64 * 1024 * 1024
+
+export class Ingress extends Context.Service<Ingress, IngressApi>()("tally/ingress/Ingress") {
+  static readonly layer = Layer.effect(
+    Ingress,
+    Effect.gen(function* () {
+      const bus = yield* Bus
+      const settings = yield* TallyConfig
+      const frameIds = new FrameIds()
+      const process = randomBytes(6).toString("hex")
+      let sequence = 0
+      let inflight = 0
+      const retentionMs = settings.retentionDays * 24 * 60 * 60 * 1000
+
+      const read = Effect.fnUntraced(function* (request: DrainRequest) {
+        const parser = new DrainParser()
+        let bytes = 0
+        let tooLarge = false
+        yield* Stream.runForEachWhile(request.body, (chunk) =>
+          Effect.sync(() => {
+            bytes += chunk.byteLength
+            if (bytes > settings.maxBodyBytes) {
+              tooLarge = true
+              return false
+            }
+            return parser.push(chunk)
+          }),
+        ).pipe(
+          Effect.mapError(
+            (cause) =>
+              new IngestError({
+                reason: "BadBody",
+                message: `the request body could not be read: ${String(cause)}`,
+              }),
+          ),
+        )
+        if (tooLarge)
+          return yield* new IngestError({
+            reason: "TooLarge",
+            message: `the body exceeds ${settings.maxBodyBytes} bytes (TALLY_MAX_BODY)`,
+          })
+        return { parser, framingError: parser.end() }
+      })
+
+      const produceParsed = Effect.fnUntraced(function* (request: DrainRequest, parser: DrainParser) {
+        const now = yield* Clock.currentTimeMillis
+        const delivery = {
+          owner: request.owner,
+          drain: request.drainToken || request.owner,
+          frameId: request.frameId ?? "",
+          delivery: `${process}-${++sequence}`,
+        }
+        const records: Array<OutRecord> = []
+        const byType = new Map<string, number>()
+        let future = 0
+        let old = 0
+        for (const m of parser.measurements) {
+          const ms = m.timeUs / 1000
+          if (ms > now + MAX_FUTURE_MS) future++
+          else if (ms < now - retentionMs) old++
+          else {
+            records.push(toRecord(m, delivery))
+            byType.set(m.type, (byType.get(m.type) ?? 0) + 1)
+          }
+        }
+        yield* bus
+          .produce(records)
+          .pipe(
+            Effect.mapError(
+              (e) =>
+                new IngestError({
+                  reason: "Unavailable",
+                  message: `Kafka did not take the batch: ${e.message}`,
+                }),
+            ),
+          )
+        yield* Metric.update(M.lines, parser.frames)
+        yield* Metric.update(M.ignored, parser.ignored)
+        if (parser.malformed > 0)
+          yield* Metric.update(Metric.withAttributes(M.rejected, { reason: "malformed" }), parser.malformed)
+        if (future > 0) yield* Metric.update(Metric.withAttributes(M.rejected, { reason: "future" }), future)
+        if (old > 0) yield* Metric.update(Metric.withAttributes(M.rejected, { reason: "too_old" }), old)
+        for (const [type, n] of byType) yield* Metric.update(Metric.withAttributes(M.produced, { type }), n)
+        if (request.msgCount !== undefined && request.msgCount !== parser.frames)
+          yield* Metric.update(M.msgCountMismatch, 1)
+        return records.length
+      })
+
+      const process1 = Effect.fnUntraced(function* (request: DrainRequest) {
+        const { parser, framingError } = yield* read(request)
+        const produced = yield* produceParsed(request, parser)
+        if (framingError)
+          return yield* new IngestError({
+            reason: "BadFraming",
+            message: `framing broke at byte ${framingError.offset}: ${framingError.reason}`,
+            offset: framingError.offset,
+            framesAccepted: parser.frames,
+          })
+        return { frames: parser.frames, produced, duplicate: false }
+      })
+
+      const ingest = Effect.fn("Ingress.ingest")(function* (
+        request: DrainRequest,
+      ): Effect.fn.Return<DrainResult, IngestError> {
+        if (request.contentLength !== undefined && request.contentLength > settings.maxBodyBytes)
+          return yield* new IngestError({
+            reason: "TooLarge",
+            message: `the body exceeds ${settings.maxBodyBytes} bytes (TALLY_MAX_BODY)`,
+          })
+        const size = request.contentLength ?? 64 * 1024
+        if (inflight + size > MAX_INFLIGHT_BYTES)
+          return yield* new IngestError({
+            reason: "Unavailable",
+            message: "too many drain bytes in flight; retry shortly",
+          })
+        const key = request.frameId
+          ? `${request.drainToken || request.owner}\u0000${request.frameId}`
+          : undefined
+        if (key) {
+          const claim = frameIds.claim(key, yield* Clock.currentTimeMillis)
+          if (claim === "duplicate") {
+            yield* Metric.update(M.duplicates, 1)
+            return { frames: 0, produced: 0, duplicate: true }
+          }
+          if (claim !== "new") {
+            // The first delivery of this Frame-Id is in flight: its outcome decides.
+            const firstAcknowledged = yield* Effect.promise(() => claim)
+            if (firstAcknowledged) {
+              yield* Metric.update(M.duplicates, 1)
+              return { frames: 0, produced: 0, duplicate: true }
+            }
+            return yield* Effect.suspend(() => ingest(request))
+          }
+        }
+        inflight += size
+        yield* Metric.update(M.inflightBytes, inflight)
+        return yield* process1(request).pipe(
+          Effect.onExit((exit) =>
+            Effect.gen(function* () {
+              inflight -= size
+              yield* Metric.update(M.inflightBytes, inflight)
+              if (!key) return
+              // Acknowledged: remembered. BadFraming produced what it could and Logplex will not retry a 400.
+              const remembered =
+                exit._tag === "Success" ||
+                Option.exists(Cause.findErrorOption(exit.cause), (e) => e.reason === "BadFraming")
+              frameIds.finish(key, remembered, yield* Clock.currentTimeMillis)
+            }),
+          ),
+        )
+      })
+
+      return Ingress.of({ ingest })
+    }),
+  )
+}

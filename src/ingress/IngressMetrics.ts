@@ -1,0 +1,38 @@
+/** The ingress's self-metrics (Prometheus names on /metrics). */
+import { Metric } from "effect"
+
+export const requests = Metric.counter("tally_ingress_requests_total", {
+  description: "drain POSTs by response status",
+  incremental: true,
+})
+export const lines = Metric.counter("tally_ingress_lines_total", {
+  description: "frames received",
+  incremental: true,
+})
+export const produced = Metric.counter("tally_ingress_measurements_produced_total", {
+  description: "measurements acknowledged by Kafka, by type",
+  incremental: true,
+})
+export const ignored = Metric.counter("tally_ingress_lines_ignored_total", {
+  description: "lines that are neither measurements nor events (ordinary app logs)",
+  incremental: true,
+})
+export const rejected = Metric.counter("tally_ingress_rejected_total", {
+  description: "lines or measurements refused, by reason (future, too_old, malformed)",
+  incremental: true,
+})
+export const msgCountMismatch = Metric.counter("tally_ingress_msg_count_mismatch_total", {
+  description: "batches whose Logplex-Msg-Count differs from the frames received",
+  incremental: true,
+})
+export const duplicates = Metric.counter("tally_ingress_duplicate_batches_total", {
+  description: "retried batches (same Frame-Id) acknowledged without producing again",
+  incremental: true,
+})
+export const latency = Metric.histogram("tally_ingress_request_seconds", {
+  description: "drain POST latency, body read to Kafka acknowledgement",
+  boundaries: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+})
+export const inflightBytes = Metric.gauge("tally_ingress_inflight_bytes", {
+  description: "bytes of drain bodies being processed",
+})

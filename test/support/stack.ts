@@ -1,0 +1,26 @@
+/** The ingress + API stack on an ephemeral port, on the in-memory bus or Kafka, with PGlite or real shards. */
+import { Layer } from "effect"
+import { HttpLive } from "../../src/api/Server.ts"
+import { AdminToken } from "../../src/apps/AdminToken.ts"
+import { Apps } from "../../src/apps/Apps.ts"
+import { Bus } from "../../src/bus/Bus.ts"
+import { EnsureTopics } from "../../src/bus/EnsureTopics.ts"
+import { type Settings, TallyConfig } from "../../src/config/TallyConfig.ts"
+import { Ingress } from "../../src/ingress/Ingress.ts"
+import { Shards } from "../../src/store/Shards.ts"
+import { ADMIN } from "./http.ts"
+
+export const ingressStack = <B, E>(
+  bus: Layer.Layer<B | Bus, E> = Bus.layerMemory as unknown as Layer.Layer<B | Bus, E>,
+  overrides: Partial<Settings> = {},
+  shards: Layer.Layer<Shards, unknown> = Shards.layerPglite(undefined),
+) =>
+  HttpLive.pipe(
+    Layer.provideMerge(Ingress.layer),
+    Layer.provideMerge(Apps.layer),
+    Layer.provideMerge(AdminToken.layerFixed(ADMIN)),
+    Layer.provideMerge(shards),
+    Layer.provideMerge(EnsureTopics),
+    Layer.provideMerge(bus),
+    Layer.provideMerge(TallyConfig.layerWith({ port: 0, ...overrides })),
+  )
