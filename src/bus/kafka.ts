@@ -20,7 +20,7 @@ const { Kafka, logLevel, ConfigResourceTypes } = kafkajs
 export interface KafkaOptions {
   readonly brokers: ReadonlyArray<string>
   readonly clientId: string
-  /** How long a produce may take before it counts as Unavailable (default 10 s). */
+  /** How long a produce may take before it counts as Unavailable (default 4 s: Logplex gives up after 5 s). */
   readonly produceTimeoutMs?: number
   /** kafkajs's own log level (default WARN). */
   readonly logLevel?: "NOTHING" | "ERROR" | "WARN" | "INFO" | "DEBUG"
@@ -125,7 +125,7 @@ export const makeKafkaBus = Effect.fnUntraced(function* (options: KafkaOptions) 
   yield* Effect.addFinalizer(() =>
     Effect.promise(() => Promise.allSettled([producer.disconnect(), admin.disconnect()])),
   )
-  const produceTimeout = options.produceTimeoutMs ?? 10_000
+  const produceTimeout = options.produceTimeoutMs ?? 4000
   const consumers = new Map<string, kafkajs.Consumer>()
 
   const produce = (records: ReadonlyArray<OutRecord>): Effect.Effect<void, BusError> => {

@@ -109,17 +109,15 @@ export class Ingress extends Context.Service<Ingress, IngressApi>()("tally/ingre
             byType.set(m.type, (byType.get(m.type) ?? 0) + 1)
           }
         }
-        yield* bus
-          .produce(records)
-          .pipe(
-            Effect.mapError(
-              (e) =>
-                new IngestError({
-                  reason: "Unavailable",
-                  message: `Kafka did not take the batch: ${e.message}`,
-                }),
-            ),
-          )
+        yield* bus.produce(records).pipe(
+          Effect.mapError(
+            (e) =>
+              new IngestError({
+                reason: "Unavailable",
+                message: `Kafka did not take the batch: ${e.message}`,
+              }),
+          ),
+        )
         yield* Metric.update(M.lines, parser.frames)
         yield* Metric.update(M.ignored, parser.ignored)
         if (parser.malformed > 0)

@@ -1,6 +1,8 @@
 /** POST /logs and POST /api/v1/apps through real HTTP, on the in-memory bus. */
 import { assert, layer } from "@effect/vitest"
 import { Effect } from "effect"
+import fc from "fast-check"
+import { expect } from "vitest"
 import { MemoryLog } from "../../src/bus/MemoryLog.ts"
 import { partitionFor } from "../../src/bus/Partitioner.ts"
 import * as Wire from "../../src/proto/Wire.ts"
@@ -185,6 +187,44 @@ layer(ingressStack(undefined, { maxBodyBytes: 64 * 1024 }), {
         assert.match(metrics, /tally_ingress_rejected_total\{reason="too_old"\} [1-9]/)
         assert.match(metrics, /tally_ingress_msg_count_mismatch_total [1-9]/)
         assert.match(metrics, /tally_ingress_measurements_produced_total\{type="ERRORS"\} [1-9]/)
+      }),
+  )
+
+  it.effect(
+    "property: random and mutated bodies never get a 5xx, and valid frames before a break are kept",
+    () =>
+      Effect.gen(function* () {
+        const base = yield* baseUrl
+        const drain = yield* promise(() => createApp(base, "fuzz"))
+        const valid = frame(
+          line(
+            new Date().toISOString(),
+            "heroku",
+            "router",
+            "at=info method=GET path=/ dyno=web.1 connect=1ms service=5ms status=200 bytes=10",
+          ),
+        )
+        yield* promise(() =>
+          fc.assert(
+            fc.asyncProperty(
+              fc.array(fc.oneof(fc.constant(valid), fc.string({ unit: "binary", maxLength: 80 })), {
+                maxLength: 8,
+              }),
+              fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }),
+              async (parts, mutations) => {
+                const body = Buffer.from(parts.join(""), "utf8")
+                for (const [at, byte] of mutations) if (body.length > 0) body[at % body.length] = byte
+                const response = await postDrain(drain, body)
+                expect([204, 400]).toContain(response.status)
+                if (response.status === 400) {
+                  const detail = (await response.json()) as { offset: number }
+                  expect(detail.offset).toBeLessThanOrEqual(body.length)
+                } else await response.arrayBuffer()
+              },
+            ),
+            { numRuns: 150 },
+          ),
+        )
       }),
   )
 
