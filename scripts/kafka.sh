@@ -7,6 +7,7 @@
 #   scripts/kafka.sh fetch    only fetch the jars into the cache
 #   scripts/kafka.sh reset    stop and delete the broker's data (jars stay cached)
 #   scripts/kafka.sh perf ... run org.apache.kafka.tools.ProducerPerformance with the given arguments
+#   scripts/kafka.sh topic NAME [PARTITIONS]  create a topic if it is missing
 #
 # Idempotent: start on a running broker returns at once; a second start reuses the cache.
 # Cache (outside git): $TALLY_KAFKA_HOME, default ~/.cache/tally/kafka-<version>.
@@ -164,7 +165,11 @@ case "${1:-start}" in
   status) answers ;;
   fetch) fetch ;;
   reset) stop; rm -rf "$DATA" ;;
+  topic) # topic NAME PARTITIONS: create a topic if it is missing (for benchmarks)
+    shift; fetch
+    java -Xmx256m -Dlog4j2.configurationFile="$HOME_DIR/log4j2.properties" -cp "$LIBS/*:$TOOLS/*" org.apache.kafka.tools.TopicCommand \
+      --bootstrap-server "127.0.0.1:$PORT" --create --if-not-exists --topic "$1" --partitions "${2:-32}" --replication-factor 1 >/dev/null ;;
   perf) shift; fetch; exec java -Xmx512m -Dlog4j2.configurationFile="$HOME_DIR/log4j2.properties" -cp "$LIBS/*:$TOOLS/*" org.apache.kafka.tools.ProducerPerformance "$@" ;;
   home) echo "$HOME_DIR" ;;
-  *) say "usage: $0 start|stop|status|fetch|reset|perf|home"; exit 2 ;;
+  *) say "usage: $0 start|stop|status|fetch|reset|perf|topic|home"; exit 2 ;;
 esac

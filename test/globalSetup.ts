@@ -7,9 +7,9 @@
 import { execFileSync } from "node:child_process"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
-import kafkajs from "kafkajs"
 import pg from "pg"
 import type { TestProject } from "vitest/node"
+import kafkajs from "../src/bus/kafkajs.ts"
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..")
 

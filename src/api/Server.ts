@@ -18,7 +18,7 @@ export const ApiRoutes = HttpApiBuilder.layer(TallyApi, { openapiPath: "/api/v1/
 /** Serves the API on TALLY_PORT (0 picks a free port, for tests); exposes the HttpServer and its address. */
 export const HttpLive = Layer.unwrap(
   Effect.map(Effect.service(TallyConfig), (s) =>
-    HttpRouter.serve(ApiRoutes).pipe(
+    HttpRouter.serve(ApiRoutes, { disableLogger: true }).pipe(
       Layer.provideMerge(NodeHttpServer.layer(createServer, { port: s.port })),
     ),
   ),

@@ -5,14 +5,15 @@
  * group gets nothing and waits as a hot standby. So a worker's partitions never move because another
  * worker starts, stops or crashes: there is nothing to rebalance between workers (DESIGN.md semantics 9).
  */
-import kafkajs from "kafkajs"
+import type { PartitionAssigner as KafkajsPartitionAssigner } from "kafkajs"
+import kafkajs from "./kafkajs.ts"
 
 const { AssignerProtocol } = kafkajs
 const NAME = "TallyFixedPartitions"
 const VERSION = 1
 
 export const fixedAssigner =
-  (partitions: ReadonlyArray<number>): kafkajs.PartitionAssigner =>
+  (partitions: ReadonlyArray<number>): KafkajsPartitionAssigner =>
   ({ cluster }) => ({
     name: NAME,
     version: VERSION,

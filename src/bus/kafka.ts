@@ -1,7 +1,13 @@
 /** The Kafka Bus over kafkajs: idempotent acks=all producer, fixed-partition consumers, explicit commits. */
 import { Effect, Queue, Schedule, Stream } from "effect"
-import kafkajs from "kafkajs"
+import type {
+  Batch as KafkajsBatch,
+  Consumer as KafkajsConsumer,
+  logCreator as KafkajslogCreator,
+  Message as KafkajsMessage,
+} from "kafkajs"
 import { fixedAssigner } from "./FixedAssigner.ts"
+import kafkajs from "./kafkajs.ts"
 import { compareSpecs } from "./memory.ts"
 import { partitionFor } from "./Partitioner.ts"
 import {
@@ -89,7 +95,7 @@ const retryBriefly = <A, R>(self: Effect.Effect<A, BusError, R>): Effect.Effect<
  * and a produce that is retried later carries the same Frame-Id, which later stages de-duplicate), so
  * that one warning is dropped.
  */
-const logCreator: kafkajs.logCreator =
+const logCreator: KafkajslogCreator =
   () =>
   ({ namespace, level, label, log }) => {
     if (log.message.startsWith("Limiting retries for the idempotent producer")) return
@@ -126,28 +132,93 @@ export const makeKafkaBus = Effect.fnUntraced(function* (options: KafkaOptions) 
     Effect.promise(() => Promise.allSettled([producer.disconnect(), admin.disconnect()])),
   )
   const produceTimeout = options.produceTimeoutMs ?? 4000
-  const consumers = new Map<string, kafkajs.Consumer>()
+  const consumers = new Map<string, KafkajsConsumer>()
+
+  /**
+   * Group commit: produce calls that arrive while a send is in flight are merged into the next
+   * sendBatch, so concurrent drain requests share round trips to the broker. Each caller still learns
+   * the outcome of the very sends that carried its records. A request is at most MAX_REQUEST_BYTES, so
+   * that one partition's record batch stays under the broker's default message.max.bytes (1 MiB)
+   * even when all records share a key; a larger produce call is split over several requests.
+   */
+  const waiting: Array<{
+    readonly records: ReadonlyArray<OutRecord>
+    readonly done: (error?: unknown) => void
+  }> = []
+  let sending = false
+  const MAX_REQUEST_BYTES = 512 * 1024
+  const sizeOf = (r: OutRecord) => r.value.byteLength + r.key.length + 24
+  const sendWaiting = async () => {
+    if (sending) return
+    sending = true
+    try {
+      while (waiting.length > 0) {
+        let bytes = 0
+        let take = 0
+        while (take < waiting.length) {
+          let size = 0
+          for (const r of waiting[take]!.records) size += sizeOf(r)
+          if (take > 0 && bytes + size > MAX_REQUEST_BYTES) break
+          bytes += size
+          take++
+        }
+        const batch = waiting.splice(0, take)
+        const byTopic = new Map<string, Array<KafkajsMessage>>()
+        for (const { records } of batch)
+          for (const r of records) {
+            let list = byTopic.get(r.topic)
+            if (!list) {
+              list = []
+              byTopic.set(r.topic, list)
+            }
+            list.push({
+              key: r.key,
+              value: Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength),
+              timestamp: String(r.timestamp),
+            })
+          }
+        const topicMessages = [...byTopic].map(([topic, messages]) => ({ topic, messages }))
+        try {
+          await producer.sendBatch({ topicMessages, acks: -1, timeout: produceTimeout })
+          for (const b of batch) b.done()
+        } catch (e) {
+          for (const b of batch) b.done(e)
+        }
+      }
+    } finally {
+      sending = false
+    }
+  }
 
   const produce = (records: ReadonlyArray<OutRecord>): Effect.Effect<void, BusError> => {
     if (records.length === 0) return Effect.void
-    const byTopic = new Map<string, Array<kafkajs.Message>>()
+    const pieces: Array<Array<OutRecord>> = [[]]
+    let bytes = 0
     for (const r of records) {
-      let list = byTopic.get(r.topic)
-      if (!list) {
-        list = []
-        byTopic.set(r.topic, list)
+      const size = sizeOf(r)
+      if (bytes + size > MAX_REQUEST_BYTES && pieces[pieces.length - 1]!.length > 0) {
+        pieces.push([])
+        bytes = 0
       }
-      list.push({
-        key: r.key,
-        value: Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength),
-        timestamp: String(r.timestamp),
-      })
+      pieces[pieces.length - 1]!.push(r)
+      bytes += size
     }
-    const topicMessages = [...byTopic].map(([topic, messages]) => ({ topic, messages }))
     return producerReady.pipe(
       Effect.andThen(
         Effect.tryPromise({
-          try: () => producer.sendBatch({ topicMessages, acks: -1, timeout: produceTimeout }),
+          try: () =>
+            Promise.all(
+              pieces.map(
+                (piece) =>
+                  new Promise<void>((resolve, reject) => {
+                    waiting.push({
+                      records: piece,
+                      done: (error) => (error === undefined ? resolve() : reject(error)),
+                    })
+                    void sendWaiting()
+                  }),
+              ),
+            ),
           catch: toBusError("produce"),
         }),
       ),
@@ -181,7 +252,7 @@ export const makeKafkaBus = Effect.fnUntraced(function* (options: KafkaOptions) 
   const consume = (sub: Subscription): Stream.Stream<Batch, BusError> =>
     Stream.callback<Batch, BusError>(
       Effect.fnUntraced(function* (queue) {
-        const toBatch = (batch: kafkajs.Batch): Batch => ({
+        const toBatch = (batch: KafkajsBatch): Batch => ({
           topic: batch.topic,
           partition: batch.partition,
           highWatermark: Number(batch.highWatermark),

@@ -109,7 +109,7 @@ const router = (msg: string, timeUs: number, out: Array<Measurement>): number =>
   if (at === "" && status === "" && code === "") return 0
   const processType = dyno === "" ? "router" : processTypeOf(dyno)
   const statusCode = num(status)
-  const request: RouterRequest = {
+  const request: Mutable<RouterRequest> = {
     type: "ROUTER_REQUESTS",
     processType,
     dyno,
@@ -124,18 +124,20 @@ const router = (msg: string, timeUs: number, out: Array<Measurement>): number =>
     protocol,
     code,
     desc,
-    ...optional("connectMs", num(connect)),
-    ...optional("serviceMs", num(service)),
-    ...optional("bytes", num(bytes)),
   }
+  const connectMs = num(connect)
+  if (connectMs !== undefined) request.connectMs = connectMs
+  const serviceMs = num(service)
+  if (serviceMs !== undefined) request.serviceMs = serviceMs
+  const size = num(bytes)
+  if (size !== undefined) request.bytes = size
   out.push(request)
   if (code === "") return 1
   out.push({ type: "ERRORS", processType, dyno, timeUs, code, count: 1, description: desc })
   return 2
 }
 
-const optional = <K extends string>(key: K, value: number | undefined) =>
-  (value === undefined ? {} : { [key]: value }) as { [P in K]?: number }
+type Mutable<T> = { -readonly [K in keyof T]: T[K] }
 
 const MEMORY: Record<string, string> = {
   "sample#memory_total": "memoryTotal",
