@@ -80,6 +80,40 @@ const lazyConnect = (what: string, connect: () => Promise<void>) => {
   })
 }
 
+/**
+ * Splits a produce call into pieces of about `max` bytes without ever splitting the records of one
+ * (topic, key): each piece is one broker request, written atomically per partition, so a failed call
+ * leaves every key's records of this call either all written or none. Later stages rely on that to
+ * keep the first delivery of a retried batch per key (DESIGN.md semantics 10).
+ */
+export const splitByKey = (
+  records: ReadonlyArray<OutRecord>,
+  max: number,
+  sizeOf: (r: OutRecord) => number,
+): Array<Array<OutRecord>> => {
+  const groups = new Map<string, Array<OutRecord>>()
+  for (const r of records) {
+    const id = `${r.topic}\u0000${r.key}`
+    const group = groups.get(id)
+    if (group) group.push(r)
+    else groups.set(id, [r])
+  }
+  if (groups.size === 1) return [records as Array<OutRecord>]
+  const pieces: Array<Array<OutRecord>> = [[]]
+  let bytes = 0
+  for (const group of groups.values()) {
+    let size = 0
+    for (const r of group) size += sizeOf(r)
+    if (bytes > 0 && bytes + size > max) {
+      pieces.push([])
+      bytes = 0
+    }
+    pieces[pieces.length - 1]!.push(...group)
+    bytes += size
+  }
+  return pieces
+}
+
 const backoff = Schedule.min([Schedule.exponential("200 millis"), Schedule.spaced("5 seconds")])
 const unavailable = (e: BusError) => e.reason === "Unavailable"
 /** Admin requests ride out a broker restart (about 30 s) before they report Unavailable. */
@@ -192,17 +226,7 @@ export const makeKafkaBus = Effect.fnUntraced(function* (options: KafkaOptions) 
 
   const produce = (records: ReadonlyArray<OutRecord>): Effect.Effect<void, BusError> => {
     if (records.length === 0) return Effect.void
-    const pieces: Array<Array<OutRecord>> = [[]]
-    let bytes = 0
-    for (const r of records) {
-      const size = sizeOf(r)
-      if (bytes + size > MAX_REQUEST_BYTES && pieces[pieces.length - 1]!.length > 0) {
-        pieces.push([])
-        bytes = 0
-      }
-      pieces[pieces.length - 1]!.push(r)
-      bytes += size
-    }
+    const pieces = splitByKey(records, MAX_REQUEST_BYTES, sizeOf)
     return producerReady.pipe(
       Effect.andThen(
         Effect.tryPromise({
