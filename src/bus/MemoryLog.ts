@@ -100,6 +100,11 @@ export class PartitionedLog {
     return { records, next }
   }
 
+  /** Every record of a partition, superseded ones included (what a consumer that kept up would have seen). */
+  readAll(topic: string, partition: number): ReadonlyArray<InRecord> {
+    return this.topics.get(topic)?.partitions[partition]?.records ?? []
+  }
+
   commit(group: string, topic: string, partition: number, offset: number, metadata: string): void {
     let g = this.commits.get(group)
     if (!g) {

@@ -36,6 +36,8 @@ export interface Subscription {
   readonly partitions: ReadonlyArray<number>
   /** How many batches may wait unread before the consumer stops fetching (default 16). */
   readonly bufferBatches?: number
+  /** At most this many records a batch (in-memory layer; Kafka batches follow the fetch size). */
+  readonly maxRecords?: number
 }
 
 /** A commit point: `offset` is the next offset to read on restart; `metadata` is free text. */

@@ -56,7 +56,12 @@ export const makeMemoryBus = (log: PartitionedLog): BusApi => {
             const topic = sub.topics[t]!
             for (let i = 0; i < sub.partitions.length; i++) {
               const partition = sub.partitions[i]!
-              const { records, next } = log.read(topic, partition, positions[t]![i]!, MAX_BATCH)
+              const { records, next } = log.read(
+                topic,
+                partition,
+                positions[t]![i]!,
+                sub.maxRecords ?? MAX_BATCH,
+              )
               positions[t]![i] = next
               if (records.length === 0) continue
               delivered = true

@@ -1,0 +1,56 @@
+/**
+ * The aggregator service: worker i of N (TALLY_WORKER_INDEX, TALLY_WORKERS) owns the partitions p with
+ * p mod N == i of every rolled-up raw topic, in a consumer group of its own. It runs the topology until
+ * its scope closes, then stops gracefully: emits every changed window and commits, within 20 s.
+ */
+import { Context, Deferred, Duration, Effect, Fiber, Layer, Stream } from "effect"
+import { Bus } from "../bus/Bus.ts"
+import { partitionsOfWorker } from "../bus/Partitioner.ts"
+import { PARTITIONS, rawTopic } from "../bus/Topics.ts"
+import { TallyConfig } from "../config/TallyConfig.ts"
+import { RolledUpTypes } from "../domain/MeasurementType.ts"
+import { initialState, type TopologyOptions, topology } from "./Topology.ts"
+
+export const groupOf = (index: number, workers: number) => `tally-aggregator.w${index}of${workers}`
+
+export class Aggregator extends Context.Service<Aggregator, { readonly options: TopologyOptions }>()(
+  "tally/aggregator/Aggregator",
+) {
+  static readonly layer = Layer.effect(
+    Aggregator,
+    Effect.gen(function* () {
+      const settings = yield* TallyConfig
+      const bus = yield* Bus
+      const options: TopologyOptions = {
+        group: groupOf(settings.workerIndex, settings.workers),
+        types: RolledUpTypes,
+        partitions: partitionsOfWorker(settings.workerIndex, settings.workers, PARTITIONS),
+        flushAfterMs: Duration.toMillis(settings.flushAfter),
+        commitIntervalMs: 1000,
+      }
+      const state = yield* initialState(options)
+      const stop = yield* Deferred.make<void>()
+      const source = bus.consume({
+        group: options.group,
+        topics: options.types.map(rawTopic),
+        partitions: options.partitions,
+      })
+      const fiber = yield* topology(options, state, source, Deferred.await(stop)).pipe(
+        Stream.runDrain,
+        Effect.tapCause((cause) => Effect.logError("aggregator stopped", cause)),
+        Effect.forkScoped,
+      )
+      yield* Effect.addFinalizer(() =>
+        Deferred.succeed(stop, undefined).pipe(
+          Effect.andThen(Fiber.join(fiber)),
+          Effect.timeout("20 seconds"),
+          Effect.ignore,
+        ),
+      )
+      yield* Effect.logInfo(
+        `aggregator worker ${settings.workerIndex} of ${settings.workers}: partitions ${options.partitions.join(",")}`,
+      )
+      return Aggregator.of({ options })
+    }),
+  )
+}

@@ -1,0 +1,184 @@
+/**
+ * The aggregation state of one raw-topic partition, as plain TypeScript: records in (in offset order),
+ * versioned summary snapshots and a commit point out. DESIGN.md semantics 1, 3, 4, 5 and 10:
+ * - stream time is the largest event time seen; a record counts if its window has not closed;
+ * - 1m and 15m windows; a changed window is emitted after flushAfter and when it closes;
+ * - every snapshot's version is the series' sample count, which only grows, and a replay from the
+ *   commit point reaches the same count with the same content, so re-emissions are idempotent;
+ * - a retried drain batch (same Frame-Id, another delivery) counts once: per record key the first
+ *   delivery seen on the partition wins, which a replay decides the same way.
+ */
+import type { InRecord, OutRecord } from "../bus/Records.ts"
+import { summaryTopic } from "../bus/Topics.ts"
+import type { RolledUpType } from "../domain/MeasurementType.ts"
+import * as Wire from "../proto/Wire.ts"
+import { Series } from "../stream/Accumulators.ts"
+import { decodeResume, encodeResume, type Resume } from "../stream/CommitPoint.ts"
+import { PartitionWindows, type Period, type Window } from "../stream/EventTimeWindows.ts"
+import { visitSamples } from "./Samples.ts"
+
+export const PERIODS: ReadonlyArray<Period> = [
+  { name: "1m", sizeMs: 60_000 },
+  { name: "15m", sizeMs: 15 * 60_000 },
+]
+const WIRE_PERIOD = [Wire.Period.PERIOD_1M, Wire.Period.PERIOD_15M]
+export const LATENESS_MS = 5 * 60_000
+
+interface WindowState {
+  /** series by `recordKey \0 metric \0 label` */
+  readonly series: Map<string, Series>
+}
+
+export interface RollupCounters {
+  /** Records dropped as too late, by `owner:processType:type:period`. */
+  readonly late: Map<string, number>
+  duplicates: number
+}
+
+export class PartitionRollup {
+  readonly windows = new PartitionWindows<WindowState>({ periods: PERIODS, latenessMs: LATENESS_MS }, () => ({
+    series: new Map(),
+  }))
+  /** The next offset to process. */
+  nextOffset: number
+  /** Records before this offset were processed before a restart (see CommitPoint.ts). */
+  private readonly replayUntil: number
+  private readonly firstDelivery = new Map<string, { delivery: string; untilMs: number }>()
+  private dirtyWindows = 0
+
+  readonly topic: string
+  readonly type: RolledUpType
+  readonly partition: number
+  readonly counters: RollupCounters = { late: new Map(), duplicates: 0 }
+
+  constructor(
+    type: RolledUpType,
+    topic: string,
+    partition: number,
+    committed?: { offset: number; metadata: string },
+  ) {
+    this.type = type
+    this.topic = topic
+    this.partition = partition
+    const resume: Resume | undefined = decodeResume(committed?.metadata)
+    this.nextOffset = committed?.offset ?? 0
+    this.replayUntil = resume?.upto ?? 0
+    if (resume) this.windows.streamTimeMs = resume.streamTimeMs
+  }
+
+  /** Folds one record (records must come in offset order) at processing time `nowMs`. */
+  process(record: InRecord, nowMs: number): void {
+    if (record.offset < this.nextOffset) return // a redelivery after a consumer restart
+    this.nextOffset = record.offset + 1
+    const replaying = record.offset < this.replayUntil
+    const samples: Array<[string, string, number, boolean]> = []
+    const origin = visitSamples(this.type, record.value, (metric, label, value, sketched) => {
+      samples.push([metric, label, value, sketched])
+    })
+    const t = Math.floor(origin.timeUs / 1000)
+    const windows = this.windows
+    windows.observe(t)
+
+    if (origin.frameId !== "") {
+      const id = `${record.key}\u0000${origin.drain}\u0000${origin.frameId}`
+      const first = this.firstDelivery.get(id)
+      const untilMs = t - (t % PERIODS[1]!.sizeMs) + PERIODS[1]!.sizeMs + LATENESS_MS
+      if (!first) this.firstDelivery.set(id, { delivery: origin.delivery, untilMs })
+      else if (first.delivery !== origin.delivery) {
+        if (!replaying) this.counters.duplicates++
+        return
+      } else if (untilMs > first.untilMs) first.untilMs = untilMs
+    }
+
+    for (let period = 0; period < PERIODS.length; period++) {
+      const w = windows.windowFor(period, t, record.offset)
+      if (!w) {
+        if (!replaying) {
+          const key = `${origin.owner}:${origin.processType}:${this.type}:${PERIODS[period]!.name}`
+          this.counters.late.set(key, (this.counters.late.get(key) ?? 0) + 1)
+        }
+        continue
+      }
+      for (const [metric, label, value, sketched] of samples) {
+        const id = `${record.key}\u0000${metric}\u0000${label}`
+        let series = w.state.series.get(id)
+        if (!series) {
+          series = new Series(origin.owner, origin.processType, metric, label, sketched)
+          w.state.series.set(id, series)
+        }
+        series.add(value)
+      }
+      if (Number.isNaN(w.dirtySince) && samples.length > 0) {
+        w.dirtySince = nowMs
+        this.dirtyWindows++
+      }
+    }
+  }
+
+  /**
+   * Snapshots to emit now: every closed window's changed series (then the window is freed), and the
+   * changed series of windows dirty for `flushAfterMs`; with `all`, every changed series (shutdown).
+   */
+  collect(nowMs: number, flushAfterMs: number, all = false): Array<OutRecord> {
+    const out: Array<OutRecord> = []
+    for (const w of this.windows.takeClosed()) {
+      if (!Number.isNaN(w.dirtySince)) this.dirtyWindows--
+      this.emit(w, out)
+    }
+    if (this.dirtyWindows > 0) {
+      const due = all
+        ? [...this.windows.openWindows()].filter((w) => !Number.isNaN(w.dirtySince))
+        : this.windows.dueForFlush(nowMs, flushAfterMs)
+      for (const w of due) {
+        this.emit(w, out)
+        w.dirtySince = Number.NaN
+        this.dirtyWindows--
+      }
+    }
+    const st = this.windows.streamTimeMs
+    for (const [id, first] of this.firstDelivery) if (first.untilMs <= st) this.firstDelivery.delete(id)
+    return out
+  }
+
+  /** The offset and metadata to commit once everything collected so far is acknowledged. */
+  commitPoint(): { offset: number; metadata: string } {
+    const oldest = this.windows.oldestOpen()
+    return {
+      offset: this.windows.commitPoint(this.nextOffset),
+      metadata: encodeResume({
+        streamTimeMs: this.windows.streamTimeMs,
+        upto: this.nextOffset,
+        oldestOpenMs: oldest ? oldest.startMs : null,
+      }),
+    }
+  }
+
+  private emit(w: Window<WindowState>, out: Array<OutRecord>): void {
+    const period = PERIODS[w.period]!.name
+    for (const series of w.state.series.values()) {
+      if (!series.dirty) continue
+      const s = series.stats
+      series.emitted = s.count
+      out.push({
+        topic: summaryTopic(this.type),
+        key: `${series.owner}:${series.processType}:${series.metric}:${series.label}:${period}:${w.startMs}`,
+        timestamp: w.startMs,
+        value: Wire.Summary.encode({
+          owner: series.owner,
+          processType: series.processType,
+          metric: series.metric,
+          label: series.label,
+          period: WIRE_PERIOD[w.period]!,
+          startMs: w.startMs,
+          count: s.count,
+          sum: s.sum,
+          sumsq: s.sumsq,
+          min: s.min,
+          max: s.max,
+          sketch: series.sketch ? series.sketch.toBytes() : new Uint8Array(),
+          version: s.count,
+        }).finish(),
+      })
+    }
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * Mergeable accumulators for rollups: count, sum, sum of squares, min, max, and a DDSketch-compatible
+ * quantile sketch (logarithmic mapping, 1% relative accuracy). Adding is plain arithmetic and one Map
+ * update; the sketch is only turned into DDSketch protobuf bytes when a snapshot is emitted.
+ */
+import { DDSketch } from "@datadog/sketches-js"
+import { LogarithmicMapping } from "@datadog/sketches-js/dist/ddsketch/mapping/index.js"
+
+export class Stats {
+  count = 0
+  sum = 0
+  sumsq = 0
+  min = Number.POSITIVE_INFINITY
+  max = Number.NEGATIVE_INFINITY
+
+  add(value: number): void {
+    this.count++
+    this.sum += value
+    this.sumsq += value * value
+    if (value < this.min) this.min = value
+    if (value > this.max) this.max = value
+  }
+
+  merge(other: Stats): void {
+    this.count += other.count
+    this.sum += other.sum
+    this.sumsq += other.sumsq
+    if (other.min < this.min) this.min = other.min
+    if (other.max > this.max) this.max = other.max
+  }
+}
+
+export const RELATIVE_ACCURACY = 0.01
+const mapping = new LogarithmicMapping(RELATIVE_ACCURACY)
+
+/** Bins of a DDSketch with LogarithmicMapping(0.01): key(v) = ceil(log_gamma(v)). */
+export class Sketch {
+  zero = 0
+  readonly bins = new Map<number, number>()
+
+  add(value: number): void {
+    if (value <= mapping.minPossible) {
+      this.zero++
+      return
+    }
+    const key = mapping.key(value)
+    this.bins.set(key, (this.bins.get(key) ?? 0) + 1)
+  }
+
+  /** The DDSketch (the library's type) holding exactly these bins. */
+  toDDSketch(): DDSketch {
+    const sketch = new DDSketch({ relativeAccuracy: RELATIVE_ACCURACY })
+    if (this.zero > 0) sketch.accept(0, this.zero)
+    const keys = [...this.bins.keys()].sort((a, b) => a - b)
+    for (const key of keys) sketch.accept(mapping.value(key), this.bins.get(key)!)
+    return sketch
+  }
+
+  /** DDSketch protobuf bytes (mergeable by any DDSketch implementation). */
+  toBytes(): Uint8Array {
+    return this.toDDSketch().toProto()
+  }
+}
+
+/** Decodes sketch bytes; empty bytes are an empty sketch. */
+export const sketchFromBytes = (bytes: Uint8Array): DDSketch =>
+  bytes.length === 0 ? new DDSketch({ relativeAccuracy: RELATIVE_ACCURACY }) : DDSketch.fromProto(bytes)
+
+/** A rollup series: stats, an optional sketch, and the version of its last emitted snapshot. */
+export class Series {
+  readonly stats = new Stats()
+  readonly sketch: Sketch | undefined
+  /** Version of the last emitted snapshot; the current version is stats.count (it only grows). */
+  emitted = 0
+
+  readonly owner: string
+  readonly processType: string
+  readonly metric: string
+  readonly label: string
+
+  constructor(owner: string, processType: string, metric: string, label: string, sketched: boolean) {
+    this.owner = owner
+    this.processType = processType
+    this.metric = metric
+    this.label = label
+    this.sketch = sketched ? new Sketch() : undefined
+  }
+
+  add(value: number): void {
+    this.stats.add(value)
+    this.sketch?.add(value)
+  }
+
+  get dirty(): boolean {
+    return this.stats.count !== this.emitted
+  }
+}
