@@ -6,10 +6,10 @@
 import { Context, Deferred, Duration, Effect, Fiber, Layer, Stream } from "effect"
 import { Bus } from "../bus/Bus.ts"
 import { partitionsOfWorker } from "../bus/Partitioner.ts"
-import { PARTITIONS, rawTopic } from "../bus/Topics.ts"
+import { PARTITIONS } from "../bus/Topics.ts"
 import { TallyConfig } from "../config/TallyConfig.ts"
 import { RolledUpTypes } from "../domain/MeasurementType.ts"
-import { initialState, type TopologyOptions, topology } from "./Topology.ts"
+import { initialState, rawTopics, type TopologyOptions, topology } from "./Topology.ts"
 
 export const groupOf = (index: number, workers: number) => `tally-aggregator.w${index}of${workers}`
 
@@ -23,6 +23,7 @@ export class Aggregator extends Context.Service<Aggregator, { readonly options: 
       const bus = yield* Bus
       const options: TopologyOptions = {
         group: groupOf(settings.workerIndex, settings.workers),
+        prefix: settings.topicPrefix,
         types: RolledUpTypes,
         partitions: partitionsOfWorker(settings.workerIndex, settings.workers, PARTITIONS),
         flushAfterMs: Duration.toMillis(settings.flushAfter),
@@ -32,7 +33,7 @@ export class Aggregator extends Context.Service<Aggregator, { readonly options: 
       const stop = yield* Deferred.make<void>()
       const source = bus.consume({
         group: options.group,
-        topics: options.types.map(rawTopic),
+        topics: rawTopics(options),
         partitions: options.partitions,
       })
       const fiber = yield* topology(options, state, source, Deferred.await(stop)).pipe(

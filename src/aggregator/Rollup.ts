@@ -51,13 +51,17 @@ export class PartitionRollup {
   readonly partition: number
   readonly counters: RollupCounters = { late: new Map(), duplicates: 0 }
 
+  private readonly summaryTopic: string
+
   constructor(
     type: RolledUpType,
     topic: string,
     partition: number,
     committed?: { offset: number; metadata: string },
+    prefix = "",
   ) {
     this.type = type
+    this.summaryTopic = summaryTopic(type, prefix)
     this.topic = topic
     this.partition = partition
     const resume: Resume | undefined = decodeResume(committed?.metadata)
@@ -160,7 +164,7 @@ export class PartitionRollup {
       const s = series.stats
       series.emitted = s.count
       out.push({
-        topic: summaryTopic(this.type),
+        topic: this.summaryTopic,
         key: `${series.owner}:${series.processType}:${series.metric}:${series.label}:${period}:${w.startMs}`,
         timestamp: w.startMs,
         value: Wire.Summary.encode({

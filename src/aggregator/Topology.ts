@@ -13,6 +13,8 @@ import { PartitionRollup } from "./Rollup.ts"
 
 export interface TopologyOptions {
   readonly group: string
+  /** TALLY_TOPIC_PREFIX */
+  readonly prefix: string
   readonly types: ReadonlyArray<RolledUpType>
   readonly partitions: ReadonlyArray<number>
   readonly flushAfterMs: number
@@ -28,8 +30,11 @@ export class WorkerState {
   private lastCommit = new Map<string, string>()
   lastCommitAt = Number.NEGATIVE_INFINITY
 
-  constructor(types: ReadonlyArray<RolledUpType>, committed: ReadonlyArray<Committed>) {
-    for (const t of types) this.typeOf.set(rawTopic(t), t)
+  private readonly prefix: string
+
+  constructor(types: ReadonlyArray<RolledUpType>, committed: ReadonlyArray<Committed>, prefix = "") {
+    this.prefix = prefix
+    for (const t of types) this.typeOf.set(rawTopic(t, prefix), t)
     this.committed = new Map(committed.map((c) => [`${c.topic}/${c.partition}`, c]))
   }
 
@@ -37,7 +42,7 @@ export class WorkerState {
     const id = `${topic}/${partition}`
     let r = this.rollups.get(id)
     if (!r) {
-      r = new PartitionRollup(this.typeOf.get(topic)!, topic, partition, this.committed.get(id))
+      r = new PartitionRollup(this.typeOf.get(topic)!, topic, partition, this.committed.get(id), this.prefix)
       this.rollups.set(id, r)
     }
     return r
@@ -62,12 +67,15 @@ export class WorkerState {
   }
 }
 
+export const rawTopics = (options: TopologyOptions) => options.types.map((t) => rawTopic(t, options.prefix))
+
 export const initialState = Effect.fnUntraced(function* (options: TopologyOptions) {
   const bus = yield* Bus
-  const committed = yield* bus.committed(options.group, options.types.map(rawTopic))
+  const committed = yield* bus.committed(options.group, rawTopics(options))
   return new WorkerState(
     options.types,
     committed.filter((c) => options.partitions.includes(c.partition)),
+    options.prefix,
   )
 })
 

@@ -11,9 +11,10 @@ import {
 
 export const PARTITIONS = 32
 
-export const rawTopic = (type: MeasurementType): string => `${type}.1`
-export const summaryTopic = (type: RolledUpType): string => `${type}_SUMMARY.1`
-export const retryTopic = (type: RolledUpType): string => `RETRY.${type}_SUMMARY.1`
+/** Topic names; `prefix` (TALLY_TOPIC_PREFIX, default empty) lets several installations share a cluster. */
+export const rawTopic = (type: MeasurementType, prefix = ""): string => `${prefix}${type}.1`
+export const summaryTopic = (type: RolledUpType, prefix = ""): string => `${prefix}${type}_SUMMARY.1`
+export const retryTopic = (type: RolledUpType, prefix = ""): string => `${prefix}RETRY.${type}_SUMMARY.1`
 
 export interface TopicSpec {
   readonly name: string
@@ -38,6 +39,7 @@ const minIsr = (replicationFactor: number) =>
 export const catalogue = (
   replicationFactor: number,
   partitions: number = PARTITIONS,
+  prefix = "",
 ): ReadonlyArray<TopicSpec> => {
   const spec = (name: string, config: Record<string, string>): TopicSpec => ({
     name,
@@ -46,9 +48,9 @@ export const catalogue = (
     config: { ...config, ...minIsr(replicationFactor) },
   })
   return [
-    ...MeasurementTypes.map((t) => spec(rawTopic(t), rawConfig)),
-    ...RolledUpTypes.map((t) => spec(summaryTopic(t), summaryConfig)),
-    ...RolledUpTypes.map((t) => spec(retryTopic(t), retryConfig)),
+    ...MeasurementTypes.map((t) => spec(rawTopic(t, prefix), rawConfig)),
+    ...RolledUpTypes.map((t) => spec(summaryTopic(t, prefix), summaryConfig)),
+    ...RolledUpTypes.map((t) => spec(retryTopic(t, prefix), retryConfig)),
   ]
 }
 

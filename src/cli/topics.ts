@@ -2,7 +2,7 @@
 import { Console, Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { Bus } from "../bus/Bus.ts"
-import { catalogue } from "../bus/Topics.ts"
+import { catalogue, PARTITIONS } from "../bus/Topics.ts"
 import { TallyConfig } from "../config/TallyConfig.ts"
 
 export class TopicsDiffer extends Error {
@@ -24,7 +24,9 @@ const ensure = Command.make(
         "TALLY_KAFKA_BROKERS is not set: checking the in-process bus (it lives only in this process)",
       )
     const bus = yield* Bus
-    const report = yield* bus.ensureTopics(catalogue(settings.replicationFactor))
+    const report = yield* bus.ensureTopics(
+      catalogue(settings.replicationFactor, PARTITIONS, settings.topicPrefix),
+    )
     if (json) yield* Console.log(JSON.stringify(report, null, 2))
     else {
       for (const t of report.created) yield* Console.log(`created  ${t}`)

@@ -32,6 +32,8 @@ export interface Settings {
   readonly kafkaClientId: string
   /** TALLY_PUBLIC_URL: the base of drain URLs handed out; else the Host the request came to. */
   readonly publicUrl: Option.Option<string>
+  /** TALLY_TOPIC_PREFIX: prepended to every topic name (default none). */
+  readonly topicPrefix: string
 }
 
 /** Each variable with its default, what it expects and what it means (the README's table comes from here). */
@@ -90,6 +92,11 @@ export const variables = {
   },
   TALLY_LOG_LEVEL: { default: "Info", expects: "one of Trace, Debug, Info, Warn, Error", means: "log level" },
   TALLY_KAFKA_CLIENT_ID: { default: "tally", expects: "a non-empty string", means: "Kafka client id" },
+  TALLY_TOPIC_PREFIX: {
+    default: "",
+    expects: "letters, digits, '.', '_' or '-'",
+    means: "prefix of every topic name, to share a Kafka cluster",
+  },
   TALLY_PUBLIC_URL: {
     default: "",
     expects: "an http(s) URL such as https://tally.example.com",
@@ -173,6 +180,12 @@ export const loadSettings = Effect.gen(function* () {
       LOG_LEVELS.find((l) => l.toLowerCase() === t.trim().toLowerCase()),
     ),
     kafkaClientId: yield* setting("TALLY_KAFKA_CLIENT_ID", (t) => t.trim() || undefined),
+    topicPrefix: Option.getOrElse(
+      yield* optional("TALLY_TOPIC_PREFIX", (t) =>
+        /^[A-Za-z0-9._-]+$/.test(t.trim()) ? t.trim() : undefined,
+      ),
+      () => "",
+    ),
     publicUrl: yield* optional("TALLY_PUBLIC_URL", (t) =>
       /^https?:\/\/[^\s/]+/.test(t.trim()) ? t.trim().replace(/\/+$/, "") : undefined,
     ),

@@ -80,8 +80,8 @@ const encodeValue = (m: Measurement, origin: Wire.Origin | object): Uint8Array =
   }
 }
 
-export const toRecord = (m: Measurement, d: Delivery): OutRecord => ({
-  topic: rawTopic(m.type),
+export const toRecord = (m: Measurement, d: Delivery, prefix = ""): OutRecord => ({
+  topic: rawTopic(m.type, prefix),
   key: `${d.owner}:${m.processType}`,
   timestamp: Math.floor(m.timeUs / 1000),
   value: encodeValue(m, {

@@ -105,7 +105,7 @@ export class Ingress extends Context.Service<Ingress, IngressApi>()("tally/ingre
           if (ms > now + MAX_FUTURE_MS) future++
           else if (ms < now - retentionMs) old++
           else {
-            records.push(toRecord(m, delivery))
+            records.push(toRecord(m, delivery, settings.topicPrefix))
             byType.set(m.type, (byType.get(m.type) ?? 0) + 1)
           }
         }

@@ -21,6 +21,7 @@ import { batches, sendScenario, T0 } from "./scenario.ts"
 const ALL = Array.from({ length: 32 }, (_, p) => p)
 const options = (flushAfterMs: number): TopologyOptions => ({
   group: "harness",
+  prefix: "",
   types: RolledUpTypes,
   partitions: ALL,
   flushAfterMs,
@@ -76,7 +77,7 @@ const run = (
     const state = yield* withBus(initialState(opts))
     const source = bus.consume({
       group: opts.group,
-      topics: opts.types.map(rawTopic),
+      topics: opts.types.map((t) => rawTopic(t)),
       partitions: opts.partitions,
       maxRecords,
       bufferBatches: 1,
@@ -89,10 +90,12 @@ const run = (
         [...hw].every(([id, h]) => (state.rollups.get(id)?.nextOffset ?? initialOffset(state, id)) >= h)
       const initialOffset = (_: unknown, id: string) => committedOffsets.get(id) ?? 0
       const committedOffsets = new Map(
-        (yield* withBus(memory.committed(opts.group, opts.types.map(rawTopic)))).map((c) => [
-          `${c.topic}/${c.partition}`,
-          c.offset,
-        ]),
+        (yield* withBus(
+          memory.committed(
+            opts.group,
+            opts.types.map((t) => rawTopic(t)),
+          ),
+        )).map((c) => [`${c.topic}/${c.partition}`, c.offset]),
       )
       if (!caughtUp())
         yield* withBus(

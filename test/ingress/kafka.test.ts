@@ -85,7 +85,7 @@ layer(ingressStack(kafka), { excludeTestServices: true, timeout: "120 seconds" }
           yield* bus
             .consume({
               group: `test-ingress-${drain.owner}`,
-              topics: MeasurementTypes.map(rawTopic),
+              topics: MeasurementTypes.map((t) => rawTopic(t)),
               partitions,
             })
             .pipe(
