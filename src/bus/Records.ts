@@ -2,7 +2,10 @@
 import { type Effect, Schema, type Stream } from "effect"
 import type { TopicSpec } from "./Topics.ts"
 
-/** A record to produce. Its partition is `partitionFor(key)` (see Partitioner.ts) on every layer. */
+/**
+ * A record to produce. Its partition is `partitionFor(key)` (see Partitioner.ts) on every layer; the
+ * records of one key keep their order.
+ */
 export interface OutRecord {
   readonly topic: string
   readonly key: string

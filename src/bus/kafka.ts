@@ -91,6 +91,9 @@ export const splitByKey = (
   max: number,
   sizeOf: (r: OutRecord) => number,
 ): Array<Array<OutRecord>> => {
+  let total = 0
+  for (const r of records) total += sizeOf(r)
+  if (total <= max) return [records as Array<OutRecord>]
   const groups = new Map<string, Array<OutRecord>>()
   for (const r of records) {
     const id = `${r.topic}\u0000${r.key}`
@@ -98,7 +101,6 @@ export const splitByKey = (
     if (group) group.push(r)
     else groups.set(id, [r])
   }
-  if (groups.size === 1) return [records as Array<OutRecord>]
   const pieces: Array<Array<OutRecord>> = [[]]
   let bytes = 0
   for (const group of groups.values()) {
