@@ -1,31 +1,27 @@
 /** The `tally` command: each subcommand composes layers and launches. */
 import { NodeRuntime, NodeServices } from "@effect/platform-node"
-import { Console, Effect, Layer } from "effect"
+import { Cause, Console, Effect, Exit, Layer, Runtime } from "effect"
 import { Command } from "effect/cli"
-import { Apps } from "./apps/Apps.ts"
 import { Bus } from "./bus/Bus.ts"
 import { apps } from "./cli/apps.ts"
+import { aggregator, ingress } from "./cli/serve.ts"
 import { topics } from "./cli/topics.ts"
 import { TallyConfig } from "./config/TallyConfig.ts"
-import { Shards } from "./store/Shards.ts"
 
 const tally = Command.make("tally").pipe(
   Command.withDescription("tally: Logplex drains in, per-minute metrics out"),
-  Command.withSubcommands([topics, apps]),
+  Command.withSubcommands([ingress, aggregator, topics, apps]),
 )
 
 const exit = (code: number, message: string) =>
   Console.error(`tally: ${message}`).pipe(Effect.andThen(Effect.sync(() => process.exit(code))))
 
-const services = Layer.mergeAll(
-  NodeServices.layer,
-  Bus.layer,
-  Apps.layer.pipe(Layer.provide(Shards.layer)),
-).pipe(Layer.provideMerge(TallyConfig.layer))
+/** What every command shares: settings (read once) and the bus (it connects on first use). */
+const base = Layer.mergeAll(NodeServices.layer, Bus.layer).pipe(Layer.provideMerge(TallyConfig.layer))
 
 tally.pipe(
   Command.run({ version: "0.1.0" }),
-  Effect.provide(services),
+  Effect.provide(base),
   // Expected failures are one line, not a stack trace: a bad setting exits 2, others 1.
   Effect.catchTags({
     ConfigInvalid: (e) => exit(2, e.message),
@@ -33,5 +29,12 @@ tally.pipe(
     BusError: (e) => exit(1, `Kafka: ${e.message}`),
     StoreError: (e) => exit(1, `Postgres: ${e.message}`),
   }),
-  NodeRuntime.runMain,
+  (program) =>
+    NodeRuntime.runMain(program, {
+      // SIGTERM/SIGINT interrupt the services, which stop gracefully (flush, commit): that is a clean exit.
+      teardown: (exit, onExit) =>
+        Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause)
+          ? onExit(0)
+          : Runtime.defaultTeardown(exit, onExit),
+    }),
 )

@@ -56,11 +56,11 @@ const line = (rnd: () => number, t: number, kind: number): string => {
 }
 
 /** The scenario's drain batches, in the order the ingress receives them. */
-export const batches = (count: number, seed = 7): Array<Batch> => {
+export const batches = (count: number, seed = 7, t0 = T0): Array<Batch> => {
   const rnd = random(seed)
   const out: Array<Batch> = []
   for (let i = 0; i < count; i++) {
-    const at = T0 + i * 30_000
+    const at = t0 + i * 30_000
     const owner = OWNERS[i % OWNERS.length]!
     const lines: Array<string> = []
     for (let k = 0; k < 4; k++) lines.push(line(rnd, at - Math.floor(rnd() * 20_000), Math.floor(rnd() * 5))) // out of order
@@ -83,7 +83,7 @@ export const batches = (count: number, seed = 7): Array<Batch> => {
     }
   }
   // A heartbeat an hour later on every key closes every window of the scenario.
-  const end = T0 + count * 30_000 + 60 * 60_000
+  const end = t0 + count * 30_000 + 60 * 60_000
   for (const owner of OWNERS)
     out.push({
       at: end,
