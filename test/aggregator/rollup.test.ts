@@ -1,0 +1,73 @@
+/** Late data exactly as DESIGN.md says: lines 2 and 4 minutes late count; later ones are dropped and counted. */
+import { describe, expect, it } from "vitest"
+import { PartitionRollup } from "../../src/aggregator/Rollup.ts"
+import type { Measurement } from "../../src/domain/Measurement.ts"
+import { toRecord } from "../../src/ingress/Encode.ts"
+import * as Wire from "../../src/proto/Wire.ts"
+
+const OWNER = "0b7a3f2e-1111-4a57-9c1e-2f0d8b4f1a01"
+const M = 60_000
+const T = Date.UTC(2026, 10, 28, 12, 0, 0)
+const r14 = (ms: number): Measurement => ({
+  type: "ERRORS",
+  processType: "web",
+  dyno: "web.1",
+  timeUs: ms * 1000,
+  code: "R14",
+  count: 1,
+  description: "",
+})
+const delivery = { owner: OWNER, drain: "d", frameId: "", delivery: "x" }
+
+const feed = (rollup: PartitionRollup, times: ReadonlyArray<number>) =>
+  times.forEach((ms, offset) => {
+    const r = toRecord(r14(ms), delivery)
+    rollup.process({ key: r.key, value: r.value, timestamp: r.timestamp, offset }, 0)
+  })
+
+const emitted = (rollup: PartitionRollup) =>
+  new Map(
+    rollup.collect(0, 0, true).map((o) => {
+      const s = Wire.Summary.decode(o.value)
+      return [`${s.period === Wire.Period.PERIOD_1M ? "1m" : "15m"}@${(s.startMs - T) / M}`, s.count]
+    }),
+  )
+
+describe("late data", () => {
+  it("2 and 4 minutes late still count in their minute; 6.5 minutes late only in its quarter; later nowhere", () => {
+    const rollup = new PartitionRollup("ERRORS", "ERRORS.1", 0)
+    // Stream time reaches T+22m first; then lines 2, ~4, 6.5, 7.5 and 27 minutes behind it.
+    feed(rollup, [
+      T + 22 * M,
+      T + 20 * M,
+      T + 18 * M + 10,
+      T + 15 * M + 30_000,
+      T + 14 * M + 30_000,
+      T - 5 * M,
+    ])
+    const counts = emitted(rollup)
+    expect(counts.get("1m@22")).toBe(1)
+    expect(counts.get("1m@20")).toBe(1) // 2 minutes late: [20, 21) closes at 26
+    expect(counts.get("1m@18")).toBe(1) // ~4 minutes late: [18, 19) closes at 24
+    expect(counts.has("1m@15")).toBe(false) // [15, 16) closed at 21
+    expect(counts.has("1m@14")).toBe(false)
+    expect(counts.get("15m@15")).toBe(4) // [15, 30) is open until 35
+    expect(counts.has("15m@0")).toBe(false) // [0, 15) closed at 20
+    expect(counts.has("15m@-15")).toBe(false)
+    expect(Object.fromEntries(rollup.counters.late)).toEqual({
+      [`${OWNER}:web:ERRORS:1m`]: 3,
+      [`${OWNER}:web:ERRORS:15m`]: 2,
+    })
+  })
+
+  it("closed windows are freed: state stays O(open windows x active series)", () => {
+    const rollup = new PartitionRollup("ERRORS", "ERRORS.1", 0)
+    feed(
+      rollup,
+      Array.from({ length: 600 }, (_, i) => T + i * 10_000),
+    )
+    rollup.collect(0, 0)
+    // 100 minutes of data; open: the 1m windows of the last 6 minutes and at most two 15m windows.
+    expect(rollup.windows.openCount).toBeLessThanOrEqual(8)
+  })
+})
