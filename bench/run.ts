@@ -1,6 +1,7 @@
 /** `npm run bench [-- NAME...]`: runs the named benchmarks (all by default) and updates BENCHMARKS.md. */
 const all: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   ingress: () => import("./ingress.ts"),
+  aggregator: () => import("./aggregator.ts"),
 }
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith("-"))

@@ -25,8 +25,14 @@ const WIRE_PERIOD = [Wire.Period.PERIOD_1M, Wire.Period.PERIOD_15M]
 export const LATENESS_MS = 5 * 60_000
 
 interface WindowState {
-  /** series by `recordKey \0 metric \0 label` */
-  readonly series: Map<string, Series>
+  /** series by record key (owner:process_type), then metric, then label: interned strings, cheap lookups */
+  readonly series: Map<string, Map<string, Map<string, Series>>>
+}
+
+/** Every series of a window. */
+export function* seriesOf(state: WindowState): Generator<Series> {
+  for (const byMetric of state.series.values())
+    for (const byLabel of byMetric.values()) yield* byLabel.values()
 }
 
 export interface RollupCounters {
@@ -45,6 +51,19 @@ export class PartitionRollup {
   private readonly replayUntil: number
   private readonly firstDelivery = new Map<string, { delivery: string; untilMs: number }>()
   private dirtyWindows = 0
+  /** The samples of the record being processed (reused: no allocation per record). */
+  private samples = 0
+  private readonly metrics: Array<string> = []
+  private readonly labels: Array<string> = []
+  private readonly values: Array<number> = []
+  private readonly sketched: Array<boolean> = []
+  private readonly visit = (metric: string, label: string, value: number, sketched: boolean) => {
+    const i = this.samples++
+    this.metrics[i] = metric
+    this.labels[i] = label
+    this.values[i] = value
+    this.sketched[i] = sketched
+  }
 
   readonly topic: string
   readonly type: RolledUpType
@@ -75,10 +94,9 @@ export class PartitionRollup {
     if (record.offset < this.nextOffset) return // a redelivery after a consumer restart
     this.nextOffset = record.offset + 1
     const replaying = record.offset < this.replayUntil
-    const samples: Array<[string, string, number, boolean]> = []
-    const origin = visitSamples(this.type, record.value, (metric, label, value, sketched) => {
-      samples.push([metric, label, value, sketched])
-    })
+    this.samples = 0
+    const origin = visitSamples(this.type, record.value, this.visit)
+    const samples = this.samples
     const t = Math.floor(origin.timeUs / 1000)
     const windows = this.windows
     windows.observe(t)
@@ -103,16 +121,27 @@ export class PartitionRollup {
         }
         continue
       }
-      for (const [metric, label, value, sketched] of samples) {
-        const id = `${record.key}\u0000${metric}\u0000${label}`
-        let series = w.state.series.get(id)
-        if (!series) {
-          series = new Series(origin.owner, origin.processType, metric, label, sketched)
-          w.state.series.set(id, series)
-        }
-        series.add(value)
+      let byMetric = w.state.series.get(record.key)
+      if (!byMetric) {
+        byMetric = new Map()
+        w.state.series.set(record.key, byMetric)
       }
-      if (Number.isNaN(w.dirtySince) && samples.length > 0) {
+      for (let i = 0; i < samples; i++) {
+        const metric = this.metrics[i]!
+        const label = this.labels[i]!
+        let byLabel = byMetric.get(metric)
+        if (!byLabel) {
+          byLabel = new Map()
+          byMetric.set(metric, byLabel)
+        }
+        let series = byLabel.get(label)
+        if (!series) {
+          series = new Series(origin.owner, origin.processType, metric, label, this.sketched[i]!)
+          byLabel.set(label, series)
+        }
+        series.add(this.values[i]!)
+      }
+      if (Number.isNaN(w.dirtySince) && samples > 0) {
         w.dirtySince = nowMs
         this.dirtyWindows++
       }
@@ -159,7 +188,7 @@ export class PartitionRollup {
 
   private emit(w: Window<WindowState>, out: Array<OutRecord>): void {
     const period = PERIODS[w.period]!.name
-    for (const series of w.state.series.values()) {
+    for (const series of seriesOf(w.state)) {
       if (!series.dirty) continue
       const s = series.stats
       series.emitted = s.count
