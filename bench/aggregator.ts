@@ -142,14 +142,12 @@ export const run = async () => {
         yield* bus.ensureTopics(catalogue(1, 32, prefix))
         for (let i = 0; i < e2eRecords.length; i += 5000)
           yield* bus.produce(
-            e2eRecords
-              .slice(i, i + 5000)
-              .map((r) => ({
-                topic: rawTopic("ROUTER_REQUESTS", prefix),
-                key: r.key,
-                value: r.value,
-                timestamp: r.timestamp,
-              })),
+            e2eRecords.slice(i, i + 5000).map((r) => ({
+              topic: rawTopic("ROUTER_REQUESTS", prefix),
+              key: r.key,
+              value: r.value,
+              timestamp: r.timestamp,
+            })),
           )
         const options: TopologyOptions = {
           group: `${prefix}bench`,
