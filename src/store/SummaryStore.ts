@@ -93,7 +93,7 @@ export interface StoreApi {
 const text = (s: string) =>
   s.replace(/[\\\t\n\r]/g, (c) => ({ "\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r" })[c]!)
 const float = (n: number) =>
-  Number.isFinite(n) ? String(n) : n > 0 ? "Infinity" : n < 0 ? "-Infinity" : "NaN"
+  Object.is(n, -0) ? "-0" : Number.isFinite(n) ? String(n) : n > 0 ? "Infinity" : n < 0 ? "-Infinity" : "NaN"
 
 export const copyText = (rows: ReadonlyArray<SummaryRow>): string => {
   let out = ""
