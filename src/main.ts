@@ -4,13 +4,14 @@ import { Cause, Console, Effect, Exit, Layer, Runtime } from "effect"
 import { Command } from "effect/cli"
 import { Bus } from "./bus/Bus.ts"
 import { apps } from "./cli/apps.ts"
-import { aggregator, ingress } from "./cli/serve.ts"
+import { retention } from "./cli/retention.ts"
+import { aggregator, ingress, retrier, sink } from "./cli/serve.ts"
 import { topics } from "./cli/topics.ts"
 import { TallyConfig } from "./config/TallyConfig.ts"
 
 const tally = Command.make("tally").pipe(
   Command.withDescription("tally: Logplex drains in, per-minute metrics out"),
-  Command.withSubcommands([ingress, aggregator, topics, apps]),
+  Command.withSubcommands([ingress, aggregator, sink, retrier, topics, apps, retention]),
 )
 
 const exit = (code: number, message: string) =>

@@ -10,7 +10,9 @@ import { AdminToken } from "../apps/AdminToken.ts"
 import { Apps } from "../apps/Apps.ts"
 import { EnsureTopics } from "../bus/EnsureTopics.ts"
 import { Ingress } from "../ingress/Ingress.ts"
+import { Retrier, Sink } from "../sink/Sink.ts"
 import { Shards } from "../store/Shards.ts"
+import { SummaryStore } from "../store/SummaryStore.ts"
 
 /** Drains in, raw topics out; serves the HTTP API on TALLY_PORT. */
 export const IngressService = HttpLive.pipe(
@@ -39,4 +41,28 @@ export const aggregator = Command.make("aggregator", {}, launch(AggregatorServic
   Command.withDescription(
     "roll raw measurements up into 1m and 15m summaries (worker TALLY_WORKER_INDEX of TALLY_WORKERS)",
   ),
+)
+
+/** Summary topics into the shards; platform events; retention. */
+export const SinkService = Sink.layer.pipe(
+  Layer.provide(SummaryStore.layer),
+  Layer.provide(Shards.layer),
+  Layer.provide(EnsureTopics),
+)
+
+/** RETRY topics into the shards, with backoff, forever. */
+export const RetrierService = Retrier.layer.pipe(
+  Layer.provide(SummaryStore.layer),
+  Layer.provide(Shards.layer),
+  Layer.provide(EnsureTopics),
+)
+
+export const sink = Command.make("sink", {}, launch(SinkService)).pipe(
+  Command.withDescription(
+    "write summaries (COPY batches) and events into the Postgres shards; runs retention hourly",
+  ),
+)
+
+export const retrier = Command.make("retrier", {}, launch(RetrierService)).pipe(
+  Command.withDescription("write the RETRY topics into the shards with exponential backoff, forever"),
 )

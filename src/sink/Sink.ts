@@ -1,0 +1,95 @@
+/**
+ * The sink service: summary topics into the shards (COPY batches, RETRY on failure), platform events
+ * into their day schemas, and the retention job (hourly). The retrier is a service of its own.
+ * On a graceful stop, pending batches are written and their offsets committed.
+ */
+import { Context, Deferred, Effect, Fiber, Layer, Schedule, Stream } from "effect"
+import { Bus } from "../bus/Bus.ts"
+import { PARTITIONS, rawTopic } from "../bus/Topics.ts"
+import { TallyConfig } from "../config/TallyConfig.ts"
+import { eventsTopology } from "./Events.ts"
+import { runRetention } from "./Retention.ts"
+import { retrierTopology, retryTopics } from "./Retrier.ts"
+import { type SinkOptions, sinkTopology, summaryTopics } from "./Topology.ts"
+
+const ALL = Array.from({ length: PARTITIONS }, (_, p) => p)
+
+export const sinkOptions = (prefix: string): SinkOptions => ({
+  group: "tally-sink",
+  prefix,
+  partitions: ALL,
+  lingerMs: 500,
+  tries: 3,
+  shardCooldownMs: 5000,
+})
+
+export class Sink extends Context.Service<Sink, { readonly options: SinkOptions }>()("tally/sink/Sink") {
+  static readonly layer = Layer.effect(
+    Sink,
+    Effect.gen(function* () {
+      const bus = yield* Bus
+      const settings = yield* TallyConfig
+      const options = sinkOptions(settings.topicPrefix)
+      const stop = yield* Deferred.make<void>()
+      const summaries = yield* sinkTopology(
+        options,
+        bus.consume({ group: options.group, topics: summaryTopics(options.prefix), partitions: ALL }),
+        Deferred.await(stop),
+      ).pipe(
+        Stream.runDrain,
+        Effect.tapCause((c) => Effect.logError("sink stopped", c)),
+        Effect.forkScoped,
+      )
+      const eventsGroup = "tally-sink-events"
+      yield* eventsTopology(
+        eventsGroup,
+        bus.consume({
+          group: eventsGroup,
+          topics: [rawTopic("PLATFORM_EVENTS", options.prefix)],
+          partitions: ALL,
+        }),
+      ).pipe(
+        Stream.runDrain,
+        Effect.tapCause((c) => Effect.logError("events sink stopped", c)),
+        Effect.forkScoped,
+      )
+      yield* runRetention(settings.retentionDays).pipe(
+        Effect.tap((dropped) =>
+          dropped.length > 0 ? Effect.logInfo(`retention dropped ${dropped.join(", ")}`) : Effect.void,
+        ),
+        Effect.catch((e) => Effect.logWarning(`retention: ${e.message}`)),
+        Effect.repeat(Schedule.spaced("1 hour")),
+        Effect.forkScoped,
+      )
+      yield* Effect.addFinalizer(() =>
+        Deferred.succeed(stop, undefined).pipe(
+          Effect.andThen(Fiber.join(summaries)),
+          Effect.timeout("20 seconds"),
+          Effect.ignore,
+        ),
+      )
+      return Sink.of({ options })
+    }),
+  )
+}
+
+export class Retrier extends Context.Service<Retrier, { readonly group: string }>()("tally/sink/Retrier") {
+  static readonly layer = Layer.effect(
+    Retrier,
+    Effect.gen(function* () {
+      const bus = yield* Bus
+      const settings = yield* TallyConfig
+      const group = "tally-retrier"
+      yield* retrierTopology(
+        group,
+        settings.topicPrefix,
+        bus.consume({ group, topics: retryTopics(settings.topicPrefix), partitions: ALL }),
+      ).pipe(
+        Stream.runDrain,
+        Effect.tapCause((c) => Effect.logError("retrier stopped", c)),
+        Effect.forkScoped,
+      )
+      return Retrier.of({ group })
+    }),
+  )
+}

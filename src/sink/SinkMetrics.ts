@@ -1,0 +1,34 @@
+/** The sink's and the retrier's self-metrics. */
+import { Metric } from "effect"
+
+export const rows = Metric.counter("tally_sink_rows_written_total", {
+  description: "summary rows written, by shard",
+  incremental: true,
+})
+export const batches = Metric.counter("tally_sink_batches_total", {
+  description: "batches written, by shard and outcome",
+  incremental: true,
+})
+export const latency = Metric.histogram("tally_sink_batch_seconds", {
+  description: "time to write one batch (COPY + upsert + commit of the transaction)",
+  boundaries: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+})
+export const retried = Metric.counter("tally_sink_retried_batches_total", {
+  description: "batches handed to the RETRY topic after quick retries failed, by shard",
+  incremental: true,
+})
+export const events = Metric.counter("tally_sink_events_written_total", {
+  description: "platform events written",
+  incremental: true,
+})
+export const retryBacklog = Metric.gauge("tally_retrier_backlog", {
+  description: "records in RETRY topics not yet written, per topic and partition",
+})
+export const retrierRows = Metric.counter("tally_retrier_rows_written_total", {
+  description: "rows the retrier wrote, by shard",
+  incremental: true,
+})
+export const retention = Metric.counter("tally_retention_dropped_schemas_total", {
+  description: "day schemas dropped",
+  incremental: true,
+})
