@@ -1,0 +1,173 @@
+/**
+ * A shard made unavailable while traffic flows (ALLOW_CONNECTIONS false + terminated backends), on the
+ * real broker and real Postgres shards: its batches go to the RETRY topic, the other shards never stop,
+ * and once it is back the retrier lands every row, exactly.
+ */
+import { assert, layer } from "@effect/vitest"
+import { Effect, Layer } from "effect"
+import { PrometheusMetrics } from "effect/observability"
+import { afterAll, inject } from "vitest"
+import { Bus } from "../../src/bus/Bus.ts"
+import { EnsureTopics } from "../../src/bus/EnsureTopics.ts"
+import kafkajs from "../../src/bus/kafkajs.ts"
+import { catalogue, summaryTopic } from "../../src/bus/Topics.ts"
+import { TallyConfig } from "../../src/config/TallyConfig.ts"
+import * as Wire from "../../src/proto/Wire.ts"
+import { Retrier, Sink } from "../../src/sink/Sink.ts"
+import { Shards } from "../../src/store/Shards.ts"
+import { SummaryStore } from "../../src/store/SummaryStore.ts"
+import { createShards, dropShards, withClient } from "../support/shards.ts"
+
+const brokers = inject("kafkaBrokers")
+const prefix = `o${Date.now().toString(36)}.`
+const NAME = "sinkoutage"
+
+afterAll(async () => {
+  const admin = new kafkajs.Kafka({
+    clientId: "tally-test-cleanup",
+    brokers,
+    logLevel: kafkajs.logLevel.NOTHING,
+  }).admin()
+  await admin.connect()
+  await admin.deleteTopics({ topics: catalogue(1, 32, prefix).map((t) => t.name) }).catch(() => undefined)
+  await admin.disconnect()
+  await withClient(inject("pgUrl"), (c) =>
+    c.query(`ALTER DATABASE tally_t_${NAME}_1 ALLOW_CONNECTIONS true`),
+  ).catch(() => undefined)
+  await dropShards(NAME, 3)
+})
+
+const shardDatabase = (i: number) => `tally_t_${NAME}_${i}`
+const setShard = (i: number, up: boolean) =>
+  Effect.promise(() =>
+    withClient(inject("pgUrl"), async (c) => {
+      await c.query(`ALTER DATABASE ${shardDatabase(i)} ALLOW_CONNECTIONS ${up}`)
+      if (!up)
+        await c.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", [
+          shardDatabase(i),
+        ])
+    }),
+  )
+
+const T = Math.floor(Date.now() / 60_000) * 60_000 - 3_600_000
+const owners = Array.from(
+  { length: 30 },
+  (_, i) => `0b7a3f2e-${String(i).padStart(4, "0")}-4a57-9c1e-2f0d8b4f1a01`,
+)
+
+/** One round: every owner's web series for minute `m`, at version `v`. */
+const round = (m: number, v: number) =>
+  owners.map((owner) => ({
+    topic: summaryTopic("DYNO_MEMORY", prefix),
+    key: `${owner}:web:memory_rss::1m:${T + m * 60_000}`,
+    timestamp: T + m * 60_000,
+    value: Wire.Summary.encode({
+      owner,
+      processType: "web",
+      metric: "memory_rss",
+      label: "",
+      period: Wire.Period.PERIOD_1M,
+      startMs: T + m * 60_000,
+      count: v,
+      sum: v * 100,
+      sumsq: v * 10_000,
+      min: 100,
+      max: 100 + v,
+      sketch: new Uint8Array(),
+      version: v,
+    }).finish(),
+  }))
+
+const shards = Layer.unwrap(Effect.promise(async () => Shards.layerPg(await createShards(NAME, 3))))
+const base = Layer.mergeAll(
+  Bus.layerKafka({ brokers, clientId: "tally-test-sink-outage", logLevel: "NOTHING" }),
+  SummaryStore.layer.pipe(Layer.provideMerge(shards)),
+).pipe(Layer.provideMerge(TallyConfig.layerWith({ topicPrefix: prefix, retentionDays: 30 })))
+const stack = Layer.mergeAll(Sink.layer, Retrier.layer).pipe(
+  Layer.provide(EnsureTopics),
+  Layer.provideMerge(base),
+)
+
+layer(stack, { excludeTestServices: true, timeout: "300 seconds" })("sink while a shard goes away", (it) => {
+  it.effect(
+    "batches of the down shard go to RETRY, the others keep being written, and the retrier lands every row",
+    () =>
+      Effect.gen(function* () {
+        const bus = yield* Bus
+        const store = yield* SummaryStore
+        yield* bus.ensureTopics(catalogue(1, 32, prefix))
+        const onShard = (s: number) => owners.filter((o) => store.shardOf(o, "web") === s)
+        assert.isAbove(onShard(1).length, 0)
+        const count = (s: number) =>
+          Effect.promise(() =>
+            withClient(inject("pgUrl").replace(/\/[^/]*$/, `/${shardDatabase(s)}`), async (c) => {
+              const schemas = await c.query(
+                "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'tally\\_2%'",
+              )
+              let n = 0
+              for (const { nspname } of schemas.rows)
+                n += Number((await c.query(`SELECT count(*) FROM ${nspname}.dyno_memory_1m`)).rows[0].count)
+              return n
+            }),
+          )
+        const sleep = (ms: number) => Effect.promise(() => new Promise((r) => setTimeout(r, ms)))
+        // Traffic: 40 rounds, each minute written at version 1 then 2; the shard goes down in the middle.
+        let minute = 0
+        const send = (rounds: number) =>
+          Effect.gen(function* () {
+            for (let i = 0; i < rounds; i++, minute++) {
+              yield* bus.produce([...round(minute, 1), ...round(minute, 2)])
+              yield* sleep(100)
+            }
+          })
+        yield* send(10)
+        yield* setShard(1, false)
+        const before = [yield* count(0), yield* count(2)]
+        yield* send(20)
+        yield* sleep(3000)
+        const during = [yield* count(0), yield* count(2)]
+        assert.isAbove(
+          during[0]! + during[1]!,
+          before[0]! + before[1]!,
+          "the other shards kept being written",
+        )
+        assert.deepStrictEqual(
+          during,
+          [onShard(0).length * 30, onShard(2).length * 30],
+          "the other shards have every row so far",
+        )
+        const metrics = yield* PrometheusMetrics.format()
+        assert.match(
+          metrics,
+          /tally_sink_retried_batches_total\{shard="1"\} [1-9]/,
+          "the down shard's batches went to RETRY",
+        )
+        assert.notMatch(metrics, /tally_sink_retried_batches_total\{shard="[02]"\}/)
+        yield* setShard(1, true)
+        yield* send(10)
+        // The retrier lands everything; every row at its newest version on its shard.
+        const want = [0, 1, 2].map((s) => onShard(s).length * 40)
+        const deadline = Date.now() + 120_000
+        let got = [0, 0, 0]
+        while (Date.now() < deadline) {
+          got = [yield* count(0), yield* count(1), yield* count(2)]
+          if (got.every((n, s) => n === want[s])) break
+          yield* sleep(500)
+        }
+        assert.deepStrictEqual(got, want)
+        for (const owner of onShard(1)) {
+          const rows = yield* store.readSummaries(1, {
+            type: "DYNO_MEMORY",
+            period: "1m",
+            owner,
+            metric: "memory_rss",
+            fromMs: T,
+            toMs: T + 41 * 60_000,
+          })
+          assert.strictEqual(rows.length, 40)
+          assert.isTrue(rows.every((r) => r.version === 2 && r.count === 2 && r.sum === 200))
+        }
+      }),
+    280_000,
+  )
+})
