@@ -168,17 +168,19 @@ export const makeSqlStore = (
   const exists = async (db: Db, day: number) =>
     (await db.query("SELECT 1 FROM pg_namespace WHERE nspname = $1", [schemaOf(day)])).length > 0
 
+  /** One day's rows: COPY into the (session, ON COMMIT DELETE ROWS) staging table, then one upsert. */
   const writeGroup = async (
     tx: Tx,
     type: RolledUpType,
     period: PeriodName,
     day: number,
     rows: ReadonlyArray<SummaryRow>,
+    more: boolean,
   ) => {
-    await tx.query(STAGING_DDL)
     await tx.copyFrom("tally_staging", SUMMARY_COLUMNS, copyText(rows))
     await tx.query(upsertSql(schemaOf(day), tableOf(type, period)))
-    await tx.query("TRUNCATE tally_staging")
+    // Another day follows in this transaction: empty staging (a batch spans days only around midnight).
+    if (more) await tx.query("DELETE FROM tally_staging")
   }
 
   return {
@@ -196,7 +198,9 @@ export const makeSqlStore = (
               const days = groupByDay(rows, (r) => r.startMs)
               for (const day of days.keys()) await ensureOne(db, known[shard]!, day)
               await db.transaction(async (tx) => {
-                for (const [day, group] of days) await writeGroup(tx, type, period, day, group)
+                await tx.query(STAGING_DDL)
+                let left = days.size
+                for (const [day, group] of days) await writeGroup(tx, type, period, day, group, --left > 0)
               })
             }),
           ),
