@@ -9,10 +9,11 @@ import { TallyConfig } from "../config/TallyConfig.ts"
 import { DrainAuthLive, DrainsHandlers } from "../ingress/http.ts"
 import { SystemHandlers } from "../observability/http.ts"
 import { TallyApi } from "./Api.ts"
+import { MetricsHandlers, ReadAuthLive } from "./http.ts"
 
 export const ApiRoutes = HttpApiBuilder.layer(TallyApi, { openapiPath: "/api/v1/openapi.json" }).pipe(
-  Layer.provide([DrainsHandlers, AppsHandlers, SystemHandlers]),
-  Layer.provide([DrainAuthLive, AdminAuthLive]),
+  Layer.provide([DrainsHandlers, AppsHandlers, SystemHandlers, MetricsHandlers]),
+  Layer.provide([DrainAuthLive, AdminAuthLive, ReadAuthLive]),
 )
 
 /** Serves the API on TALLY_PORT (0 picks a free port, for tests); exposes the HttpServer and its address. */

@@ -5,6 +5,7 @@
 import { Effect, Layer } from "effect"
 import { Command } from "effect/cli"
 import { Aggregator } from "../aggregator/Aggregator.ts"
+import { Query } from "../api/Query.ts"
 import { HttpLive } from "../api/Server.ts"
 import { AdminToken } from "../apps/AdminToken.ts"
 import { Apps } from "../apps/Apps.ts"
@@ -17,6 +18,8 @@ import { SummaryStore } from "../store/SummaryStore.ts"
 /** Drains in, raw topics out; serves the HTTP API on TALLY_PORT. */
 export const IngressService = HttpLive.pipe(
   Layer.provide(Ingress.layer),
+  Layer.provide(Query.layer),
+  Layer.provide(SummaryStore.layer),
   Layer.provide(Apps.layer),
   Layer.provide(AdminToken.layer),
   Layer.provide(Shards.layer),

@@ -103,6 +103,8 @@ export const sinkTopology = (
         const now = yield* Clock.currentTimeMillis
         const shard = { shard: String(g.shard) }
         const started = performance.now()
+        // The catalogue of process types (for the API's `missing` lists); its failure never blocks a write.
+        yield* store.noteProcessTypes(g.rows).pipe(Effect.catch((e) => Effect.logWarning(e.message)))
         const written =
           (coolingUntil.get(g.shard) ?? 0) > now
             ? false

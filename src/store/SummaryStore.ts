@@ -80,6 +80,12 @@ export interface StoreApi {
   readonly ensureDays: (shard: number, instantsMs: ReadonlyArray<number>) => Effect.Effect<void, StoreError>
   /** The days (epoch ms) a shard has schemas for. */
   readonly days: (shard: number) => Effect.Effect<ReadonlyArray<number>, StoreError>
+  /** Records that these apps have these process types (catalogue shard; cached, so cheap to repeat). */
+  readonly noteProcessTypes: (
+    pairs: ReadonlyArray<{ readonly owner: string; readonly processType: string }>,
+  ) => Effect.Effect<void, StoreError>
+  /** The process types an app has had data for. */
+  readonly processTypesOf: (owner: string) => Effect.Effect<ReadonlyArray<string>, StoreError>
   /** Drops whole day schemas before `beforeMs` (DROP SCHEMA ... CASCADE, never DELETE); returns their names. */
   readonly dropDaysBefore: (
     shard: number,
@@ -183,9 +189,38 @@ export const makeSqlStore = (
     if (more) await tx.query("DELETE FROM tally_staging")
   }
 
+  const noted = new Set<string>()
+
   return {
     shardCount: dbs.length,
     shardOf: (owner, processType) => shardFor(owner, processType, dbs.length),
+    noteProcessTypes: (pairs) => {
+      const fresh = [...new Map(pairs.map((p) => [`${p.owner}:${p.processType}`, p])).entries()].filter(
+        ([k]) => !noted.has(k),
+      )
+      if (fresh.length === 0) return Effect.void
+      return use(0, "note process types", async (db) => {
+        const values: Array<string> = []
+        const tuples = fresh.map(([, p], i) => {
+          values.push(p.owner, p.processType)
+          return `($${2 * i + 1}, $${2 * i + 2})`
+        })
+        await db.query(
+          `INSERT INTO app_process_types (owner, process_type) VALUES ${tuples.join(", ")} ON CONFLICT DO NOTHING`,
+          values,
+        )
+        for (const [k] of fresh) noted.add(k)
+      })
+    },
+    processTypesOf: (owner) =>
+      use(0, "read process types", async (db) =>
+        (
+          await db.query<{ process_type: string }>(
+            "SELECT process_type FROM app_process_types WHERE owner = $1 ORDER BY 1",
+            [owner],
+          )
+        ).map((r) => r.process_type),
+      ),
     ensureDays: (shard, instants) =>
       use(shard, "create day schemas", async (db) => {
         for (const day of new Set(instants.map(dayOf))) await ensureOne(db, known[shard]!, day)
@@ -309,6 +344,7 @@ export const makeMemoryStore = (shardCount: number): StoreApi & MemoryShards => 
   const summaries = Array.from({ length: shardCount }, () => new Map<number, Map<string, SummaryRow>>())
   const events = Array.from({ length: shardCount }, () => new Map<number, Map<string, EventRow>>())
   const down = new Set<number>()
+  const processTypes = new Map<string, Set<string>>()
   const day = <A>(maps: Array<Map<number, Map<string, A>>>, shard: number, d: number) => {
     let m = maps[shard]!.get(d)
     if (!m) maps[shard]!.set(d, (m = new Map()))
@@ -330,6 +366,16 @@ export const makeMemoryStore = (shardCount: number): StoreApi & MemoryShards => 
     shardCount,
     shardOf: (owner, processType) => shardFor(owner, processType, shardCount),
     setAvailable: (shard, up) => (up ? down.delete(shard) : down.add(shard)),
+    noteProcessTypes: (pairs) =>
+      guard(0, "note process types", () => {
+        for (const p of pairs) {
+          let set = processTypes.get(p.owner)
+          if (!set) processTypes.set(p.owner, (set = new Set()))
+          set.add(p.processType)
+        }
+      }),
+    processTypesOf: (owner) =>
+      guard(0, "read process types", () => [...(processTypes.get(owner) ?? [])].sort()),
     ensureDays: (shard, instants) =>
       guard(shard, "create day schemas", () => {
         for (const i of instants) {

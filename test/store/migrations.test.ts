@@ -16,7 +16,12 @@ describe("migrations on real Postgres shards", () => {
       const tables = await withClient(url, (c) =>
         c.query("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1"),
       )
-      expect(tables.rows.map((r) => r.table_name)).toEqual(["app_read_tokens", "apps", "tally_migrations"])
+      expect(tables.rows.map((r) => r.table_name)).toEqual([
+        "app_process_types",
+        "app_read_tokens",
+        "apps",
+        "tally_migrations",
+      ])
       const applied = await withClient(url, (c) => c.query("SELECT id FROM tally_migrations ORDER BY id"))
       expect(applied.rows.map((r) => r.id)).toEqual(ids)
     }

@@ -1,5 +1,6 @@
 /** The ingress + API stack on an ephemeral port, on the in-memory bus or Kafka, with PGlite or real shards. */
 import { Layer } from "effect"
+import { Query } from "../../src/api/Query.ts"
 import { HttpLive } from "../../src/api/Server.ts"
 import { AdminToken } from "../../src/apps/AdminToken.ts"
 import { Apps } from "../../src/apps/Apps.ts"
@@ -8,6 +9,7 @@ import { EnsureTopics } from "../../src/bus/EnsureTopics.ts"
 import { type Settings, TallyConfig } from "../../src/config/TallyConfig.ts"
 import { Ingress } from "../../src/ingress/Ingress.ts"
 import { Shards } from "../../src/store/Shards.ts"
+import { SummaryStore } from "../../src/store/SummaryStore.ts"
 import { ADMIN } from "./http.ts"
 
 export const ingressStack = <B, E>(
@@ -17,6 +19,8 @@ export const ingressStack = <B, E>(
 ) =>
   HttpLive.pipe(
     Layer.provideMerge(Ingress.layer),
+    Layer.provideMerge(Query.layer),
+    Layer.provideMerge(SummaryStore.layer),
     Layer.provideMerge(Apps.layer),
     Layer.provideMerge(AdminToken.layerFixed(ADMIN)),
     Layer.provideMerge(shards),

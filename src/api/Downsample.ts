@@ -1,0 +1,131 @@
+/**
+ * On-demand downsampling: stored rollups merged into step buckets, exactly. Counts, sums and sums of
+ * squares add; min and max fold; sketches merge (p50/p95/p99 within the sketch's 1% relative accuracy).
+ * Steps that are multiples of 15 minutes read the 15m rollups, others the 1m rollups.
+ */
+import type { DDSketch } from "@datadog/sketches-js"
+import type { PeriodName } from "../store/Schema.ts"
+import type { SummaryRow } from "../store/SummaryStore.ts"
+import { sketchFromBytes } from "../stream/Accumulators.ts"
+import type { Step } from "./Metrics.ts"
+
+export const STEP_MS: Readonly<Record<Step, number>> = {
+  "1m": 60_000,
+  "5m": 300_000,
+  "10m": 600_000,
+  "15m": 900_000,
+  "1h": 3_600_000,
+  "1d": 86_400_000,
+}
+
+export const periodFor = (step: Step): PeriodName => (STEP_MS[step] % 900_000 === 0 ? "15m" : "1m")
+
+export interface PointOut {
+  readonly time: string
+  readonly count: number
+  readonly sum: number
+  readonly sumsq: number
+  readonly min: number
+  readonly max: number
+  readonly mean: number
+  readonly stddev: number
+  readonly p50?: number
+  readonly p95?: number
+  readonly p99?: number
+}
+
+interface Bucket {
+  count: number
+  sum: number
+  sumsq: number
+  min: number
+  max: number
+  sketch: DDSketch | undefined
+}
+
+/** Merges rows (of one series) into buckets of `stepMs`, in time order. */
+export const downsample = (
+  rows: ReadonlyArray<SummaryRow>,
+  stepMs: number,
+  sketched: boolean,
+): Array<PointOut> => {
+  const buckets = new Map<number, Bucket>()
+  for (const r of rows) {
+    const t = r.startMs - (r.startMs % stepMs)
+    let b = buckets.get(t)
+    if (!b) {
+      b = {
+        count: 0,
+        sum: 0,
+        sumsq: 0,
+        min: Number.POSITIVE_INFINITY,
+        max: Number.NEGATIVE_INFINITY,
+        sketch: undefined,
+      }
+      buckets.set(t, b)
+    }
+    b.count += r.count
+    b.sum += r.sum
+    b.sumsq += r.sumsq
+    if (r.min < b.min) b.min = r.min
+    if (r.max > b.max) b.max = r.max
+    if (sketched && r.sketch.length > 0) {
+      const s = sketchFromBytes(r.sketch)
+      if (b.sketch) b.sketch.merge(s)
+      else b.sketch = s
+    }
+  }
+  return [...buckets]
+    .sort(([a], [b]) => a - b)
+    .map(([t, b]) => {
+      const mean = b.count === 0 ? 0 : b.sum / b.count
+      const variance = b.count === 0 ? 0 : Math.max(0, b.sumsq / b.count - mean * mean)
+      const point: PointOut = {
+        time: new Date(t).toISOString(),
+        count: b.count,
+        sum: b.sum,
+        sumsq: b.sumsq,
+        min: b.min,
+        max: b.max,
+        mean,
+        stddev: Math.sqrt(variance),
+      }
+      if (!sketched || !b.sketch || b.sketch.count === 0) return point
+      return {
+        ...point,
+        p50: b.sketch.getValueAtQuantile(0.5),
+        p95: b.sketch.getValueAtQuantile(0.95),
+        p99: b.sketch.getValueAtQuantile(0.99),
+      }
+    })
+}
+
+export interface Range {
+  readonly fromMs: number
+  readonly toMs: number
+  readonly step: Step
+  readonly stepMs: number
+}
+
+const MAX_RANGE_MS = 31 * 86_400_000
+
+/** Validates from/to/step: ISO instants, ordered, at most 31 days, aligned to the step. Returns a reason or the range. */
+export const parseRange = (from: string, to: string, step: string | undefined): Range | string => {
+  const s = (step ?? "1m") as Step
+  if (!(s in STEP_MS))
+    return `step must be one of ${Object.keys(STEP_MS).join(", ")}; got ${JSON.stringify(step)}`
+  const iso = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/
+  if (!iso.test(from))
+    return `from must be an ISO 8601 instant such as 2026-11-28T12:00:00Z; got ${JSON.stringify(from)}`
+  if (!iso.test(to))
+    return `to must be an ISO 8601 instant such as 2026-11-28T14:00:00Z; got ${JSON.stringify(to)}`
+  const fromMs = Date.parse(from)
+  const toMs = Date.parse(to)
+  if (Number.isNaN(fromMs) || Number.isNaN(toMs)) return "from and to must be valid dates"
+  if (fromMs >= toMs) return "from must be before to"
+  if (toMs - fromMs > MAX_RANGE_MS) return "the range may span at most 31 days"
+  const stepMs = STEP_MS[s]
+  if (fromMs % stepMs !== 0 || toMs % stepMs !== 0)
+    return `from and to must be aligned to the step (${s}, UTC)`
+  return { fromMs, toMs, step: s, stepMs }
+}

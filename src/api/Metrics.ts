@@ -1,0 +1,96 @@
+/** GET /api/v1/apps/{owner}/metrics/{metric}, GET /api/v1/apps/{owner}/events, GET /api/v1/me (read token). */
+import { Context, Schema } from "effect"
+import { HttpApiEndpoint, HttpApiGroup, HttpApiMiddleware, HttpApiSecurity, OpenApi } from "effect/http-api"
+import { BadRequest, NotFound, Unauthorized } from "./Errors.ts"
+
+/** The app a read token belongs to. */
+export class Reader extends Context.Service<Reader, { readonly owner: string }>()("tally/api/Reader") {}
+
+export class ReadAuth extends HttpApiMiddleware.Service<ReadAuth, { provides: Reader; requires: never }>()(
+  "tally/api/ReadAuth",
+  {
+    security: { bearer: HttpApiSecurity.bearer },
+    error: Unauthorized,
+  },
+) {}
+
+export const Steps = ["1m", "5m", "10m", "15m", "1h", "1d"] as const
+export type Step = (typeof Steps)[number]
+
+export const Point = Schema.Struct({
+  time: Schema.String,
+  count: Schema.Number,
+  sum: Schema.Number,
+  sumsq: Schema.Number,
+  min: Schema.Number,
+  max: Schema.Number,
+  mean: Schema.Number,
+  stddev: Schema.Number,
+  p50: Schema.optional(Schema.Number),
+  p95: Schema.optional(Schema.Number),
+  p99: Schema.optional(Schema.Number),
+})
+
+export const Series = Schema.Struct({
+  label: Schema.String,
+  /** Set when the query spans every process type: each series is one process type's. */
+  processType: Schema.optional(Schema.String),
+  points: Schema.Array(Point),
+})
+
+export const MetricResponse = Schema.Struct({
+  owner: Schema.String,
+  metric: Schema.String,
+  processType: Schema.NullOr(Schema.String),
+  step: Schema.String,
+  unit: Schema.String,
+  /** Process types whose shard did not answer: the series are partial without them. */
+  missing: Schema.Array(Schema.String),
+  series: Schema.Array(Series),
+})
+
+export const Event = Schema.Struct({
+  time: Schema.String,
+  kind: Schema.String,
+  process: Schema.String,
+  description: Schema.String,
+  actor: Schema.String,
+})
+
+export const EventsResponse = Schema.Struct({
+  events: Schema.Array(Event),
+  missing: Schema.Array(Schema.String),
+})
+
+export const Me = Schema.Struct({ owner: Schema.String, processTypes: Schema.Array(Schema.String) })
+
+export class MetricsApi extends HttpApiGroup.make("metrics")
+  .add(
+    HttpApiEndpoint.get("series", "/api/v1/apps/:owner/metrics/:metric", {
+      params: { owner: Schema.String, metric: Schema.String },
+      query: {
+        process_type: Schema.optional(Schema.String),
+        from: Schema.String,
+        to: Schema.String,
+        step: Schema.optional(Schema.String),
+      },
+      success: MetricResponse,
+      error: [BadRequest, NotFound, Unauthorized],
+    }).annotateMerge(
+      OpenApi.annotations({
+        summary: "A metric's rollups, downsampled to `step` (1m, 5m, 10m, 15m, 1h, 1d)",
+        description:
+          "Points are merged from stored rollups: counts, sums and sums of squares add, min/max fold, sketches merge (p50/p95/p99 for latencies). `from`/`to` are ISO instants aligned to the step, at most 31 days apart.",
+      }),
+    ),
+  )
+  .add(
+    HttpApiEndpoint.get("events", "/api/v1/apps/:owner/events", {
+      params: { owner: Schema.String },
+      query: { from: Schema.String, to: Schema.String },
+      success: EventsResponse,
+      error: [BadRequest, NotFound, Unauthorized],
+    }),
+  )
+  .add(HttpApiEndpoint.get("me", "/api/v1/me", { success: Me, error: [Unauthorized] }))
+  .middleware(ReadAuth) {}

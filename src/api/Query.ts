@@ -1,0 +1,163 @@
+/**
+ * The read side: metric series and events of one app, fanned out over the shards that can hold them.
+ * A query with a process type touches one shard; without, the shards of the app's process types (from
+ * the catalogue). A shard that fails makes the answer partial, with its process types in `missing`.
+ */
+import { Context, Effect, Layer } from "effect"
+import { METRICS } from "../aggregator/Samples.ts"
+import { SummaryStore } from "../store/SummaryStore.ts"
+import { downsample, type PointOut, periodFor, type Range } from "./Downsample.ts"
+
+export interface SeriesOut {
+  readonly label: string
+  readonly processType?: string
+  readonly points: ReadonlyArray<PointOut>
+}
+
+export interface SeriesAnswer {
+  readonly unit: string
+  readonly missing: ReadonlyArray<string>
+  readonly series: ReadonlyArray<SeriesOut>
+}
+
+export interface EventOut {
+  readonly time: string
+  readonly kind: string
+  readonly process: string
+  readonly description: string
+  readonly actor: string
+}
+
+export class Query extends Context.Service<
+  Query,
+  {
+    readonly series: (
+      owner: string,
+      metric: string,
+      processType: string | undefined,
+      range: Range,
+    ) => Effect.Effect<SeriesAnswer>
+    readonly events: (
+      owner: string,
+      fromMs: number,
+      toMs: number,
+    ) => Effect.Effect<{ events: ReadonlyArray<EventOut>; missing: ReadonlyArray<string> }>
+    readonly processTypes: (owner: string) => Effect.Effect<ReadonlyArray<string>>
+  }
+>()("tally/api/Query") {
+  static readonly layer = Layer.effect(
+    Query,
+    Effect.gen(function* () {
+      const store = yield* SummaryStore
+
+      /** The app's process types grouped by shard (the catalogue lives on shard 0; if it is down, every shard is asked). */
+      const shardsOf = (owner: string, processType: string | undefined) =>
+        Effect.gen(function* () {
+          const types =
+            processType !== undefined
+              ? [processType]
+              : yield* store.processTypesOf(owner).pipe(Effect.orElseSucceed(() => []))
+          const byShard = new Map<number, Array<string>>()
+          for (const t of types) {
+            const s = store.shardOf(owner, t)
+            byShard.set(s, [...(byShard.get(s) ?? []), t])
+          }
+          return byShard
+        })
+
+      const series = Effect.fn("Query.series")(function* (
+        owner: string,
+        metric: string,
+        processType: string | undefined,
+        range: Range,
+      ) {
+        const info = METRICS[metric]!
+        const byShard = yield* shardsOf(owner, processType)
+        const missing: Array<string> = []
+        const results = yield* Effect.forEach(
+          byShard,
+          ([shard, types]) =>
+            store
+              .readSummaries(shard, {
+                type: info.type,
+                period: periodFor(range.step),
+                owner,
+                metric,
+                processTypes: types,
+                fromMs: range.fromMs,
+                toMs: range.toMs,
+              })
+              .pipe(
+                Effect.catch((e) =>
+                  Effect.logWarning(`query: ${e.message}`).pipe(
+                    Effect.andThen(Effect.sync(() => missing.push(...types))),
+                    Effect.as([]),
+                  ),
+                ),
+              ),
+          { concurrency: "unbounded" },
+        )
+        const groups = new Map<
+          string,
+          { label: string; processType: string; rows: Array<(typeof results)[number][number]> }
+        >()
+        for (const rows of results)
+          for (const r of rows) {
+            const id = processType === undefined ? `${r.processType}\u0000${r.label}` : r.label
+            let g = groups.get(id)
+            if (!g) groups.set(id, (g = { label: r.label, processType: r.processType, rows: [] }))
+            g.rows.push(r)
+          }
+        const out: Array<SeriesOut> = [...groups.values()]
+          .sort(
+            (a, b) =>
+              a.processType.localeCompare(b.processType) ||
+              a.label.localeCompare(b.label, "en", { numeric: true }),
+          )
+          .map((g) => ({
+            label: g.label,
+            ...(processType === undefined ? { processType: g.processType } : {}),
+            points: downsample(g.rows, range.stepMs, info.sketched),
+          }))
+        return { unit: info.unit, missing: missing.sort(), series: out }
+      })
+
+      const events = Effect.fn("Query.events")(function* (owner: string, fromMs: number, toMs: number) {
+        const byShard = yield* shardsOf(owner, undefined)
+        const missing: Array<string> = []
+        const shards = [
+          ...new Set([...byShard.keys(), ...Array.from({ length: store.shardCount }, (_, i) => i)]),
+        ]
+        const found = yield* Effect.forEach(
+          shards,
+          (shard) =>
+            store
+              .readEvents(shard, { owner, fromMs, toMs })
+              .pipe(
+                Effect.catch(() =>
+                  Effect.sync(() => missing.push(...(byShard.get(shard) ?? [`shard ${shard}`]))).pipe(
+                    Effect.as([]),
+                  ),
+                ),
+              ),
+          { concurrency: "unbounded" },
+        )
+        const all = found.flat().sort((a, b) => a.timeMs - b.timeMs || a.kind.localeCompare(b.kind))
+        return {
+          missing: missing.sort(),
+          events: all.map((e) => ({
+            time: new Date(e.timeMs).toISOString(),
+            kind: e.kind,
+            process: e.process,
+            description: e.description,
+            actor: e.actor,
+          })),
+        }
+      })
+
+      const processTypes = (owner: string) => store.processTypesOf(owner).pipe(Effect.orElseSucceed(() => []))
+
+      return Query.of({ series, events, processTypes })
+    }),
+  )
+}

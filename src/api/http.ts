@@ -1,0 +1,80 @@
+/** Handlers of the read API (metrics, events, me) and the read-token auth. */
+import { Effect, Layer, Option, Redacted } from "effect"
+import { HttpApiBuilder } from "effect/http-api"
+import { METRICS } from "../aggregator/Samples.ts"
+import { Apps } from "../apps/Apps.ts"
+import { TallyApi } from "./Api.ts"
+import { parseRange } from "./Downsample.ts"
+import { BadRequest, NotFound, Unauthorized } from "./Errors.ts"
+import { ReadAuth, Reader } from "./Metrics.ts"
+import { Query } from "./Query.ts"
+
+export const ReadAuthLive = Layer.effect(
+  ReadAuth,
+  Effect.gen(function* () {
+    const apps = yield* Apps
+    return ReadAuth.of({
+      bearer: Effect.fn("ReadAuth.bearer")(function* (httpEffect, { credential }) {
+        const owner = yield* apps.ownerByReadToken(Redacted.value(credential)).pipe(Effect.orDie)
+        if (Option.isNone(owner))
+          return yield* new Unauthorized({ message: "a read token of an app is required" })
+        return yield* Effect.provideService(httpEffect, Reader, { owner: owner.value })
+      }),
+    })
+  }),
+)
+
+/** Another app's data is indistinguishable from no app at all. */
+const sameApp = (owner: string) =>
+  Effect.flatMap(Effect.service(Reader), (reader) =>
+    reader.owner === owner.toLowerCase()
+      ? Effect.void
+      : Effect.fail(new NotFound({ message: `no app ${owner}` })),
+  )
+
+export const MetricsHandlers = HttpApiBuilder.group(
+  TallyApi,
+  "metrics",
+  Effect.fn(function* (handlers) {
+    const query = yield* Query
+    return handlers
+      .handle("series", ({ params, query: q }) =>
+        Effect.gen(function* () {
+          yield* sameApp(params.owner)
+          if (!(params.metric in METRICS))
+            return yield* new NotFound({
+              message: `no metric ${params.metric}; known: ${Object.keys(METRICS).join(", ")}`,
+            })
+          const range = parseRange(q.from, q.to, q.step)
+          if (typeof range === "string") return yield* new BadRequest({ message: range })
+          if (q.process_type !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(q.process_type))
+            return yield* new BadRequest({
+              message: "process_type is a dyno name before the dot, such as web",
+            })
+          const answer = yield* query.series(params.owner.toLowerCase(), params.metric, q.process_type, range)
+          return {
+            owner: params.owner.toLowerCase(),
+            metric: params.metric,
+            processType: q.process_type ?? null,
+            step: range.step,
+            ...answer,
+          }
+        }),
+      )
+      .handle("events", ({ params, query: q }) =>
+        Effect.gen(function* () {
+          yield* sameApp(params.owner)
+          const range = parseRange(q.from, q.to, "1m")
+          if (typeof range === "string")
+            return yield* new BadRequest({ message: range.replace(" (1m, UTC)", " (whole minutes, UTC)") })
+          return yield* query.events(params.owner.toLowerCase(), range.fromMs, range.toMs)
+        }),
+      )
+      .handle("me", () =>
+        Effect.gen(function* () {
+          const { owner } = yield* Reader
+          return { owner, processTypes: yield* query.processTypes(owner) }
+        }),
+      )
+  }),
+)
