@@ -6,6 +6,7 @@ import { HttpRouter } from "effect/http"
 import { HttpApiBuilder } from "effect/http-api"
 import { AdminAuthLive, AppsHandlers } from "../apps/http.ts"
 import { TallyConfig } from "../config/TallyConfig.ts"
+import { DashboardRoutes } from "../dashboard/http.ts"
 import { DrainAuthLive, DrainsHandlers } from "../ingress/http.ts"
 import { SystemHandlers } from "../observability/http.ts"
 import { TallyApi } from "./Api.ts"
@@ -19,7 +20,7 @@ export const ApiRoutes = HttpApiBuilder.layer(TallyApi, { openapiPath: "/api/v1/
 /** Serves the API on TALLY_PORT (0 picks a free port, for tests); exposes the HttpServer and its address. */
 export const HttpLive = Layer.unwrap(
   Effect.map(Effect.service(TallyConfig), (s) =>
-    HttpRouter.serve(ApiRoutes, { disableLogger: true }).pipe(
+    HttpRouter.serve(Layer.mergeAll(ApiRoutes, DashboardRoutes), { disableLogger: true }).pipe(
       Layer.provideMerge(NodeHttpServer.layer(createServer, { port: s.port })),
     ),
   ),

@@ -151,14 +151,13 @@ const conformance = (name: string, store: Layer.Layer<SummaryStore, unknown>) =>
               want.map(({ p50: _, ...exact }) => exact),
               `step ${step}`,
             )
-            got.forEach((p, i) =>
+            for (const [i, p] of got.entries())
               assert.approximately(
                 p.p50!,
                 want[i]!.p50,
                 want[i]!.p50 * 1e-9,
                 `p50 at ${p.time}, step ${step}`,
-              ),
-            )
+              )
             // A 15m-based step equals the same step folded from the 1m rollups (counts, min, max exactly; sums to rounding).
             if (stepMs % (15 * MIN) === 0) {
               const fromMinutes = fold(
@@ -169,9 +168,8 @@ const conformance = (name: string, store: Layer.Layer<SummaryStore, unknown>) =>
                 got.map((p) => [p.count, p.min, p.max]),
                 fromMinutes.map((p) => [p.count, p.min, p.max]),
               )
-              got.forEach((p, i) =>
-                assert.approximately(p.p50!, fromMinutes[i]!.p50, fromMinutes[i]!.p50 * 1e-9),
-              )
+              for (const [i, p] of got.entries())
+                assert.approximately(p.p50!, fromMinutes[i]!.p50, fromMinutes[i]!.p50 * 1e-9)
             }
           }
           // Without a process type: one series per process type.
