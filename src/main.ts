@@ -3,6 +3,7 @@ import { NodeRuntime, NodeServices } from "@effect/platform-node"
 import { Cause, Console, Effect, Exit, Layer, Runtime } from "effect"
 import { Command } from "effect/cli"
 import { Bus } from "./bus/Bus.ts"
+import { all } from "./cli/all.ts"
 import { apps } from "./cli/apps.ts"
 import { retention } from "./cli/retention.ts"
 import { aggregator, ingress, retrier, sink } from "./cli/serve.ts"
@@ -11,7 +12,7 @@ import { TallyConfig } from "./config/TallyConfig.ts"
 
 const tally = Command.make("tally").pipe(
   Command.withDescription("tally: Logplex drains in, per-minute metrics out"),
-  Command.withSubcommands([ingress, aggregator, sink, retrier, topics, apps, retention]),
+  Command.withSubcommands([all, ingress, aggregator, sink, retrier, topics, apps, retention]),
 )
 
 const exit = (code: number, message: string) =>

@@ -1,0 +1,64 @@
+/**
+ * `tally all` (what `npm start` runs): every stage in one process. On embedded defaults that is an
+ * in-process bus and PGlite under TALLY_DATA_DIR; TALLY_KAFKA_BROKERS / TALLY_PG_SHARDS switch to real
+ * Kafka and Postgres. `--demo` adds a simulated fleet posting drains to its own /logs.
+ */
+import { Console, Effect, Layer, Option, Redacted } from "effect"
+import { Command, Flag } from "effect/cli"
+import { HttpServer } from "effect/http"
+import { Aggregator } from "../aggregator/Aggregator.ts"
+import { Query } from "../api/Query.ts"
+import { HttpLive } from "../api/Server.ts"
+import { AdminToken } from "../apps/AdminToken.ts"
+import { Apps } from "../apps/Apps.ts"
+import { EnsureTopics } from "../bus/EnsureTopics.ts"
+import { TallyConfig } from "../config/TallyConfig.ts"
+import { DemoFleet } from "../demo/Fleet.ts"
+import { Ingress } from "../ingress/Ingress.ts"
+import { Retrier, Sink } from "../sink/Sink.ts"
+import { Shards } from "../store/Shards.ts"
+import { SummaryStore } from "../store/SummaryStore.ts"
+
+/** Tells the person who ran `npm start` where to go and how to create an app. */
+const Banner = Layer.effectDiscard(
+  Effect.gen(function* () {
+    const server = yield* HttpServer.HttpServer
+    const token = yield* AdminToken
+    const settings = yield* TallyConfig
+    const address = server.address
+    const url = address._tag === "UnixPathAddress" ? address.path : `http://localhost:${address.port}`
+    const mode = `${Option.isSome(settings.kafkaBrokers) ? "Kafka" : "in-process bus"}, ${Option.isSome(settings.pgShards) ? `${settings.pgShards.value.length} Postgres shards` : `PGlite in ${settings.dataDir}`}`
+    yield* Console.log(
+      [
+        `tally is running (${mode})`,
+        `  dashboard:   ${url}/`,
+        `  drains:      POST ${url}/logs`,
+        `  admin token: ${Redacted.value(token.token)}${token.generated ? ` (generated, kept in ${settings.dataDir}/admin-token)` : ""}`,
+        `  create an app: curl -s -X POST ${url}/api/v1/apps -H 'authorization: Bearer ${Redacted.value(token.token)}' -H 'content-type: application/json' -d '{"name":"my-app"}'`,
+      ].join("\n"),
+    )
+  }),
+)
+
+const stages = Layer.mergeAll(HttpLive, Aggregator.layer, Sink.layer, Retrier.layer)
+
+const withDependencies = <A, E, R>(layer: Layer.Layer<A, E, R>) =>
+  layer.pipe(
+    Layer.provide(Ingress.layer),
+    Layer.provide(Query.layer),
+    Layer.provide(SummaryStore.layer),
+    Layer.provide(Apps.layer),
+    Layer.provide(AdminToken.layer),
+    Layer.provide(Shards.layer),
+    Layer.provide(EnsureTopics),
+  )
+
+/** Every stage, its dependencies built once (layers are shared by reference), the banner, and the demo fleet if asked. */
+export const allServices = (demo: boolean) =>
+  withDependencies((demo ? Layer.mergeAll(Banner, DemoFleet) : Banner).pipe(Layer.provideMerge(stages)))
+
+export const all = Command.make(
+  "all",
+  { demo: Flag.Boolean("demo").pipe(Flag.withDescription("add a simulated fleet posting drains"), Flag.withDefault(false)) },
+  ({ demo }) => Layer.launch(allServices(demo)).pipe(Effect.asVoid),
+).pipe(Command.withDescription("every stage in one process (npm start): ingress, aggregator, sink, retrier, API and dashboard"))
