@@ -11,7 +11,9 @@ import { TallyConfig } from "../config/TallyConfig.ts"
 import { RolledUpTypes } from "../domain/MeasurementType.ts"
 import { initialState, rawTopics, type TopologyOptions, topology } from "./Topology.ts"
 
-export const groupOf = (index: number, workers: number) => `tally-aggregator.w${index}of${workers}`
+/** The consumer group of worker i of N (prefixed like the topics, so installations sharing a cluster never meet). */
+export const groupOf = (prefix: string, index: number, workers: number) =>
+  `${prefix}tally-aggregator.w${index}of${workers}`
 
 export class Aggregator extends Context.Service<Aggregator, { readonly options: TopologyOptions }>()(
   "tally/aggregator/Aggregator",
@@ -22,7 +24,7 @@ export class Aggregator extends Context.Service<Aggregator, { readonly options: 
       const settings = yield* TallyConfig
       const bus = yield* Bus
       const options: TopologyOptions = {
-        group: groupOf(settings.workerIndex, settings.workers),
+        group: groupOf(settings.topicPrefix, settings.workerIndex, settings.workers),
         prefix: settings.topicPrefix,
         types: RolledUpTypes,
         partitions: partitionsOfWorker(settings.workerIndex, settings.workers, PARTITIONS),

@@ -59,6 +59,15 @@ export const allServices = (demo: boolean) =>
 
 export const all = Command.make(
   "all",
-  { demo: Flag.Boolean("demo").pipe(Flag.withDescription("add a simulated fleet posting drains"), Flag.withDefault(false)) },
+  {
+    demo: Flag.Boolean("demo").pipe(
+      Flag.withDescription("add a simulated fleet posting drains"),
+      Flag.withDefault(false),
+    ),
+  },
   ({ demo }) => Layer.launch(allServices(demo)).pipe(Effect.asVoid),
-).pipe(Command.withDescription("every stage in one process (npm start): ingress, aggregator, sink, retrier, API and dashboard"))
+).pipe(
+  Command.withDescription(
+    "every stage in one process (npm start): ingress, aggregator, sink, retrier, API and dashboard",
+  ),
+)

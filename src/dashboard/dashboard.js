@@ -66,7 +66,8 @@
             ctx.stroke()
             ctx.fillStyle = MARKERS[e.kind] || "#8b93a7"
             ctx.font = `${11 * devicePixelRatio}px system-ui`
-            ctx.fillText(e.kind, x + 3 * devicePixelRatio, u.bbox.top + 12 * devicePixelRatio)
+            const row = events.indexOf(e) % 3
+            ctx.fillText(e.kind, x + 3 * devicePixelRatio, u.bbox.top + (12 + row * 13) * devicePixelRatio)
           }
           ctx.restore()
         },
@@ -81,16 +82,18 @@
     const drawn = lines.reduce((n, l) => n + l.values.filter((v) => v !== null).length, 0)
     section.dataset.points = String(drawn)
     section.dataset.events = String(events.length)
-    if (lines.length === 0) {
+    if (drawn === 0) {
       el.innerHTML = '<p class="empty">no data in this range</p>'
       return
     }
+    xs = xs.slice(opts.start || 0)
+    lines = lines.map((l) => ({ ...l, values: l.values.slice(opts.start || 0) }))
     const plot = new uPlot(
       {
         width: Math.max(300, el.clientWidth),
         height: 240,
         plugins: [markers(events)],
-        scales: { x: { time: true } },
+        scales: { x: { time: true }, ...(opts.log ? { y: { distr: 3 } } : {}) },
         axes: [
           { stroke: "#8b93a7", grid: { stroke: "#26304a" } },
           { stroke: "#8b93a7", grid: { stroke: "#26304a" }, size: 60 },
@@ -129,6 +132,14 @@
         api(`/api/v1/apps/${state.owner}/events?from=${w.from}&to=${w.to}`),
       ])
       const ev = events.events
+      const sumBy = (series, pick) => {
+        const values = w.xs.map(() => null)
+        for (const s of series)
+          align(w.xs, s.points, pick).forEach((v, k) => {
+            if (v !== null) values[k] = (values[k] || 0) + v
+          })
+        return values
+      }
       const memLines = memory.series.flatMap((s, i) => [
         {
           label: `${s.processType} mean`,
@@ -142,65 +153,57 @@
           dash: [5, 4],
         },
       ])
-      const quotaMax = w.xs.map((_, k) => {
-        const vs = quota.series.map((s) => align(w.xs, s.points, (p) => p.max)[k]).filter((v) => v !== null)
-        return vs.length ? Math.max(...vs) : null
-      })
-      if (quota.series.length) memLines.push({ label: "quota", values: quotaMax, color: "#ff6b6b", width: 2 })
-      draw("chart-memory", w.xs, memLines, ev)
-      draw(
-        "chart-load",
-        w.xs,
-        loadAvg.series.map((s) => ({ label: s.processType, values: align(w.xs, s.points, (p) => p.mean) })),
-        ev,
+      if (quota.series.length) {
+        const quotas = quota.series.map((s) => align(w.xs, s.points, (p) => p.max))
+        const values = w.xs.map((_, k) => {
+          const vs = quotas.map((q) => q[k]).filter((v) => v !== null)
+          return vs.length ? Math.max(...vs) : null
+        })
+        memLines.push({ label: "quota", values, color: "#ff6b6b", width: 2 })
+      }
+      const latencyLines = latency.series.flatMap((s, i) =>
+        ["p50", "p95", "p99"].map((q, j) => ({
+          label: `${s.processType} ${q}`,
+          values: align(w.xs, s.points, (p) => (p[q] === undefined ? null : p[q])),
+          color: COLORS[(i * 3 + j) % COLORS.length],
+        })),
       )
-      draw(
-        "chart-latency",
-        w.xs,
-        latency.series.flatMap((s, i) =>
-          ["p50", "p95", "p99"].map((q, j) => ({
-            label: `${s.processType} ${q}`,
-            values: align(w.xs, s.points, (p) => (p[q] === undefined ? null : p[q])),
-            color: COLORS[(i * 3 + j) % COLORS.length],
-          })),
-        ),
-        ev,
-      )
-      const classes = ["2xx", "3xx", "4xx", "5xx"]
-      const byClass = classes.map((c) => {
-        const values = w.xs.map(() => null)
-        for (const s of status.series)
-          if (`${s.label[0]}xx` === c)
-            align(w.xs, s.points, (p) => p.count).forEach((v, k) => {
-              if (v !== null) values[k] = (values[k] || 0) + v
-            })
-        return {
+      const CLASS_COLORS = { "2xx": "#7ee2a8", "3xx": "#6ea8fe", "4xx": "#ffd166", "5xx": "#ff6b6b" }
+      const classLines = Object.keys(CLASS_COLORS)
+        .map((c) => ({
           label: c,
-          values,
-          color: { "2xx": "#7ee2a8", "3xx": "#6ea8fe", "4xx": "#ffd166", "5xx": "#ff6b6b" }[c],
-        }
-      })
-      draw(
-        "chart-throughput",
-        w.xs,
-        byClass.filter((l) => l.values.some((v) => v !== null)),
-        ev,
-        { stacked: true },
-      )
+          values: sumBy(
+            status.series.filter((s) => `${s.label[0]}xx` === c),
+            (p) => p.count,
+          ),
+          color: CLASS_COLORS[c],
+        }))
+        .filter((l) => l.values.some((v) => v !== null))
       const codes = [...new Set(errors.series.map((s) => s.label))].sort()
-      draw(
-        "chart-errors",
-        w.xs,
-        codes.map((code) => {
-          const values = w.xs.map(() => null)
-          for (const s of errors.series.filter((s) => s.label === code))
-            align(w.xs, s.points, (p) => p.sum).forEach((v, k) => {
-              if (v !== null) values[k] = (values[k] || 0) + v
-            })
-          return { label: code, values }
-        }),
-        ev,
-      )
+      const errorLines = codes.map((code) => ({
+        label: code,
+        values: sumBy(
+          errors.series.filter((s) => s.label === code),
+          (p) => p.sum,
+        ),
+      }))
+      const charts = [
+        ["chart-memory", memLines, {}],
+        [
+          "chart-load",
+          loadAvg.series.map((s) => ({ label: s.processType, values: align(w.xs, s.points, (p) => p.mean) })),
+          {},
+        ],
+        ["chart-latency", latencyLines, { log: true }],
+        ["chart-throughput", classLines, { stacked: true }],
+        ["chart-errors", errorLines, {}],
+      ]
+      // Every chart starts at the first bucket with data in any of them: a young app fills the charts.
+      const firsts = charts
+        .flatMap(([, ls]) => ls.map((l) => l.values.findIndex((v) => v !== null)))
+        .filter((i) => i >= 0)
+      const start = Math.max(0, Math.min(w.xs.length, ...firsts) - 1)
+      for (const [id, ls, opts] of charts) draw(id, w.xs, ls, ev, { ...opts, start })
       const missing = [...new Set([memory, loadAvg, latency, status, errors].flatMap((r) => r.missing))]
       $("#status").textContent =
         `${state.range} at ${state.step} · ${ev.length} events${missing.length ? ` · partial: shards of ${missing.join(", ")} did not answer` : ""} · updated ${new Date().toLocaleTimeString()}`

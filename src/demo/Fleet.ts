@@ -35,7 +35,10 @@ export const tickLines = (app: number, t: number, now: number): Array<string> =>
     const dyno = `web.${1 + (i % webs)}`
     const r = Math.random()
     const status = h12 && r < 0.35 ? 503 : r < 0.9 ? 200 : r < 0.94 ? 304 : r < 0.98 ? 404 : 500
-    const service = status === 503 ? 30_000 : Math.max(1, Math.round(Math.exp(3.6 + 0.7 * normal() + (app === 1 ? 0.4 : 0))))
+    const service =
+      status === 503
+        ? 30_000
+        : Math.max(1, Math.round(Math.exp(3.6 + 0.7 * normal() + (app === 1 ? 0.4 : 0))))
     const code = status === 503 ? 'at=error code=H12 desc="Request timeout" ' : "at=info "
     lines.push(
       `<158>1 ${iso(at)} host heroku router - ${code}method=${r < 0.8 ? "GET" : "POST"} path="/items/${i % 50}" host=demo-${app}.herokuapp.com request_id=${randomBytes(8).toString("hex")} fwd="203.0.113.${i % 250}" dyno=${dyno} connect=${Math.round(Math.random() * 3)}ms service=${service}ms status=${status} bytes=${200 + Math.round(Math.random() * 4000)} protocol=https\n`,
@@ -49,14 +52,18 @@ export const tickLines = (app: number, t: number, now: number): Array<string> =>
       `<134>1 ${iso(now)} host heroku ${dyno} - source=${dyno} dyno=heroku.${app}.${d} sample#memory_total=${growth.toFixed(2)}MB sample#memory_rss=${(growth * 0.92).toFixed(2)}MB sample#memory_cache=${(growth * 0.05).toFixed(2)}MB sample#memory_swap=${Math.max(0, growth - quota).toFixed(2)}MB sample#memory_pgpgin=${10_000 + t * 50}pages sample#memory_pgpgout=${8_000 + t * 40}pages sample#memory_quota=${quota.toFixed(2)}MB\n`,
       `<134>1 ${iso(now)} host heroku ${dyno} - source=${dyno} dyno=heroku.${app}.${d} sample#load_avg_1m=${(0.2 + Math.random() * (worker ? 1.5 : 0.6)).toFixed(2)} sample#load_avg_5m=${(0.3 + Math.random() * 0.4).toFixed(2)} sample#load_avg_15m=${(0.3 + Math.random() * 0.2).toFixed(2)}\n`,
     )
-    if (growth > quota) lines.push(`<45>1 ${iso(now)} host heroku ${dyno} - Error R14 (Memory quota exceeded)\n`)
+    if (growth > quota)
+      lines.push(`<45>1 ${iso(now)} host heroku ${dyno} - Error R14 (Memory quota exceeded)\n`)
   }
   const once = (at: number, line: string) => {
     if (t === at) lines.push(line)
   }
   once(30, `<134>1 ${iso(now)} host app api - Deploy 3f9a1c2 by user ops@example.com\n`)
   once(32, `<134>1 ${iso(now)} host app api - Release v${40 + app} created by user ops@example.com\n`)
-  once(60, `<134>1 ${iso(now)} host app api - Scaled to web@3:Standard-1X worker@1:Standard-2X by user ops@example.com\n`)
+  once(
+    60,
+    `<134>1 ${iso(now)} host app api - Scaled to web@3:Standard-1X worker@1:Standard-2X by user ops@example.com\n`,
+  )
   once(80, `<45>1 ${iso(now)} host heroku web.1 - Restarting\n`)
   once(80, `<45>1 ${iso(now)} host heroku web.1 - State changed from up to starting\n`)
   once(90, `<134>1 ${iso(now)} host app api - Set FEATURE_FLAG config vars by user ops@example.com\n`)
@@ -115,7 +122,8 @@ export const DemoFleet = Layer.effectDiscard(
         }),
       )
       t += 2
-      if (t % 20 === 0) console.log(`demo: ${t} s, ${lines} lines posted${failed ? `, ${failed} batches refused` : ""}`)
+      if (t % 20 === 0)
+        console.log(`demo: ${t} s, ${lines} lines posted${failed ? `, ${failed} batches refused` : ""}`)
     })
     yield* tick.pipe(Effect.repeat(Schedule.spaced("2 seconds")), Effect.forkScoped)
   }),

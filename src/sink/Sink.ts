@@ -15,7 +15,7 @@ import { type SinkOptions, sinkTopology, summaryTopics } from "./Topology.ts"
 const ALL = Array.from({ length: PARTITIONS }, (_, p) => p)
 
 export const sinkOptions = (prefix: string): SinkOptions => ({
-  group: "tally-sink",
+  group: `${prefix}tally-sink`,
   prefix,
   partitions: ALL,
   lingerMs: 500,
@@ -40,7 +40,7 @@ export class Sink extends Context.Service<Sink, { readonly options: SinkOptions 
         Effect.tapCause((c) => Effect.logError("sink stopped", c)),
         Effect.forkScoped,
       )
-      const eventsGroup = "tally-sink-events"
+      const eventsGroup = `${options.prefix}tally-sink-events`
       yield* eventsTopology(
         eventsGroup,
         bus.consume({
@@ -79,7 +79,7 @@ export class Retrier extends Context.Service<Retrier, { readonly group: string }
     Effect.gen(function* () {
       const bus = yield* Bus
       const settings = yield* TallyConfig
-      const group = "tally-retrier"
+      const group = `${settings.topicPrefix}tally-retrier`
       yield* retrierTopology(
         group,
         settings.topicPrefix,
