@@ -6,13 +6,13 @@ import { Bus } from "./bus/Bus.ts"
 import { all } from "./cli/all.ts"
 import { apps } from "./cli/apps.ts"
 import { retention } from "./cli/retention.ts"
-import { aggregator, ingress, retrier, sink } from "./cli/serve.ts"
+import { aggregator, api, ingress, retrier, sink } from "./cli/serve.ts"
 import { topics } from "./cli/topics.ts"
 import { TallyConfig } from "./config/TallyConfig.ts"
 
 const tally = Command.make("tally").pipe(
   Command.withDescription("tally: Logplex drains in, per-minute metrics out"),
-  Command.withSubcommands([all, ingress, aggregator, sink, retrier, topics, apps, retention]),
+  Command.withSubcommands([all, ingress, aggregator, sink, retrier, api, topics, apps, retention]),
 )
 
 const exit = (code: number, message: string) =>

@@ -9,6 +9,7 @@ import { partitionsOfWorker } from "../bus/Partitioner.ts"
 import { PARTITIONS } from "../bus/Topics.ts"
 import { TallyConfig } from "../config/TallyConfig.ts"
 import { RolledUpTypes } from "../domain/MeasurementType.ts"
+import { makeQuiet } from "../stream/Quiesce.ts"
 import { initialState, rawTopics, type TopologyOptions, topology } from "./Topology.ts"
 
 /** The consumer group of worker i of N (prefixed like the topics, so installations sharing a cluster never meet). */
@@ -33,22 +34,27 @@ export class Aggregator extends Context.Service<Aggregator, { readonly options: 
       }
       const state = yield* initialState(options)
       const stop = yield* Deferred.make<void>()
+      const quiet = makeQuiet()
       const source = bus.consume({
         group: options.group,
         topics: rawTopics(options),
         partitions: options.partitions,
       })
-      const fiber = yield* topology(options, state, source, Deferred.await(stop)).pipe(
+      const fiber = yield* topology(options, state, quiet.watch(source), Deferred.await(stop)).pipe(
         Stream.runDrain,
         Effect.tapCause((cause) => Effect.logError("aggregator stopped", cause)),
         Effect.forkScoped,
       )
+      // Graceful stop: finish what is arriving (quiet for 500 ms, at most 5 s), then flush and commit.
       yield* Effect.addFinalizer(() =>
-        Deferred.succeed(stop, undefined).pipe(
-          Effect.andThen(Fiber.join(fiber)),
-          Effect.timeout("20 seconds"),
-          Effect.ignore,
-        ),
+        quiet
+          .settled(500, 5000)
+          .pipe(
+            Effect.andThen(Deferred.succeed(stop, undefined)),
+            Effect.andThen(Fiber.join(fiber)),
+            Effect.timeout("20 seconds"),
+            Effect.ignore,
+          ),
       )
       yield* Effect.logInfo(
         `aggregator worker ${settings.workerIndex} of ${settings.workers}: partitions ${options.partitions.join(",")}`,

@@ -40,7 +40,14 @@ const Banner = Layer.effectDiscard(
   }),
 )
 
-const stages = Layer.mergeAll(HttpLive, Aggregator.layer, Sink.layer, Retrier.layer)
+/**
+ * Built sink first, HTTP last, so a stop runs the other way round: the server stops taking drains, the
+ * aggregator finishes what arrived and flushes, and the sink writes those summaries before it stops.
+ */
+const stages = HttpLive.pipe(
+  Layer.provideMerge(Aggregator.layer),
+  Layer.provideMerge(Layer.mergeAll(Sink.layer, Retrier.layer)),
+)
 
 const withDependencies = <A, E, R>(layer: Layer.Layer<A, E, R>) =>
   layer.pipe(

@@ -69,3 +69,10 @@ export const sink = Command.make("sink", {}, launch(SinkService)).pipe(
 export const retrier = Command.make("retrier", {}, launch(RetrierService)).pipe(
   Command.withDescription("write the RETRY topics into the shards with exponential backoff, forever"),
 )
+
+/** The read API and the dashboard (the same HTTP surface as `tally ingress`, deployable apart). */
+export const api = Command.make("api", {}, launch(IngressService)).pipe(
+  Command.withDescription(
+    "serve the metrics API and the dashboard on TALLY_PORT (and /logs: one HTTP surface)",
+  ),
+)

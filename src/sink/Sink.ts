@@ -7,6 +7,7 @@ import { Context, Deferred, Effect, Fiber, Layer, Schedule, Stream } from "effec
 import { Bus } from "../bus/Bus.ts"
 import { PARTITIONS, rawTopic } from "../bus/Topics.ts"
 import { TallyConfig } from "../config/TallyConfig.ts"
+import { makeQuiet } from "../stream/Quiesce.ts"
 import { eventsTopology } from "./Events.ts"
 import { runRetention } from "./Retention.ts"
 import { retrierTopology, retryTopics } from "./Retrier.ts"
@@ -31,9 +32,12 @@ export class Sink extends Context.Service<Sink, { readonly options: SinkOptions 
       const settings = yield* TallyConfig
       const options = sinkOptions(settings.topicPrefix)
       const stop = yield* Deferred.make<void>()
+      const quiet = makeQuiet()
       const summaries = yield* sinkTopology(
         options,
-        bus.consume({ group: options.group, topics: summaryTopics(options.prefix), partitions: ALL }),
+        quiet.watch(
+          bus.consume({ group: options.group, topics: summaryTopics(options.prefix), partitions: ALL }),
+        ),
         Deferred.await(stop),
       ).pipe(
         Stream.runDrain,
@@ -61,12 +65,16 @@ export class Sink extends Context.Service<Sink, { readonly options: SinkOptions 
         Effect.repeat(Schedule.spaced("1 hour")),
         Effect.forkScoped,
       )
+      // Graceful stop: write what is still arriving (e.g. the aggregator's final flush), then the rest, then commit.
       yield* Effect.addFinalizer(() =>
-        Deferred.succeed(stop, undefined).pipe(
-          Effect.andThen(Fiber.join(summaries)),
-          Effect.timeout("20 seconds"),
-          Effect.ignore,
-        ),
+        quiet
+          .settled(1000, 8000)
+          .pipe(
+            Effect.andThen(Deferred.succeed(stop, undefined)),
+            Effect.andThen(Fiber.join(summaries)),
+            Effect.timeout("20 seconds"),
+            Effect.ignore,
+          ),
       )
       return Sink.of({ options })
     }),
