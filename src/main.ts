@@ -1,6 +1,6 @@
 /** The `tally` command: each subcommand composes layers and launches. */
 import { NodeRuntime, NodeServices } from "@effect/platform-node"
-import { Cause, Console, Effect, Exit, Layer, Runtime } from "effect"
+import { Cause, Console, Effect, Exit, Layer, Logger, References, Runtime } from "effect"
 import { Command } from "effect/cli"
 import { Bus } from "./bus/Bus.ts"
 import { all } from "./cli/all.ts"
@@ -21,8 +21,18 @@ const exit = (code: number, message: string) =>
 /** What every command shares: settings (read once) and the bus (it connects on first use). */
 const base = Layer.mergeAll(NodeServices.layer, Bus.layer).pipe(Layer.provideMerge(TallyConfig.layer))
 
+/** Log level (TALLY_LOG_LEVEL) and format (TALLY_LOG_FORMAT: pretty or json lines) from the settings. */
+const withLogging = <A, E, R>(self: Effect.Effect<A, E, R>) =>
+  Effect.flatMap(Effect.service(TallyConfig), (s) =>
+    self.pipe(
+      Effect.provideService(References.MinimumLogLevel, s.logLevel),
+      Effect.provide(s.logFormat === "json" ? Logger.layer([Logger.consoleJson]) : Layer.empty),
+    ),
+  )
+
 tally.pipe(
   Command.run({ version: "0.1.0" }),
+  withLogging,
   Effect.provide(base),
   // Expected failures are one line, not a stack trace: a bad setting exits 2, others 1.
   Effect.catchTags({

@@ -29,6 +29,8 @@ export interface Settings {
   readonly retentionDays: number
   readonly maxBodyBytes: number
   readonly logLevel: "Trace" | "Debug" | "Info" | "Warn" | "Error"
+  /** TALLY_LOG_FORMAT: pretty (default) or json (one JSON object a line). */
+  readonly logFormat: "pretty" | "json"
   readonly kafkaClientId: string
   /** TALLY_PUBLIC_URL: the base of drain URLs handed out; else the Host the request came to. */
   readonly publicUrl: Option.Option<string>
@@ -92,6 +94,11 @@ export const variables = {
   },
   TALLY_LOG_LEVEL: { default: "Info", expects: "one of Trace, Debug, Info, Warn, Error", means: "log level" },
   TALLY_KAFKA_CLIENT_ID: { default: "tally", expects: "a non-empty string", means: "Kafka client id" },
+  TALLY_LOG_FORMAT: {
+    default: "pretty",
+    expects: "pretty or json",
+    means: "log format: pretty lines or one JSON object a line",
+  },
   TALLY_TOPIC_PREFIX: {
     default: "",
     expects: "letters, digits, '.', '_' or '-'",
@@ -180,6 +187,9 @@ export const loadSettings = Effect.gen(function* () {
       LOG_LEVELS.find((l) => l.toLowerCase() === t.trim().toLowerCase()),
     ),
     kafkaClientId: yield* setting("TALLY_KAFKA_CLIENT_ID", (t) => t.trim() || undefined),
+    logFormat: yield* setting("TALLY_LOG_FORMAT", (t) =>
+      t.trim() === "json" ? "json" : t.trim() === "pretty" ? "pretty" : undefined,
+    ),
     topicPrefix: Option.getOrElse(
       yield* optional("TALLY_TOPIC_PREFIX", (t) =>
         /^[A-Za-z0-9._-]+$/.test(t.trim()) ? t.trim() : undefined,

@@ -76,6 +76,9 @@ export class Sink extends Context.Service<Sink, { readonly options: SinkOptions 
             Effect.ignore,
           ),
       )
+      yield* Effect.logInfo(
+        `sink: summaries and events into ${settings.pgShards._tag === "Some" ? settings.pgShards.value.length : 1} shard(s)`,
+      )
       return Sink.of({ options })
     }),
   )
@@ -97,6 +100,7 @@ export class Retrier extends Context.Service<Retrier, { readonly group: string }
         Effect.tapCause((c) => Effect.logError("retrier stopped", c)),
         Effect.forkScoped,
       )
+      yield* Effect.logInfo("retrier: RETRY topics into the shards")
       return Retrier.of({ group })
     }),
   )

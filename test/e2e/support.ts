@@ -28,7 +28,7 @@ export interface Proc {
 export const tally = (args: ReadonlyArray<string>, env: Record<string, string>): Proc => {
   let output = ""
   const child = spawn(process.execPath, [join(root, "src/main.ts"), ...args], {
-    env: { ...process.env, TALLY_KAFKA_BROKERS: "", TALLY_PG_SHARDS: "", TALLY_LOG_LEVEL: "Warn", ...env },
+    env: { ...process.env, TALLY_KAFKA_BROKERS: "", TALLY_PG_SHARDS: "", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   })
   child.stdout!.on("data", (d) => (output += d))
@@ -42,6 +42,17 @@ export const stop = (p: Proc, signal: NodeJS.Signals = "SIGTERM") =>
     p.child.once("exit", (code) => resolve(code))
     p.child.kill(signal)
   })
+
+/** Waits until a process has printed `pattern` (its stage is running). */
+export const waitOutput = async (p: Proc, pattern: RegExp, ms = 60_000) => {
+  const until = Date.now() + ms
+  while (Date.now() < until) {
+    if (pattern.test(p.output())) return
+    if (p.child.exitCode !== null) throw new Error(`exited ${p.child.exitCode}:\n${p.output()}`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  throw new Error(`no ${pattern} in:\n${p.output()}`)
+}
 
 export const waitHealthy = async (base: string, p: Proc, ms = 60_000) => {
   const until = Date.now() + ms
