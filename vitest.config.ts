@@ -10,7 +10,12 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: "suite", include: ["test/**/*.test.ts"], exclude: ["test/**/*.disruptive.test.ts"] },
+        test: {
+          name: "suite",
+          include: ["test/**/*.test.ts"],
+          exclude: ["test/**/*.disruptive.test.ts"],
+          sequence: { groupOrder: 0 },
+        },
       },
       {
         // Tests that stop and start the shared broker (or shards): one file at a time, after the rest.

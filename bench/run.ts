@@ -3,6 +3,7 @@ const all: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   ingress: () => import("./ingress.ts"),
   aggregator: () => import("./aggregator.ts"),
   sink: () => import("./sink.ts"),
+  api: () => import("./api.ts"),
 }
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith("-"))

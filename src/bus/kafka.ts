@@ -394,13 +394,21 @@ export const makeKafkaBus = Effect.fnUntraced(function* (options: KafkaOptions) 
 
   const ensureTopics = Effect.fnUntraced(function* (specs: ReadonlyArray<TopicSpec>) {
     yield* adminReady
+    const callUnavailable = <A>(what: string, f: () => Promise<A>) =>
+      Effect.tryPromise({
+        try: f,
+        catch: (e) =>
+          new BusError({ reason: "Unavailable", message: `${what}: ${(e as Error).message}`, cause: e }),
+      })
     const call = <A>(what: string, f: () => Promise<A>) =>
       Effect.tryPromise({ try: f, catch: toBusError(what) })
     const existingNames = new Set(yield* call("list topics", () => admin.listTopics()))
     const missing = specs.filter((s) => !existingNames.has(s.name))
     const present = specs.filter((s) => existingNames.has(s.name))
+    // Creating races with other creators and leader elections: any failure here re-runs the whole
+    // ensure (topics are listed again), through retryBriefly.
     if (missing.length > 0)
-      yield* call("create topics", () =>
+      yield* callUnavailable("create topics", () =>
         admin.createTopics({
           waitForLeaders: true,
           topics: missing.map((s) => ({
