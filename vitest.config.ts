@@ -14,7 +14,7 @@ export default defineConfig({
           name: "suite",
           include: ["test/**/*.test.ts"],
           exclude: ["test/**/*.disruptive.test.ts"],
-          sequence: { groupOrder: 0 },
+          sequence: { groupOrder: 1 },
         },
       },
       {
@@ -24,7 +24,7 @@ export default defineConfig({
           name: "disruptive",
           include: ["test/**/*.disruptive.test.ts"],
           fileParallelism: false,
-          sequence: { groupOrder: 1 },
+          sequence: { groupOrder: 2 },
         },
       },
     ],

@@ -1,13 +1,25 @@
-/** Stops and starts the project's own Kafka broker (scripts/kafka.sh), for outage tests. */
-import { execFileSync } from "node:child_process"
+/**
+ * Stops and starts the project's own Kafka broker (scripts/kafka.sh), for outage tests. Asynchronous:
+ * the servers under test live in this process, and a blocked event loop would distort what they do.
+ */
+import { execFile } from "node:child_process"
 import { Effect } from "effect"
 import { inject } from "vitest"
 
 export const broker = (command: "stop" | "start") =>
-  Effect.sync(() => {
-    if (process.env.TALLY_KAFKA_BROKERS)
-      throw new Error(
-        "outage tests stop and start the project's broker: unset TALLY_KAFKA_BROKERS to run them",
-      )
-    execFileSync("bash", [inject("kafkaScript"), command], { stdio: ["ignore", "inherit", "inherit"] })
-  })
+  Effect.promise(
+    () =>
+      new Promise<void>((resolve, reject) => {
+        if (process.env.TALLY_KAFKA_BROKERS)
+          return reject(
+            new Error(
+              "outage tests stop and start the project's broker: unset TALLY_KAFKA_BROKERS to run them",
+            ),
+          )
+        execFile("bash", [inject("kafkaScript"), command], (error, _stdout, stderr) => {
+          process.stderr.write(stderr)
+          if (error) reject(error)
+          else resolve()
+        })
+      }),
+  )
