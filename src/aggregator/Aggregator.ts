@@ -3,13 +3,13 @@
  * p mod N == i of every rolled-up raw topic, in a consumer group of its own. It runs the topology until
  * its scope closes, then stops gracefully: emits every changed window and commits, within 20 s.
  */
-import { Context, Deferred, Duration, Effect, Fiber, Layer, Stream } from "effect"
+import { Context, Duration, Effect, Layer } from "effect"
 import { Bus } from "../bus/Bus.ts"
 import { partitionsOfWorker } from "../bus/Partitioner.ts"
 import { PARTITIONS } from "../bus/Topics.ts"
 import { TallyConfig } from "../config/TallyConfig.ts"
 import { RolledUpTypes } from "../domain/MeasurementType.ts"
-import { makeQuiet } from "../stream/Quiesce.ts"
+import { runStage } from "../stream/Quiesce.ts"
 import { initialState, rawTopics, type TopologyOptions, topology } from "./Topology.ts"
 
 /** The consumer group of worker i of N (prefixed like the topics, so installations sharing a cluster never meet). */
@@ -33,28 +33,17 @@ export class Aggregator extends Context.Service<Aggregator, { readonly options: 
         commitIntervalMs: 1000,
       }
       const state = yield* initialState(options)
-      const stop = yield* Deferred.make<void>()
-      const quiet = makeQuiet()
       const source = bus.consume({
         group: options.group,
         topics: rawTopics(options),
         partitions: options.partitions,
       })
-      const fiber = yield* topology(options, state, quiet.watch(source), Deferred.await(stop)).pipe(
-        Stream.runDrain,
-        Effect.tapCause((cause) => Effect.logError("aggregator stopped", cause)),
-        Effect.forkScoped,
-      )
       // Graceful stop: finish what is arriving (quiet for 500 ms, at most 5 s), then flush and commit.
-      yield* Effect.addFinalizer(() =>
-        quiet
-          .settled(500, 5000)
-          .pipe(
-            Effect.andThen(Deferred.succeed(stop, undefined)),
-            Effect.andThen(Fiber.join(fiber)),
-            Effect.timeout("20 seconds"),
-            Effect.ignore,
-          ),
+      yield* runStage(
+        "aggregator",
+        (stop, quiet) => topology(options, state, quiet.watch(source), stop),
+        500,
+        5000,
       )
       yield* Effect.logInfo(
         `aggregator worker ${settings.workerIndex} of ${settings.workers}: partitions ${options.partitions.join(",")}`,

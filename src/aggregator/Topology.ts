@@ -8,6 +8,7 @@ import { Bus } from "../bus/Bus.ts"
 import type { Batch, BusError, Committed, OutRecord } from "../bus/Records.ts"
 import { rawTopic } from "../bus/Topics.ts"
 import type { RolledUpType } from "../domain/MeasurementType.ts"
+import { steps } from "../stream/Steps.ts"
 import * as M from "./AggregatorMetrics.ts"
 import { PartitionRollup } from "./Rollup.ts"
 
@@ -78,11 +79,6 @@ export const initialState = Effect.fnUntraced(function* (options: TopologyOption
     options.prefix,
   )
 })
-
-type Step =
-  | { readonly _tag: "Batch"; readonly batch: Batch }
-  | { readonly _tag: "Tick" }
-  | { readonly _tag: "Stop" }
 
 /** Kafka outages stall the aggregator (backpressure) instead of failing it: it retries for as long as it takes. */
 const untilAvailable = <A, R>(effect: Effect.Effect<A, BusError, R>): Effect.Effect<A, BusError, R> =>
@@ -160,24 +156,16 @@ export const topology = (
   stop: Effect.Effect<void> = Effect.never,
   tick: Stream.Stream<void> = Stream.tick(Math.max(100, Math.min(1000, options.flushAfterMs / 2))),
 ): Stream.Stream<void, BusError, Bus> =>
-  Stream.merge(
-    source.pipe(Stream.map((batch): Step => ({ _tag: "Batch", batch }))),
-    Stream.merge(
-      tick.pipe(Stream.map((): Step => ({ _tag: "Tick" }))),
-      Stream.fromEffect(stop).pipe(Stream.map((): Step => ({ _tag: "Stop" }))),
-    ),
-    { haltStrategy: "left" },
-  ).pipe(
-    Stream.takeUntil((step) => step._tag === "Stop"),
+  steps(source, tick, stop).pipe(
     Stream.mapEffect((step) =>
       Effect.gen(function* () {
         if (step._tag === "Stop") return yield* flushAll(options, state)
         const now = yield* Clock.currentTimeMillis
         const summaries: Array<OutRecord> = []
-        if (step._tag === "Batch") {
-          const r = state.rollup(step.batch.topic, step.batch.partition)
-          for (const record of step.batch.records) r.process(record, now)
-          yield* report(state, step.batch)
+        if (step._tag === "Item") {
+          const r = state.rollup(step.item.topic, step.item.partition)
+          for (const record of step.item.records) r.process(record, now)
+          yield* report(state, step.item)
         }
         for (const r of state.rollups.values()) summaries.push(...r.collect(now, options.flushAfterMs))
         yield* emitAndCommit(options, state, summaries, false)

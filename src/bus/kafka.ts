@@ -334,7 +334,11 @@ export const makeKafkaBus = Effect.fnUntraced(function* (options: KafkaOptions) 
         // A consumer waits out broker outages (as kafkajs does once it runs); a wrong request fails at once.
         yield* Effect.acquireRelease(
           start.pipe(
-            Effect.tapError((e) => Effect.logWarning(`consumer ${sub.group} cannot start yet: ${e.message}`)),
+            Effect.tapError((e) =>
+              unavailable(e)
+                ? Effect.logWarning(`consumer ${sub.group} cannot start yet: ${e.message}`)
+                : Effect.void,
+            ),
             Effect.retry({ while: unavailable, schedule: backoff }),
             Effect.tap((consumer) => Effect.sync(() => consumers.set(sub.group, consumer))),
           ),

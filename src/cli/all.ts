@@ -7,17 +7,12 @@ import { Console, Effect, Layer, Option, Redacted } from "effect"
 import { Command, Flag } from "effect/cli"
 import { HttpServer } from "effect/http"
 import { Aggregator } from "../aggregator/Aggregator.ts"
-import { Query } from "../api/Query.ts"
 import { HttpLive } from "../api/Server.ts"
 import { AdminToken } from "../apps/AdminToken.ts"
-import { Apps } from "../apps/Apps.ts"
-import { EnsureTopics } from "../bus/EnsureTopics.ts"
 import { TallyConfig } from "../config/TallyConfig.ts"
 import { DemoFleet } from "../demo/Fleet.ts"
-import { Ingress } from "../ingress/Ingress.ts"
 import { Retrier, Sink } from "../sink/Sink.ts"
-import { Shards } from "../store/Shards.ts"
-import { SummaryStore } from "../store/SummaryStore.ts"
+import { withDependencies } from "./serve.ts"
 
 /** Tells the person who ran `npm start` where to go and how to create an app. */
 const Banner = Layer.effectDiscard(
@@ -48,17 +43,6 @@ const stages = HttpLive.pipe(
   Layer.provideMerge(Aggregator.layer),
   Layer.provideMerge(Layer.mergeAll(Sink.layer, Retrier.layer)),
 )
-
-const withDependencies = <A, E, R>(layer: Layer.Layer<A, E, R>) =>
-  layer.pipe(
-    Layer.provide(Ingress.layer),
-    Layer.provide(Query.layer),
-    Layer.provide(SummaryStore.layer),
-    Layer.provide(Apps.layer),
-    Layer.provide(AdminToken.layer),
-    Layer.provide(Shards.layer),
-    Layer.provide(EnsureTopics),
-  )
 
 /** Every stage, its dependencies built once (layers are shared by reference), the banner, and the demo fleet if asked. */
 export const allServices = (demo: boolean) =>

@@ -15,16 +15,23 @@ import { Retrier, Sink } from "../sink/Sink.ts"
 import { Shards } from "../store/Shards.ts"
 import { SummaryStore } from "../store/SummaryStore.ts"
 
+/**
+ * What the HTTP surface and the stages need besides settings and the bus; each layer is built once
+ * per process however many stages use it (layers are shared by reference).
+ */
+export const withDependencies = <A, E, R>(layer: Layer.Layer<A, E, R>) =>
+  layer.pipe(
+    Layer.provide(Ingress.layer),
+    Layer.provide(Query.layer),
+    Layer.provide(SummaryStore.layer),
+    Layer.provide(Apps.layer),
+    Layer.provide(AdminToken.layer),
+    Layer.provide(Shards.layer),
+    Layer.provide(EnsureTopics),
+  )
+
 /** Drains in, raw topics out; serves the HTTP API on TALLY_PORT. */
-export const IngressService = HttpLive.pipe(
-  Layer.provide(Ingress.layer),
-  Layer.provide(Query.layer),
-  Layer.provide(SummaryStore.layer),
-  Layer.provide(Apps.layer),
-  Layer.provide(AdminToken.layer),
-  Layer.provide(Shards.layer),
-  Layer.provide(EnsureTopics),
-)
+export const IngressService = withDependencies(HttpLive)
 
 /** Raw topics in, summary topics out (worker TALLY_WORKER_INDEX of TALLY_WORKERS). */
 export const AggregatorService = Aggregator.layer.pipe(Layer.provide(EnsureTopics))

@@ -3,11 +3,11 @@
  * into their day schemas, and the retention job (hourly). The retrier is a service of its own.
  * On a graceful stop, pending batches are written and their offsets committed.
  */
-import { Context, Deferred, Effect, Fiber, Layer, Schedule, Stream } from "effect"
+import { Context, Effect, Layer, Schedule, Stream } from "effect"
 import { Bus } from "../bus/Bus.ts"
 import { PARTITIONS, rawTopic } from "../bus/Topics.ts"
 import { TallyConfig } from "../config/TallyConfig.ts"
-import { makeQuiet } from "../stream/Quiesce.ts"
+import { runStage } from "../stream/Quiesce.ts"
 import { eventsTopology } from "./Events.ts"
 import { runRetention } from "./Retention.ts"
 import { retrierTopology, retryTopics } from "./Retrier.ts"
@@ -31,19 +31,13 @@ export class Sink extends Context.Service<Sink, { readonly options: SinkOptions 
       const bus = yield* Bus
       const settings = yield* TallyConfig
       const options = sinkOptions(settings.topicPrefix)
-      const stop = yield* Deferred.make<void>()
-      const quiet = makeQuiet()
-      const summaries = yield* sinkTopology(
-        options,
-        quiet.watch(
-          bus.consume({ group: options.group, topics: summaryTopics(options.prefix), partitions: ALL }),
-        ),
-        Deferred.await(stop),
-      ).pipe(
-        Stream.runDrain,
-        Effect.tapCause((c) => Effect.logError("sink stopped", c)),
-        Effect.forkScoped,
-      )
+      const source = bus.consume({
+        group: options.group,
+        topics: summaryTopics(options.prefix),
+        partitions: ALL,
+      })
+      // Graceful stop: write what is still arriving (e.g. the aggregator's final flush), then the rest, then commit.
+      yield* runStage("sink", (stop, quiet) => sinkTopology(options, quiet.watch(source), stop), 1000, 8000)
       const eventsGroup = `${options.prefix}tally-sink-events`
       yield* eventsTopology(
         eventsGroup,
@@ -64,17 +58,6 @@ export class Sink extends Context.Service<Sink, { readonly options: SinkOptions 
         Effect.catch((e) => Effect.logWarning(`retention: ${e.message}`)),
         Effect.repeat(Schedule.spaced("1 hour")),
         Effect.forkScoped,
-      )
-      // Graceful stop: write what is still arriving (e.g. the aggregator's final flush), then the rest, then commit.
-      yield* Effect.addFinalizer(() =>
-        quiet
-          .settled(1000, 8000)
-          .pipe(
-            Effect.andThen(Deferred.succeed(stop, undefined)),
-            Effect.andThen(Fiber.join(summaries)),
-            Effect.timeout("20 seconds"),
-            Effect.ignore,
-          ),
       )
       yield* Effect.logInfo(
         `sink: summaries and events into ${settings.pgShards._tag === "Some" ? settings.pgShards.value.length : 1} shard(s)`,

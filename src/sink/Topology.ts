@@ -14,6 +14,7 @@ import * as Wire from "../proto/Wire.ts"
 import type { PeriodName } from "../store/Schema.ts"
 import type { StoreError } from "../store/Shards.ts"
 import { type SummaryRow, SummaryStore } from "../store/SummaryStore.ts"
+import { steps } from "../stream/Steps.ts"
 import { Batches, type Group, type Located } from "./Batches.ts"
 import * as M from "./SinkMetrics.ts"
 
@@ -52,11 +53,6 @@ export const decodeSummary = (
     },
   }
 }
-
-type Step =
-  | { readonly _tag: "Batch"; readonly batch: Batch }
-  | { readonly _tag: "Tick" }
-  | { readonly _tag: "Stop" }
 
 export const sinkTopology = (
   options: SinkOptions,
@@ -157,23 +153,15 @@ export const sinkTopology = (
           Effect.andThen(commit),
         )
 
-      return Stream.merge(
-        source.pipe(Stream.map((batch): Step => ({ _tag: "Batch", batch }))),
-        Stream.merge(
-          tick.pipe(Stream.map((): Step => ({ _tag: "Tick" }))),
-          Stream.fromEffect(stop).pipe(Stream.map((): Step => ({ _tag: "Stop" }))),
-        ),
-        { haltStrategy: "left" },
-      ).pipe(
-        Stream.takeUntil((step) => step._tag === "Stop"),
+      return steps(source, tick, stop).pipe(
         Stream.mapEffect((step) =>
           Effect.gen(function* () {
             const now = yield* Clock.currentTimeMillis
             const full: Array<Group> = []
-            if (step._tag === "Batch") {
-              const type = typeOf.get(step.batch.topic)!
-              for (const r of step.batch.records) {
-                const located: Located = { ...r, topic: step.batch.topic, partition: step.batch.partition }
+            if (step._tag === "Item") {
+              const type = typeOf.get(step.item.topic)!
+              for (const r of step.item.records) {
+                const located: Located = { ...r, topic: step.item.topic, partition: step.item.partition }
                 const { row, period } = decodeSummary(r.value)
                 const g = batches.add(
                   located,
@@ -187,7 +175,7 @@ export const sinkTopology = (
               }
             }
             yield* flushAll([...full, ...batches.due(now, options.lingerMs, step._tag === "Stop")])
-            return step._tag === "Batch" ? step.batch.records.length : 0
+            return step._tag === "Item" ? step.item.records.length : 0
           }),
         ),
       )

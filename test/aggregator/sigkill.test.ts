@@ -9,11 +9,11 @@ import { Effect, Fiber, Layer, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import { afterAll, inject } from "vitest"
 import { Bus } from "../../src/bus/Bus.ts"
-import kafkajs from "../../src/bus/kafkajs.ts"
 import { PartitionedLog } from "../../src/bus/MemoryLog.ts"
 import { catalogue, rawTopic, summaryTopic } from "../../src/bus/Topics.ts"
 import { TallyConfig } from "../../src/config/TallyConfig.ts"
 import { RolledUpTypes } from "../../src/domain/MeasurementType.ts"
+import { deleteTopics } from "../support/broker.ts"
 import { oracle, stored } from "./oracle.ts"
 import { batches, random, sendScenario } from "./scenario.ts"
 
@@ -23,14 +23,7 @@ const ALL = Array.from({ length: 32 }, (_, p) => p)
 const root = join(import.meta.dirname, "../..")
 
 afterAll(async () => {
-  const admin = new kafkajs.Kafka({
-    clientId: "tally-test-cleanup",
-    brokers,
-    logLevel: kafkajs.logLevel.NOTHING,
-  }).admin()
-  await admin.connect()
-  await admin.deleteTopics({ topics: catalogue(1, 32, prefix).map((t) => t.name) }).catch(() => undefined)
-  await admin.disconnect()
+  await deleteTopics(brokers, prefix)
 })
 
 const kafka = Bus.layerKafka({ brokers, clientId: "tally-test-sigkill", logLevel: "NOTHING" })

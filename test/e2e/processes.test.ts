@@ -4,9 +4,9 @@
  * (count, sum, sumsq, min, max exactly; percentiles within 1%). The aggregator and the sink are stopped
  * with SIGTERM while traffic flows and started again: nothing is lost and nothing counted twice.
  */
+
 import { afterAll, describe, expect, inject, it } from "vitest"
-import kafkajs from "../../src/bus/kafkajs.ts"
-import { catalogue } from "../../src/bus/Topics.ts"
+import { deleteTopics } from "../support/broker.ts"
 import { ADMIN } from "../support/http.ts"
 import { createShards, dropShards } from "../support/shards.ts"
 import {
@@ -26,14 +26,7 @@ const brokers = inject("kafkaBrokers")
 const prefix = `e${Date.now().toString(36)}.`
 
 afterAll(async () => {
-  const admin = new kafkajs.Kafka({
-    clientId: "tally-test-cleanup",
-    brokers,
-    logLevel: kafkajs.logLevel.NOTHING,
-  }).admin()
-  await admin.connect()
-  await admin.deleteTopics({ topics: catalogue(1, 32, prefix).map((t) => t.name) }).catch(() => undefined)
-  await admin.disconnect()
+  await deleteTopics(brokers, prefix)
   await dropShards("e2e", 3)
 })
 

@@ -9,13 +9,13 @@ import { PrometheusMetrics } from "effect/observability"
 import { afterAll, inject } from "vitest"
 import { Bus } from "../../src/bus/Bus.ts"
 import { EnsureTopics } from "../../src/bus/EnsureTopics.ts"
-import kafkajs from "../../src/bus/kafkajs.ts"
 import { catalogue, summaryTopic } from "../../src/bus/Topics.ts"
 import { TallyConfig } from "../../src/config/TallyConfig.ts"
 import * as Wire from "../../src/proto/Wire.ts"
 import { Retrier, Sink } from "../../src/sink/Sink.ts"
 import { Shards } from "../../src/store/Shards.ts"
 import { SummaryStore } from "../../src/store/SummaryStore.ts"
+import { deleteTopics } from "../support/broker.ts"
 import { createShards, dropShards, withClient } from "../support/shards.ts"
 
 const brokers = inject("kafkaBrokers")
@@ -23,14 +23,7 @@ const prefix = `o${Date.now().toString(36)}.`
 const NAME = "sinkoutage"
 
 afterAll(async () => {
-  const admin = new kafkajs.Kafka({
-    clientId: "tally-test-cleanup",
-    brokers,
-    logLevel: kafkajs.logLevel.NOTHING,
-  }).admin()
-  await admin.connect()
-  await admin.deleteTopics({ topics: catalogue(1, 32, prefix).map((t) => t.name) }).catch(() => undefined)
-  await admin.disconnect()
+  await deleteTopics(brokers, prefix)
   await withClient(inject("pgUrl"), (c) =>
     c.query(`ALTER DATABASE tally_t_${NAME}_1 ALLOW_CONNECTIONS true`),
   ).catch(() => undefined)

@@ -23,3 +23,17 @@ export const broker = (command: "stop" | "start") =>
         })
       }),
   )
+
+/** Deletes the catalogue's topics of a prefix (tests on the real broker clean up after themselves). */
+export const deleteTopics = async (brokers: ReadonlyArray<string>, prefix: string) => {
+  const { default: kafkajs } = await import("../../src/bus/kafkajs.ts")
+  const { catalogue } = await import("../../src/bus/Topics.ts")
+  const admin = new kafkajs.Kafka({
+    clientId: "tally-test-cleanup",
+    brokers: [...brokers],
+    logLevel: kafkajs.logLevel.NOTHING,
+  }).admin()
+  await admin.connect()
+  await admin.deleteTopics({ topics: catalogue(1, 32, prefix).map((t) => t.name) }).catch(() => undefined)
+  await admin.disconnect()
+}
