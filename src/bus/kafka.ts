@@ -155,8 +155,8 @@ export const makeKafkaBus = Effect.fnUntraced(function* (options: KafkaOptions) 
   const producer = kafka.producer({
     idempotent: true,
     maxInFlightRequests: 1,
-    // Leadership moves and broker restarts: about 2.5 s of retries, inside the 4 s produce timeout.
-    retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 1000 },
+    // Leadership moves (new topics, broker restarts): about 3.5 s of retries, inside the 4 s produce timeout.
+    retry: { retries: 5, initialRetryTime: 300, maxRetryTime: 1000 },
     allowAutoTopicCreation: false,
     createPartitioner:
       () =>

@@ -11,6 +11,7 @@ import { AdminToken } from "../apps/AdminToken.ts"
 import { Apps } from "../apps/Apps.ts"
 import { EnsureTopics } from "../bus/EnsureTopics.ts"
 import { Ingress } from "../ingress/Ingress.ts"
+import { healthOf, SystemServer } from "../observability/SystemServer.ts"
 import { Retrier, Sink } from "../sink/Sink.ts"
 import { Shards } from "../store/Shards.ts"
 import { SummaryStore } from "../store/SummaryStore.ts"
@@ -34,7 +35,9 @@ export const withDependencies = <A, E, R>(layer: Layer.Layer<A, E, R>) =>
 export const IngressService = withDependencies(HttpLive)
 
 /** Raw topics in, summary topics out (worker TALLY_WORKER_INDEX of TALLY_WORKERS). */
-export const AggregatorService = Aggregator.layer.pipe(Layer.provide(EnsureTopics))
+export const AggregatorService = Layer.mergeAll(Aggregator.layer, SystemServer(healthOf.kafka)).pipe(
+  Layer.provide(EnsureTopics),
+)
 
 const launch =
   <A, E, R>(layer: Layer.Layer<A, E, R>) =>
@@ -54,14 +57,14 @@ export const aggregator = Command.make("aggregator", {}, launch(AggregatorServic
 )
 
 /** Summary topics into the shards; platform events; retention. */
-export const SinkService = Sink.layer.pipe(
+export const SinkService = Layer.mergeAll(Sink.layer, SystemServer(healthOf.kafkaAndShards)).pipe(
   Layer.provide(SummaryStore.layer),
   Layer.provide(Shards.layer),
   Layer.provide(EnsureTopics),
 )
 
 /** RETRY topics into the shards, with backoff, forever. */
-export const RetrierService = Retrier.layer.pipe(
+export const RetrierService = Layer.mergeAll(Retrier.layer, SystemServer(healthOf.kafkaAndShards)).pipe(
   Layer.provide(SummaryStore.layer),
   Layer.provide(Shards.layer),
   Layer.provide(EnsureTopics),

@@ -20,6 +20,8 @@ export interface Settings {
   /** TALLY_PG_SHARDS: real Postgres shards when set, else embedded PGlite under dataDir. */
   readonly pgShards: Option.Option<ReadonlyArray<string>>
   readonly port: number
+  /** TALLY_METRICS_PORT: where aggregator, sink and retrier serve /metrics and /healthz (unset: not served). */
+  readonly metricsPort: Option.Option<number>
   readonly dataDir: string
   readonly adminToken: Option.Option<Redacted.Redacted<string>>
   readonly flushAfter: Duration.Duration
@@ -54,6 +56,11 @@ export const variables = {
     default: "8080",
     expects: "a TCP port (1-65535)",
     means: "port of ingress, API and dashboard",
+  },
+  TALLY_METRICS_PORT: {
+    default: "",
+    expects: "a TCP port (1-65535)",
+    means: "/metrics and /healthz of the aggregator, sink and retrier processes; unset = not served",
   },
   TALLY_DATA_DIR: {
     default: "./.tally",
@@ -173,6 +180,7 @@ export const loadSettings = Effect.gen(function* () {
       return urls?.every((u) => /^postgres(ql)?:\/\//.test(u)) ? urls : undefined
     }),
     port: yield* setting("TALLY_PORT", integer(1, 65535)),
+    metricsPort: yield* optional("TALLY_METRICS_PORT", integer(1, 65535)),
     dataDir: yield* setting("TALLY_DATA_DIR", (t) => t.trim() || undefined),
     adminToken: yield* optional("TALLY_ADMIN_TOKEN", (t) =>
       t.trim().length >= 16 ? Redacted.make(t.trim()) : undefined,

@@ -47,9 +47,12 @@ describe("end to end: real Kafka, 3 Postgres shards, one process per stage", () 
     try {
       procs.ingress = tally(["ingress"], env)
       await waitHealthy(base, procs.ingress)
-      procs.aggregator = tally(["aggregator"], env)
-      procs.sink = tally(["sink"], env)
-      procs.retrier = tally(["retrier"], env)
+      const metricsPorts = { aggregator: await freePort(), sink: await freePort(), retrier: await freePort() }
+      const stage = (name: keyof typeof metricsPorts) =>
+        tally([name], { ...env, TALLY_METRICS_PORT: String(metricsPorts[name]) })
+      procs.aggregator = stage("aggregator")
+      procs.sink = stage("sink")
+      procs.retrier = stage("retrier")
       await Promise.all([
         waitOutput(procs.aggregator, /aggregator worker/),
         waitOutput(procs.sink, /sink: summaries/),
@@ -76,8 +79,8 @@ describe("end to end: real Kafka, 3 Postgres shards, one process per stage", () 
           // SIGTERM under load: both stop gracefully (exit 0) and come back while drains keep arriving.
           const [a, s] = await Promise.all([stop(procs.aggregator), stop(procs.sink)])
           expect([a, s]).toEqual([0, 0])
-          procs.aggregator = tally(["aggregator"], env)
-          procs.sink = tally(["sink"], env)
+          procs.aggregator = stage("aggregator")
+          procs.sink = stage("sink")
           await Promise.all([
             waitOutput(procs.aggregator, /aggregator worker/),
             waitOutput(procs.sink, /sink: summaries/),
@@ -98,6 +101,18 @@ describe("end to end: real Kafka, 3 Postgres shards, one process per stage", () 
           await new Promise((r) => setTimeout(r, 1000))
         }
         expect(diffs.slice(0, 10), `app ${app.owner}`).toEqual([])
+      }
+      // Every stage serves its own /metrics and /healthz (TALLY_METRICS_PORT).
+      for (const [name, metric] of [
+        ["aggregator", "tally_aggregator_records_total"],
+        ["sink", "tally_sink_rows_written_total"],
+        ["retrier", ""],
+      ] as const) {
+        const health = await fetch(`http://127.0.0.1:${metricsPorts[name]}/healthz`)
+        expect(health.status, `${name} /healthz`).toBe(200)
+        const metrics = await fetch(`http://127.0.0.1:${metricsPorts[name]}/metrics`)
+        expect(metrics.status, `${name} /metrics`).toBe(200)
+        expect(await metrics.text(), name).toContain(metric)
       }
     } catch (e) {
       for (const [name, p] of Object.entries(procs)) console.error(`--- ${name}\n${p.output().slice(-3000)}`)

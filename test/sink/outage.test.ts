@@ -4,7 +4,7 @@
  * and once it is back the retrier lands every row, exactly.
  */
 import { assert, layer } from "@effect/vitest"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Schedule } from "effect"
 import { PrometheusMetrics } from "effect/observability"
 import { afterAll, inject } from "vitest"
 import { Bus } from "../../src/bus/Bus.ts"
@@ -109,7 +109,15 @@ layer(stack, { excludeTestServices: true, timeout: "300 seconds" })("sink while 
         const send = (rounds: number) =>
           Effect.gen(function* () {
             for (let i = 0; i < rounds; i++, minute++) {
-              yield* bus.produce([...round(minute, 1), ...round(minute, 2)])
+              yield* bus
+                .produce([...round(minute, 1), ...round(minute, 2)])
+                .pipe(
+                  Effect.retry({
+                    while: (e) => e.reason === "Unavailable",
+                    schedule: Schedule.spaced("200 millis"),
+                    times: 25,
+                  }),
+                )
               yield* sleep(100)
             }
           })

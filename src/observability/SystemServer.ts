@@ -1,0 +1,73 @@
+/**
+ * /metrics and /healthz for the stages that serve no API (aggregator, sink, retrier): served on
+ * TALLY_METRICS_PORT when it is set, so several stages can run on one host without port clashes.
+ */
+import { createServer } from "node:http"
+import { NodeHttpServer } from "@effect/platform-node"
+import { Effect, Layer, Option } from "effect"
+import { HttpRouter, HttpServerResponse } from "effect/http"
+import { PrometheusMetrics } from "effect/observability"
+import { Bus } from "../bus/Bus.ts"
+import { TallyConfig } from "../config/TallyConfig.ts"
+import { Shards } from "../store/Shards.ts"
+
+const check = <E>(effect: Effect.Effect<unknown, E>) =>
+  effect.pipe(
+    Effect.timeout("3 seconds"),
+    Effect.as("ok"),
+    Effect.catch((e) => Effect.succeed(`down: ${(e as { message?: string })?.message ?? String(e)}`)),
+  )
+
+type Checks<R> = Effect.Effect<Record<string, string>, never, R>
+
+const kafka: Checks<Bus> = Effect.flatMap(Effect.service(Bus), (bus) =>
+  Effect.map(check(bus.health), (kafka) => ({ kafka })),
+)
+
+const shards: Checks<Shards> = Effect.gen(function* () {
+  const s = yield* Shards
+  const out: Record<string, string> = {}
+  for (const [i, db] of s.dbs.entries())
+    out[`shard ${i} (${db.name})`] = yield* check(s.use(i, "health", (d) => d.query("SELECT 1")))
+  return out
+})
+
+/** Kafka alone (the aggregator), or Kafka and every shard (the sink, the retrier). */
+export const healthOf = {
+  kafka,
+  kafkaAndShards: Effect.map(Effect.all([kafka, shards]), ([a, b]) => ({ ...a, ...b })),
+}
+
+const routes = <R>(health: Checks<R>) =>
+  Layer.mergeAll(
+    HttpRouter.add(
+      "GET",
+      "/metrics",
+      Effect.map(PrometheusMetrics.format(), (text) => HttpServerResponse.text(text)),
+    ),
+    HttpRouter.add(
+      "GET",
+      "/healthz",
+      Effect.gen(function* () {
+        const checks = yield* health
+        const ok = Object.values(checks).every((c) => c === "ok")
+        return yield* HttpServerResponse.json(
+          { status: ok ? "ok" : "degraded", checks },
+          { status: ok ? 200 : 503 },
+        )
+      }),
+    ),
+  )
+
+export const SystemServer = <R>(health: Checks<R>) =>
+  Layer.unwrap(
+    Effect.map(Effect.service(TallyConfig), (s) =>
+      Option.match(s.metricsPort, {
+        onNone: () => Layer.empty,
+        onSome: (port) =>
+          HttpRouter.serve(routes(health), { disableLogger: true, disableListenLog: true }).pipe(
+            Layer.provide(NodeHttpServer.layer(createServer, { port })),
+          ),
+      }),
+    ),
+  )
