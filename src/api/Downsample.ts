@@ -3,10 +3,9 @@
  * squares add; min and max fold; sketches merge (p50/p95/p99 within the sketch's 1% relative accuracy).
  * Steps that are multiples of 15 minutes read the 15m rollups, others the 1m rollups.
  */
-import type { DDSketch } from "@datadog/sketches-js"
 import type { PeriodName } from "../store/Schema.ts"
 import type { SummaryRow } from "../store/SummaryStore.ts"
-import { sketchFromBytes } from "../stream/Accumulators.ts"
+import { MergedSketch } from "../stream/Accumulators.ts"
 import type { Step } from "./Metrics.ts"
 
 export const STEP_MS: Readonly<Record<Step, number>> = {
@@ -40,7 +39,7 @@ interface Bucket {
   sumsq: number
   min: number
   max: number
-  sketch: DDSketch | undefined
+  sketch: MergedSketch | undefined
 }
 
 /** Merges rows (of one series) into buckets of `stepMs`, in time order. */
@@ -70,9 +69,8 @@ export const downsample = (
     if (r.min < b.min) b.min = r.min
     if (r.max > b.max) b.max = r.max
     if (sketched && r.sketch.length > 0) {
-      const s = sketchFromBytes(r.sketch)
-      if (b.sketch) b.sketch.merge(s)
-      else b.sketch = s
+      b.sketch ??= new MergedSketch()
+      b.sketch.add(r.sketch)
     }
   }
   return [...buckets]
@@ -93,9 +91,9 @@ export const downsample = (
       if (!sketched || !b.sketch || b.sketch.count === 0) return point
       return {
         ...point,
-        p50: b.sketch.getValueAtQuantile(0.5),
-        p95: b.sketch.getValueAtQuantile(0.95),
-        p99: b.sketch.getValueAtQuantile(0.99),
+        p50: b.sketch.quantile(0.5),
+        p95: b.sketch.quantile(0.95),
+        p99: b.sketch.quantile(0.99),
       }
     })
 }

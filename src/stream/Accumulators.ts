@@ -5,6 +5,7 @@
  */
 import { DDSketch } from "@datadog/sketches-js"
 import { LogarithmicMapping } from "@datadog/sketches-js/dist/ddsketch/mapping/index.js"
+import protobuf from "protobufjs/minimal.js"
 
 export class Stats {
   count = 0
@@ -93,5 +94,79 @@ export class Series {
 
   get dirty(): boolean {
     return this.stats.count !== this.emitted
+  }
+}
+
+/**
+ * Sketches merged straight from DDSketch protobuf bytes (LogarithmicMapping at 1%, positive values):
+ * bins add, and quantiles are read the way DDSketch reads them. Several times cheaper than decoding
+ * each into the library's DDSketch and merging, which is what the API does per bucket.
+ */
+export class MergedSketch {
+  zero = 0
+  count = 0
+  private readonly bins = new Map<number, number>()
+
+  private bin(key: number, n: number): void {
+    if (n === 0) return
+    this.bins.set(key, (this.bins.get(key) ?? 0) + n)
+    this.count += n
+  }
+
+  /** Adds the bins of one serialized DDSketch. */
+  add(bytes: Uint8Array): void {
+    const r = protobuf.Reader.create(bytes)
+    while (r.pos < r.len) {
+      const tag = r.uint32()
+      if (tag >>> 3 === 2 && (tag & 7) === 2) this.store(r, r.uint32())
+      else if (tag >>> 3 === 4 && (tag & 7) === 1) {
+        const z = r.double()
+        this.zero += z
+        this.count += z
+      } else r.skipType(tag & 7)
+    }
+  }
+
+  private store(r: protobuf.Reader, length: number): void {
+    const end = r.pos + length
+    const contiguous: Array<number> = []
+    let offset = 0
+    while (r.pos < end) {
+      const tag = r.uint32()
+      const field = tag >>> 3
+      if (field === 1 && (tag & 7) === 2) {
+        // map<sint32, double> entry
+        const entryEnd = r.uint32() + r.pos
+        let key = 0
+        let value = 0
+        while (r.pos < entryEnd) {
+          const t = r.uint32()
+          if (t >>> 3 === 1) key = r.sint32()
+          else if (t >>> 3 === 2) value = r.double()
+          else r.skipType(t & 7)
+        }
+        this.bin(key, value)
+      } else if (field === 2 && (tag & 7) === 2) {
+        const packedEnd = r.uint32() + r.pos
+        while (r.pos < packedEnd) contiguous.push(r.double())
+      } else if (field === 2 && (tag & 7) === 1) contiguous.push(r.double())
+      else if (field === 3) offset = r.sint32()
+      else r.skipType(tag & 7)
+    }
+    for (let i = 0; i < contiguous.length; i++) this.bin(offset + i, contiguous[i]!)
+  }
+
+  /** The value at quantile q, as DDSketch.getValueAtQuantile computes it. */
+  quantile(q: number): number {
+    if (this.count === 0) return Number.NaN
+    const rank = q * (this.count - 1)
+    if (rank < this.zero) return 0
+    const keys = [...this.bins.keys()].sort((a, b) => a - b)
+    let running = 0
+    for (const key of keys) {
+      running += this.bins.get(key)!
+      if (running > rank - this.zero) return mapping.value(key)
+    }
+    return mapping.value(keys[keys.length - 1]!)
   }
 }

@@ -109,15 +109,13 @@ layer(stack, { excludeTestServices: true, timeout: "300 seconds" })("sink while 
         const send = (rounds: number) =>
           Effect.gen(function* () {
             for (let i = 0; i < rounds; i++, minute++) {
-              yield* bus
-                .produce([...round(minute, 1), ...round(minute, 2)])
-                .pipe(
-                  Effect.retry({
-                    while: (e) => e.reason === "Unavailable",
-                    schedule: Schedule.spaced("200 millis"),
-                    times: 25,
-                  }),
-                )
+              yield* bus.produce([...round(minute, 1), ...round(minute, 2)]).pipe(
+                Effect.retry({
+                  while: (e) => e.reason === "Unavailable",
+                  schedule: Schedule.spaced("200 millis"),
+                  times: 25,
+                }),
+              )
               yield* sleep(100)
             }
           })
