@@ -3,7 +3,8 @@
  * metric keeps a quantile sketch. One table, shared by the aggregator, the oracle in tests and the API.
  */
 import type { RolledUpType } from "../domain/MeasurementType.ts"
-import * as Wire from "../proto/Wire.ts"
+import "../proto/Wire.ts" // 64-bit fields as numbers (configures protobufjs before any decode)
+import protobuf from "protobufjs/minimal.js"
 
 export type Visit = (metric: string, label: string, value: number, sketched: boolean) => void
 
@@ -38,41 +39,135 @@ const statusLabel = (status: number) => {
   return label
 }
 
-const present = (v: number | null | undefined): v is number => v !== null && v !== undefined
+/** The parts of an Origin the aggregator needs. */
+export interface OriginView {
+  readonly owner: string
+  readonly processType: string
+  readonly timeUs: number
+  readonly drain: string
+  readonly frameId: string
+  readonly delivery: string
+}
 
-/** Decodes one raw record of `type` and visits its samples; returns its Origin. */
-export const visitSamples = (type: RolledUpType, value: Uint8Array, visit: Visit): Wire.Origin => {
-  switch (type) {
-    case "DYNO_MEMORY": {
-      const m = Wire.DynoMemory.decode(value)
-      if (present(m.memoryTotal)) visit("memory_total", "", m.memoryTotal, false)
-      if (present(m.memoryRss)) visit("memory_rss", "", m.memoryRss, false)
-      if (present(m.memoryCache)) visit("memory_cache", "", m.memoryCache, false)
-      if (present(m.memorySwap)) visit("memory_swap", "", m.memorySwap, false)
-      if (present(m.memoryPgpgin)) visit("memory_pgpgin", "", m.memoryPgpgin, false)
-      if (present(m.memoryPgpgout)) visit("memory_pgpgout", "", m.memoryPgpgout, false)
-      if (present(m.memoryQuota)) visit("memory_quota", "", m.memoryQuota, false)
-      return m.origin
+// A hand decoder over protobufjs' Reader: it reads only what rollups need and skips the rest (router
+// paths, request ids, descriptions...), which is most of the bytes. test/aggregator/samples.test.ts
+// holds it to the generated decoder on random messages.
+const VARINT = 0
+const FIXED64 = 1
+const LENGTH = 2
+
+const readOrigin = (r: protobuf.Reader, end: number): OriginView => {
+  let owner = ""
+  let processType = ""
+  let timeUs = 0
+  let drain = ""
+  let frameId = ""
+  let delivery = ""
+  while (r.pos < end) {
+    const tag = r.uint32()
+    switch (tag >>> 3) {
+      case 1:
+        owner = r.string()
+        break
+      case 2:
+        processType = r.string()
+        break
+      case 4:
+        timeUs = r.int64() as unknown as number
+        break
+      case 5:
+        drain = r.string()
+        break
+      case 6:
+        frameId = r.string()
+        break
+      case 7:
+        delivery = r.string()
+        break
+      default:
+        r.skipType(tag & 7)
     }
+  }
+  return { owner, processType, timeUs, drain, frameId, delivery }
+}
+
+const NO_ORIGIN: OriginView = { owner: "", processType: "", timeUs: 0, drain: "", frameId: "", delivery: "" }
+const MEMORY_FIELDS = [
+  "",
+  "",
+  "memory_total",
+  "memory_rss",
+  "memory_cache",
+  "memory_swap",
+  "memory_pgpgin",
+  "memory_pgpgout",
+  "memory_quota",
+]
+const LOAD_FIELDS = ["", "", "load_avg_1m", "load_avg_5m", "load_avg_15m"]
+
+/** Decodes one raw record of `type` and visits its samples; returns its origin. */
+export const visitSamples = (type: RolledUpType, value: Uint8Array, visit: Visit): OriginView => {
+  const r = protobuf.Reader.create(value)
+  let origin = NO_ORIGIN
+  switch (type) {
+    case "DYNO_MEMORY":
     case "DYNO_LOAD": {
-      const m = Wire.DynoLoad.decode(value)
-      if (present(m.loadAvg_1m)) visit("load_avg_1m", "", m.loadAvg_1m, false)
-      if (present(m.loadAvg_5m)) visit("load_avg_5m", "", m.loadAvg_5m, false)
-      if (present(m.loadAvg_15m)) visit("load_avg_15m", "", m.loadAvg_15m, false)
-      return m.origin
+      const names = type === "DYNO_MEMORY" ? MEMORY_FIELDS : LOAD_FIELDS
+      while (r.pos < r.len) {
+        const tag = r.uint32()
+        const field = tag >>> 3
+        if (field === 1 && (tag & 7) === LENGTH) origin = readOrigin(r, r.uint32() + r.pos)
+        else if (field < names.length && (tag & 7) === FIXED64) visit(names[field]!, "", r.double(), false)
+        else r.skipType(tag & 7)
+      }
+      return origin
     }
     case "ROUTER_REQUESTS": {
-      const m = Wire.RouterRequest.decode(value)
-      visit("router_status", statusLabel(m.status), 1, false)
-      if (present(m.serviceMs)) visit("router_service_ms", "", m.serviceMs, true)
-      if (present(m.connectMs)) visit("router_connect_ms", "", m.connectMs, true)
-      if (present(m.bytes)) visit("router_bytes", "", m.bytes, false)
-      return m.origin
+      let status = 0
+      let service: number | undefined
+      let connect: number | undefined
+      let bytes: number | undefined
+      while (r.pos < r.len) {
+        const tag = r.uint32()
+        switch (tag >>> 3) {
+          case 1:
+            origin = readOrigin(r, r.uint32() + r.pos)
+            break
+          case 8:
+            status = r.uint32()
+            break
+          case 9:
+            connect = r.double()
+            break
+          case 10:
+            service = r.double()
+            break
+          case 11:
+            bytes = r.uint64() as unknown as number
+            break
+          default:
+            r.skipType(tag & 7)
+        }
+      }
+      visit("router_status", statusLabel(status), 1, false)
+      if (service !== undefined) visit("router_service_ms", "", service, true)
+      if (connect !== undefined) visit("router_connect_ms", "", connect, true)
+      if (bytes !== undefined) visit("router_bytes", "", bytes, false)
+      return origin
     }
     case "ERRORS": {
-      const m = Wire.ErrorCode.decode(value)
-      visit("errors", m.code, m.count, false)
-      return m.origin
+      let code = ""
+      let count = 0
+      while (r.pos < r.len) {
+        const tag = r.uint32()
+        const field = tag >>> 3
+        if (field === 1 && (tag & 7) === LENGTH) origin = readOrigin(r, r.uint32() + r.pos)
+        else if (field === 2) code = r.string()
+        else if (field === 3 && (tag & 7) === VARINT) count = r.uint64() as unknown as number
+        else r.skipType(tag & 7)
+      }
+      visit("errors", code, count, false)
+      return origin
     }
   }
 }
