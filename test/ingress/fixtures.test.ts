@@ -4,8 +4,9 @@ import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import type { Measurement } from "../../src/domain/Measurement.ts"
 import { DrainParser, parseBody } from "../../src/ingress/DrainParser.ts"
+import { fixtures } from "../support/shared.ts"
 
-const dir = join(import.meta.dirname, "../../../shared/fixtures")
+const dir = fixtures
 const expected = JSON.parse(readFileSync(join(dir, "expected.json"), "utf8")) as Record<string, Expected>
 
 interface Expected {

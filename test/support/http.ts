@@ -4,7 +4,7 @@ import { join } from "node:path"
 import { Effect } from "effect"
 import { HttpServer } from "effect/http"
 
-export const fixtures = join(import.meta.dirname, "../../../shared/fixtures")
+export { fixtures } from "./shared.ts"
 export const ADMIN = "test-admin-token-0123456789"
 
 /** The base URL of the HttpServer in the current context. */
