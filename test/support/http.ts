@@ -4,7 +4,9 @@ import { join } from "node:path"
 import { Effect } from "effect"
 import { HttpServer } from "effect/http"
 
-export { fixtures } from "./shared.ts"
+import { fixtures } from "./shared.ts"
+
+export { fixtures }
 export const ADMIN = "test-admin-token-0123456789"
 
 /** The base URL of the HttpServer in the current context. */
