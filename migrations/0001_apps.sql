@@ -1,4 +1,4 @@
--- Apps and their credentials. Secrets and tokens are random 32-byte values; only their SHA-256 is stored.
+-- Apps and their credentials. Secrets and tokens are random 24-byte values; only their SHA-256 is stored.
 -- Every shard gets the same fixed objects; apps live on shard 0, the catalogue shard.
 CREATE TABLE apps (
   owner uuid PRIMARY KEY,
