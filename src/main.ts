@@ -40,6 +40,7 @@ tally.pipe(
     AppsError: (e) => exit(1, e.message),
     BusError: (e) => exit(1, `Kafka: ${e.message}`),
     StoreError: (e) => exit(1, `Postgres: ${e.message}`),
+    TopicsDiffer: (e) => exit(3, e.message),
   }),
   (program) =>
     NodeRuntime.runMain(program, {

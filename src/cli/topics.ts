@@ -1,13 +1,13 @@
 /** `tally topics ensure`: creates the catalogue's missing topics and reports the ones that differ. */
-import { Console, Effect, Option } from "effect"
+import { Console, Effect, Option, Schema } from "effect"
 import { Command, Flag } from "effect/cli"
 import { Bus } from "../bus/Bus.ts"
 import { catalogue, PARTITIONS } from "../bus/Topics.ts"
 import { TallyConfig } from "../config/TallyConfig.ts"
 
-export class TopicsDiffer extends Error {
-  override readonly name = "TopicsDiffer"
-}
+export class TopicsDiffer extends Schema.TaggedError<TopicsDiffer>()("TopicsDiffer", {
+  message: Schema.String,
+}) {}
 
 const ensure = Command.make(
   "ensure",
@@ -34,10 +34,11 @@ const ensure = Command.make(
       for (const m of report.mismatched)
         yield* Console.log(`DIFFERS  ${m.topic}: ${m.setting} is ${m.actual}, expected ${m.expected}`)
     }
+    // Reported above; a non-zero exit (3) tells scripts that something differs.
     if (report.mismatched.length > 0)
-      return yield* Effect.die(
-        new TopicsDiffer(`${report.mismatched.length} topic settings differ from the catalogue`),
-      )
+      return yield* new TopicsDiffer({
+        message: `${report.mismatched.length} topic settings differ from the catalogue`,
+      })
   }),
 ).pipe(Command.withDescription("create missing topics (32 partitions each) and report settings that differ"))
 
