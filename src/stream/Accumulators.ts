@@ -57,9 +57,30 @@ export class Sketch {
     return sketch
   }
 
-  /** DDSketch protobuf bytes (mergeable by any DDSketch implementation). */
+  /**
+   * DDSketch protobuf bytes (mergeable by any DDSketch implementation), written directly: the mapping,
+   * the positive bins as contiguous counts from the smallest key, an empty negative store, the zero count.
+   */
   toBytes(): Uint8Array {
-    return this.toDDSketch().toProto()
+    const w = protobuf.Writer.create()
+    w.uint32(10).fork().uint32(9).double(mapping.gamma).uint32(17).double(0).ldelim()
+    w.uint32(18).fork()
+    if (this.bins.size > 0) {
+      let lo = Number.POSITIVE_INFINITY
+      let hi = Number.NEGATIVE_INFINITY
+      for (const key of this.bins.keys()) {
+        if (key < lo) lo = key
+        if (key > hi) hi = key
+      }
+      w.uint32(18).fork()
+      for (let key = lo; key <= hi; key++) w.double(this.bins.get(key) ?? 0)
+      w.ldelim()
+      w.uint32(24).sint32(lo)
+    }
+    w.ldelim()
+    w.uint32(26).fork().ldelim()
+    if (this.zero > 0) w.uint32(33).double(this.zero)
+    return w.finish()
   }
 }
 
