@@ -396,7 +396,8 @@ export const makeKafkaBus = Effect.fnUntraced(function* (options: KafkaOptions) 
     return out.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition)
   }, retryBriefly)
 
-  const ensureTopics = Effect.fnUntraced(function* (specs: ReadonlyArray<TopicSpec>) {
+  /** One attempt; `created` collects what this ensure created across attempts (a retry sees them as existing). */
+  const ensureOnce = Effect.fnUntraced(function* (specs: ReadonlyArray<TopicSpec>, created: Set<string>) {
     yield* adminReady
     const callUnavailable = <A>(what: string, f: () => Promise<A>) =>
       Effect.tryPromise({
@@ -404,15 +405,18 @@ export const makeKafkaBus = Effect.fnUntraced(function* (options: KafkaOptions) 
         catch: (e) =>
           new BusError({ reason: "Unavailable", message: `${what}: ${(e as Error).message}`, cause: e }),
       })
-    const call = <A>(what: string, f: () => Promise<A>) =>
-      Effect.tryPromise({ try: f, catch: toBusError(what) })
+    // Right after a creation, metadata and configs can lag: every failure here is transient.
+    const call = callUnavailable
     const existingNames = new Set(yield* call("list topics", () => admin.listTopics()))
     const missing = specs.filter((s) => !existingNames.has(s.name))
     const present = specs.filter((s) => existingNames.has(s.name))
     // Creating races with other creators and leader elections: any failure here re-runs the whole
-    // ensure (topics are listed again), through retryBriefly.
-    if (missing.length > 0)
-      yield* callUnavailable("create topics", () =>
+    // ensure (topics are listed again), through retryBriefly. kafkajs answers `false` when some topic
+    // already existed when it (re)tried: another creator may have made it with other settings, so then
+    // every topic's settings are compared, not only those that existed before.
+    if (missing.length > 0) {
+      for (const s of missing) created.add(s.name)
+      const createdAll = yield* callUnavailable("create topics", () =>
         admin.createTopics({
           waitForLeaders: true,
           topics: missing.map((s) => ({
@@ -423,26 +427,50 @@ export const makeKafkaBus = Effect.fnUntraced(function* (options: KafkaOptions) 
           })),
         }),
       )
+      // Some already existed (another creator, or kafkajs retried its own request): let the metadata
+      // settle and look again; the next attempt finds them all and compares them all.
+      if (!createdAll)
+        return yield* new BusError({
+          reason: "Unavailable",
+          message: "create topics: some topics already existed",
+        })
+    }
+    // What this attempt created is ours and matches; every other topic is compared, including ones an
+    // earlier attempt asked for, which someone else may have made first with other settings.
+    const compare = present
     const mismatched: Array<TopicMismatch> = []
-    if (present.length > 0) {
+    if (compare.length > 0) {
       const metadata = yield* call("describe topics", () =>
-        admin.fetchTopicMetadata({ topics: present.map((s) => s.name) }),
+        admin.fetchTopicMetadata({ topics: compare.map((s) => s.name) }),
       )
       const configs = yield* call("describe configs", () =>
         admin.describeConfigs({
           includeSynonyms: false,
-          resources: present.map((s) => ({ type: ConfigResourceTypes.TOPIC, name: s.name })),
+          resources: compare.map((s) => ({ type: ConfigResourceTypes.TOPIC, name: s.name })),
         }),
       )
-      for (const spec of present) {
+      for (const spec of compare) {
         const partitions = metadata.topics.find((t) => t.name === spec.name)?.partitions.length ?? 0
         const entries = configs.resources.find((r) => r.resourceName === spec.name)?.configEntries ?? []
         const config = Object.fromEntries(entries.map((e) => [e.configName, e.configValue]))
-        mismatched.push(...compareSpecs(spec, partitions, config))
+        const differs = compareSpecs(spec, partitions, config)
+        // A topic this ensure asked for that differs was made by someone else first: not created here.
+        if (differs.length > 0) created.delete(spec.name)
+        mismatched.push(...differs)
       }
     }
-    return { created: missing.map((s) => s.name), existing: present.map((s) => s.name), mismatched }
-  }, retryBriefly)
+    return {
+      created: specs.filter((s) => created.has(s.name)).map((s) => s.name),
+      existing: specs.filter((s) => !created.has(s.name)).map((s) => s.name),
+      mismatched,
+    }
+  })
+
+  const ensureTopics = (specs: ReadonlyArray<TopicSpec>) =>
+    Effect.suspend(() => {
+      const created = new Set<string>()
+      return retryBriefly(ensureOnce(specs, created))
+    })
 
   const health = adminReady.pipe(
     Effect.andThen(
