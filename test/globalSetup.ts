@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url"
 import pg from "pg"
 import type { TestProject } from "vitest/node"
 import kafkajs from "../src/bus/kafkajs.ts"
+import { catalogue } from "../src/bus/Topics.ts"
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..")
 
@@ -41,6 +42,26 @@ const kafkaAnswers = async (brokers: Array<string>) => {
   }
 }
 
+const pruneTestTopics = async (brokers: Array<string>) => {
+  const keep = new Set(catalogue(1).map((t) => t.name))
+  const admin = new kafkajs.Kafka({
+    clientId: "tally-test-setup",
+    brokers,
+    logLevel: kafkajs.logLevel.NOTHING,
+  }).admin()
+  try {
+    await admin.connect()
+    const stale = (await admin.listTopics()).filter((t) => !keep.has(t) && !t.startsWith("__"))
+    for (let i = 0; i < stale.length; i += 100)
+      await admin.deleteTopics({ topics: stale.slice(i, i + 100), timeout: 30_000 })
+    if (stale.length > 0) console.log(`test setup: deleted ${stale.length} topics left by earlier runs`)
+  } catch (e) {
+    console.log(`test setup: could not prune old test topics (${(e as Error).message}); going on`)
+  } finally {
+    await admin.disconnect().catch(() => undefined)
+  }
+}
+
 export default async function setup(project: TestProject) {
   const script = join(root, "scripts/kafka.sh")
   const configured = process.env.TALLY_KAFKA_BROKERS?.split(",")
@@ -62,6 +83,9 @@ export default async function setup(project: TestProject) {
   } catch (e) {
     fail("Kafka", `no broker answers at ${brokers.join(",")}: ${(e as Error).message}`)
   }
+  // On the project's own broker, topics left by earlier runs (test prefixes) are deleted, so its data
+  // dir and start time stay small. A broker named by TALLY_KAFKA_BROKERS is never touched.
+  if (!configured?.length) await pruneTestTopics(brokers)
 
   const pgUrl = process.env.TALLY_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres"
   const client = new pg.Client({ connectionString: pgUrl, connectionTimeoutMillis: 5000 })
