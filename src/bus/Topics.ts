@@ -2,12 +2,14 @@
  * The topic catalogue: every topic tally uses, with its partitions and settings. One place names them;
  * `tally topics ensure` creates the missing ones and reports the ones whose settings differ.
  */
+
 import {
   type MeasurementType,
   MeasurementTypes,
   type RolledUpType,
   RolledUpTypes,
 } from "../domain/MeasurementType.ts"
+import type { TopicMismatch } from "./Records.ts"
 
 export const PARTITIONS = 32
 
@@ -55,3 +57,24 @@ export const catalogue = (
 }
 
 export const isCompacted = (spec: TopicSpec): boolean => spec.config["cleanup.policy"] === "compact"
+
+/** The settings of an existing topic that differ from its spec. */
+export const compareSpecs = (
+  spec: TopicSpec,
+  partitions: number,
+  config: Readonly<Record<string, string | undefined>>,
+): Array<TopicMismatch> => {
+  const out: Array<TopicMismatch> = []
+  if (partitions !== spec.partitions)
+    out.push({
+      topic: spec.name,
+      setting: "partitions",
+      expected: String(spec.partitions),
+      actual: String(partitions),
+    })
+  for (const [setting, expected] of Object.entries(spec.config)) {
+    const actual = config[setting]
+    if (actual !== expected) out.push({ topic: spec.name, setting, expected, actual: actual ?? "(unset)" })
+  }
+  return out
+}

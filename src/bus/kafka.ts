@@ -8,7 +8,6 @@ import type {
 } from "kafkajs"
 import { fixedAssigner } from "./FixedAssigner.ts"
 import kafkajs from "./kafkajs.ts"
-import { compareSpecs } from "./memory.ts"
 import { partitionFor } from "./Partitioner.ts"
 import {
   type Batch,
@@ -19,7 +18,7 @@ import {
   type Subscription,
   type TopicMismatch,
 } from "./Records.ts"
-import type { TopicSpec } from "./Topics.ts"
+import { compareSpecs, type TopicSpec } from "./Topics.ts"
 
 const { Kafka, logLevel, ConfigResourceTypes } = kafkajs
 

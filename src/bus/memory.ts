@@ -10,7 +10,7 @@ import {
   type Subscription,
   type TopicMismatch,
 } from "./Records.ts"
-import type { TopicSpec } from "./Topics.ts"
+import { compareSpecs, type TopicSpec } from "./Topics.ts"
 
 const MAX_BATCH = 500
 
@@ -130,25 +130,4 @@ export const makeMemoryBus = (log: PartitionedLog): BusApi => {
   const health = Effect.suspend(() => (log.available ? Effect.void : Effect.fail(unavailable())))
 
   return { produce, consume, commit, committed, ensureTopics, health }
-}
-
-/** The settings of an existing topic that differ from its spec. */
-export const compareSpecs = (
-  spec: TopicSpec,
-  partitions: number,
-  config: Readonly<Record<string, string | undefined>>,
-): Array<TopicMismatch> => {
-  const out: Array<TopicMismatch> = []
-  if (partitions !== spec.partitions)
-    out.push({
-      topic: spec.name,
-      setting: "partitions",
-      expected: String(spec.partitions),
-      actual: String(partitions),
-    })
-  for (const [setting, expected] of Object.entries(spec.config)) {
-    const actual = config[setting]
-    if (actual !== expected) out.push({ topic: spec.name, setting, expected, actual: actual ?? "(unset)" })
-  }
-  return out
 }

@@ -48,15 +48,6 @@ export class Sketch {
     this.bins.set(key, (this.bins.get(key) ?? 0) + 1)
   }
 
-  /** The DDSketch (the library's type) holding exactly these bins. */
-  toDDSketch(): DDSketch {
-    const sketch = new DDSketch({ relativeAccuracy: RELATIVE_ACCURACY })
-    if (this.zero > 0) sketch.accept(0, this.zero)
-    const keys = [...this.bins.keys()].sort((a, b) => a - b)
-    for (const key of keys) sketch.accept(mapping.value(key), this.bins.get(key)!)
-    return sketch
-  }
-
   /**
    * DDSketch protobuf bytes (mergeable by any DDSketch implementation), written directly: the mapping,
    * the positive bins as contiguous counts from the smallest key, an empty negative store, the zero count.
