@@ -6,8 +6,12 @@
  * hammer the catalogue shard.
  */
 import { createHash, randomBytes, randomUUID } from "node:crypto"
-import { Context, Effect, Layer, Option, Schema } from "effect"
-import { Shards } from "../store/Shards.ts"
+import { Clock, Context, Effect, Layer, Option, Schema, Semaphore } from "effect"
+import type { SqlError } from "effect/sql/SqlError"
+import * as SqlSchema from "effect/sql/SqlSchema"
+import type * as Statement from "effect/sql/Statement"
+import { Shards, type ShardsApi } from "../store/Shards.ts"
+import { type StoreError, sqlStateOf } from "../store/StoreError.ts"
 
 export class AppsError extends Schema.TaggedError<AppsError>()("AppsError", {
   reason: Schema.Literals(["Conflict", "Invalid", "Unavailable"]),
@@ -38,9 +42,12 @@ export interface AppsBackend {
     name: string
     secret: Buffer
     token: Buffer
-  }) => Promise<"ok" | "conflict">
-  readonly insertToken: (owner: string, token: Buffer) => Promise<"ok" | "unknown">
-  readonly load: () => Promise<{ secrets: Array<[string, string]>; tokens: Array<[string, string]> }>
+  }) => Effect.Effect<"ok" | "conflict", AppsError>
+  readonly insertToken: (owner: string, token: Buffer) => Effect.Effect<"ok" | "unknown", AppsError>
+  readonly load: Effect.Effect<
+    { secrets: Array<[string, string]>; tokens: Array<[string, string]> },
+    AppsError
+  >
 }
 
 export const NAME = /^[a-z][a-z0-9-]{0,62}$/
@@ -48,48 +55,51 @@ export const NAME = /^[a-z][a-z0-9-]{0,62}$/
 export const sha256 = (text: string): Buffer => createHash("sha256").update(text, "utf8").digest()
 const secret = (prefix: string) => `${prefix}${randomBytes(24).toString("base64url")}`
 
-const unavailable = (e: unknown) =>
-  new AppsError({
-    reason: "Unavailable",
-    message: `the app catalogue cannot be read: ${(e as Error)?.message ?? e}`,
-  })
+const unavailable = (e: { readonly message: string }) =>
+  new AppsError({ reason: "Unavailable", message: `the app catalogue cannot be read: ${e.message}` })
+
+/** A miss reloads the snapshot at most this often. */
+const MISS_RELOAD_MS = 1000
 
 export const makeApps = Effect.fnUntraced(function* (backend: AppsBackend) {
   let secrets = new Map<string, string>()
   let tokens = new Map<string, string>()
-  let refreshedAt = 0
-  let inFlight: Promise<void> | undefined
+  let refreshedAt = Number.NEGATIVE_INFINITY
+  const lock = yield* Semaphore.make(1)
 
-  const reload = () =>
-    (inFlight ??= backend
-      .load()
-      .then((snapshot) => {
-        secrets = new Map(snapshot.secrets)
-        tokens = new Map(snapshot.tokens)
-        refreshedAt = Date.now()
-      })
-      .finally(() => {
-        inFlight = undefined
-      }))
+  const load = Effect.gen(function* () {
+    const snapshot = yield* backend.load
+    secrets = new Map(snapshot.secrets)
+    tokens = new Map(snapshot.tokens)
+    refreshedAt = yield* Clock.currentTimeMillis
+  })
+  const reload = lock.withPermit(load)
+  /** Concurrent misses queue on the lock and find the snapshot fresh. */
+  const reloadIfStale = lock.withPermit(
+    Effect.flatMap(Clock.currentTimeMillis, (now) =>
+      now - refreshedAt < MISS_RELOAD_MS ? Effect.void : load,
+    ),
+  )
 
-  yield* Effect.tryPromise({ try: reload, catch: unavailable })
+  // With the catalogue shard down the service starts empty; every miss then tries again.
+  yield* reload.pipe(Effect.catch((e) => Effect.logWarning(`${e.message}; starting with no apps known`)))
   yield* Effect.forkScoped(
-    Effect.tryPromise({ try: reload, catch: unavailable }).pipe(
+    reload.pipe(
       Effect.catch((e) => Effect.logWarning(e.message)),
       Effect.delay("30 seconds"),
       Effect.forever,
     ),
   )
 
-  const lookup = (map: () => Map<string, string>) => (credential: string) => {
-    const key = sha256(credential).toString("hex")
-    const hit = map().get(key)
-    if (hit !== undefined) return Effect.succeed(Option.some(hit))
-    if (Date.now() - refreshedAt < 1000) return Effect.succeed(Option.none())
-    return Effect.tryPromise({ try: reload, catch: unavailable }).pipe(
-      Effect.map(() => Option.fromNullishOr(map().get(key))),
-    )
-  }
+  const lookup = (map: () => Map<string, string>) => (credential: string) =>
+    Effect.gen(function* () {
+      const key = sha256(credential).toString("hex")
+      const hit = map().get(key)
+      if (hit !== undefined) return Option.some(hit)
+      if ((yield* Clock.currentTimeMillis) - refreshedAt < MISS_RELOAD_MS) return Option.none()
+      yield* reloadIfStale
+      return Option.fromNullishOr(map().get(key))
+    })
 
   const create = Effect.fnUntraced(function* (name: string) {
     if (!NAME.test(name))
@@ -100,10 +110,7 @@ export const makeApps = Effect.fnUntraced(function* (backend: AppsBackend) {
     const app = { owner: randomUUID(), name, drainSecret: secret(""), readToken: secret("tly_r_") }
     const digestS = sha256(app.drainSecret)
     const digestT = sha256(app.readToken)
-    const result = yield* Effect.tryPromise({
-      try: () => backend.insert({ owner: app.owner, name, secret: digestS, token: digestT }),
-      catch: unavailable,
-    })
+    const result = yield* backend.insert({ owner: app.owner, name, secret: digestS, token: digestT })
     if (result === "conflict")
       return yield* new AppsError({ reason: "Conflict", message: `an app named ${name} exists` })
     secrets.set(digestS.toString("hex"), app.owner)
@@ -114,10 +121,7 @@ export const makeApps = Effect.fnUntraced(function* (backend: AppsBackend) {
   const addReadToken = Effect.fnUntraced(function* (owner: string) {
     const token = secret("tly_r_")
     const digest = sha256(token)
-    const result = yield* Effect.tryPromise({
-      try: () => backend.insertToken(owner, digest),
-      catch: unavailable,
-    })
+    const result = yield* backend.insertToken(owner, digest)
     if (result === "unknown") return yield* new AppsError({ reason: "Invalid", message: `no app ${owner}` })
     tokens.set(digest.toString("hex"), owner)
     return token
@@ -134,73 +138,93 @@ export const makeApps = Effect.fnUntraced(function* (backend: AppsBackend) {
 export const memoryBackend = (): AppsBackend => {
   const apps = new Map<string, { name: string; secret: string; tokens: Array<string> }>()
   return {
-    insert: async ({ owner, name, secret, token }) => {
-      for (const a of apps.values()) if (a.name === name) return "conflict"
-      apps.set(owner, { name, secret: secret.toString("hex"), tokens: [token.toString("hex")] })
-      return "ok"
-    },
-    insertToken: async (owner, token) => {
-      const app = apps.get(owner)
-      if (!app) return "unknown"
-      app.tokens.push(token.toString("hex"))
-      return "ok"
-    },
-    load: async () => ({
-      secrets: [...apps].map(([owner, a]) => [a.secret, owner]),
+    insert: ({ owner, name, secret, token }) =>
+      Effect.sync(() => {
+        for (const a of apps.values()) if (a.name === name) return "conflict" as const
+        apps.set(owner, { name, secret: secret.toString("hex"), tokens: [token.toString("hex")] })
+        return "ok" as const
+      }),
+    insertToken: (owner, token) =>
+      Effect.sync(() => {
+        const app = apps.get(owner)
+        if (!app) return "unknown" as const
+        app.tokens.push(token.toString("hex"))
+        return "ok" as const
+      }),
+    load: Effect.sync(() => ({
+      secrets: [...apps].map(([owner, a]): [string, string] => [a.secret, owner]),
       tokens: [...apps].flatMap(([owner, a]) => a.tokens.map((t): [string, string] => [t, owner])),
-    }),
+    })),
   }
 }
 
+const Digest = Schema.Struct({ h: Schema.String, owner: Schema.String })
 const UNIQUE_VIOLATION = "23505"
-const FOREIGN_KEY_VIOLATION = "23503"
+/** No such owner: a foreign key violation, or not a UUID at all. */
+const NO_SUCH_OWNER = new Set(["23503", "22P02"])
+const codeOf = (e: SqlError | StoreError) => (e._tag === "SqlError" ? sqlStateOf(e) : undefined)
+
+/** The catalogue on shard 0: every statement through its SqlClient, under the Shards deadline. */
+export const sqlBackend = (shards: ShardsApi): AppsBackend => {
+  const digests = (query: Statement.Statement<object>) =>
+    SqlSchema.findAll({ Request: Schema.Void, Result: Digest, execute: () => query })(undefined).pipe(
+      Effect.orDie,
+      Effect.map((rows) => rows.map((r): [string, string] => [r.h, r.owner])),
+    )
+  return {
+    insert: ({ owner, name, secret, token }) =>
+      shards
+        .use(0, "create app", (sql) =>
+          sql
+            .withTransaction(
+              Effect.andThen(
+                sql`INSERT INTO apps ${sql.insert({ owner, name, drain_secret_sha256: secret })}`,
+                sql`INSERT INTO app_read_tokens ${sql.insert({ token_sha256: token, owner })}`,
+              ),
+            )
+            .pipe(
+              Effect.as("ok" as const),
+              Effect.catchIf(
+                (e) => codeOf(e) === UNIQUE_VIOLATION,
+                () => Effect.succeed("conflict" as const),
+              ),
+            ),
+        )
+        .pipe(Effect.mapError(unavailable)),
+    insertToken: (owner, token) =>
+      shards
+        .use(0, "add read token", (sql) =>
+          sql`INSERT INTO app_read_tokens ${sql.insert({ token_sha256: token, owner })}`.pipe(
+            Effect.as("ok" as const),
+            Effect.catchIf(
+              (e) => NO_SUCH_OWNER.has(codeOf(e) ?? ""),
+              () => Effect.succeed("unknown" as const),
+            ),
+          ),
+        )
+        .pipe(Effect.mapError(unavailable)),
+    load: shards
+      .use(0, "load credentials", (sql) =>
+        Effect.all({
+          secrets: digests(
+            sql`SELECT encode(drain_secret_sha256, 'hex') AS h, owner::text AS owner FROM apps`,
+          ),
+          tokens: digests(
+            sql`SELECT encode(token_sha256, 'hex') AS h, owner::text AS owner FROM app_read_tokens`,
+          ),
+        }),
+      )
+      .pipe(Effect.mapError(unavailable)),
+  }
+}
 
 export class Apps extends Context.Service<Apps, AppsApi>()("tally/apps/Apps") {
   /** Apps on the catalogue shard (shard 0) of the Shards layer: real Postgres or PGlite. */
   static readonly layer = Layer.effect(
     Apps,
-    Effect.gen(function* () {
-      const shards = yield* Shards
-      const db = shards.dbs[0]!
-      const backend: AppsBackend = {
-        insert: ({ owner, name, secret, token }) =>
-          db
-            .transaction(async (tx) => {
-              await tx.query("INSERT INTO apps (owner, name, drain_secret_sha256) VALUES ($1, $2, $3)", [
-                owner,
-                name,
-                secret,
-              ])
-              await tx.query("INSERT INTO app_read_tokens (token_sha256, owner) VALUES ($1, $2)", [
-                token,
-                owner,
-              ])
-              return "ok" as const
-            })
-            .catch((e: { code?: string }) => {
-              if (e?.code === UNIQUE_VIOLATION) return "conflict" as const
-              throw e
-            }),
-        insertToken: (owner, token) =>
-          db
-            .query("INSERT INTO app_read_tokens (token_sha256, owner) VALUES ($1, $2)", [token, owner])
-            .then(() => "ok" as const)
-            .catch((e: { code?: string }) => {
-              if (e?.code === FOREIGN_KEY_VIOLATION || e?.code === "22P02") return "unknown" as const
-              throw e
-            }),
-        load: async () => {
-          const s = await db.query<{ h: string; owner: string }>(
-            "SELECT encode(drain_secret_sha256, 'hex') AS h, owner::text AS owner FROM apps",
-          )
-          const t = await db.query<{ h: string; owner: string }>(
-            "SELECT encode(token_sha256, 'hex') AS h, owner::text AS owner FROM app_read_tokens",
-          )
-          return { secrets: s.map((r) => [r.h, r.owner]), tokens: t.map((r) => [r.h, r.owner]) }
-        },
-      }
-      return Apps.of(yield* makeApps(backend))
-    }),
+    Effect.flatMap(Effect.service(Shards), (shards) => makeApps(sqlBackend(shards))).pipe(
+      Effect.map(Apps.of),
+    ),
   )
 
   static readonly layerMemory = Layer.effect(

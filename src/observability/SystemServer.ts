@@ -27,8 +27,8 @@ const kafka: Checks<Bus> = Effect.flatMap(Effect.service(Bus), (bus) =>
 const shards: Checks<Shards> = Effect.gen(function* () {
   const s = yield* Shards
   const out: Record<string, string> = {}
-  for (const [i, db] of s.dbs.entries())
-    out[`shard ${i} (${db.name})`] = yield* check(s.use(i, "health", (d) => d.query("SELECT 1")))
+  for (const [i, name] of s.names.entries())
+    out[`shard ${i} (${name})`] = yield* check(s.use(i, "health", (sql) => sql`SELECT 1`))
   return out
 })
 

@@ -18,6 +18,13 @@ const DAY_MS = 86_400_000
 /** The UTC day (as epoch ms at 00:00) holding `ms`. */
 export const dayOf = (ms: number) => ms - (((ms % DAY_MS) + DAY_MS) % DAY_MS)
 
+/** The days (epoch ms at 00:00 UTC) that [fromMs, toMs) touches. */
+export const daysBetween = (fromMs: number, toMs: number): Array<number> => {
+  const out: Array<number> = []
+  for (let d = dayOf(fromMs); d < toMs; d += DAY_MS) out.push(d)
+  return out
+}
+
 /** `tally_20261128` for the day holding `ms`. */
 export const schemaOf = (ms: number): string => {
   const d = new Date(dayOf(ms))
@@ -66,8 +73,8 @@ const summaryTable = (schema: string, table: string) => `CREATE TABLE IF NOT EXI
   PRIMARY KEY (owner, metric, process_type, label, start)
 )`
 
-/** Everything one day needs, idempotent. */
-export const dayDdl = (dayMs: number): string => {
+/** Everything one day needs, idempotent: one statement each. */
+export const dayStatements = (dayMs: number): ReadonlyArray<string> => {
   const schema = schemaOf(dayMs)
   const tables = Object.keys(TABLE_OF).flatMap((type) =>
     PERIOD_NAMES.map((p) => summaryTable(schema, tableOf(type as RolledUpType, p))),
@@ -84,7 +91,7 @@ export const dayDdl = (dayMs: number): string => {
   actor text NOT NULL,
   PRIMARY KEY (owner, time, kind, process, description)
 )`,
-  ].join(";\n")
+  ]
 }
 
 /** The session's staging table for COPY (one shape for every summary table). */

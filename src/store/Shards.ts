@@ -1,78 +1,232 @@
 /**
- * The shard databases: S real PostgreSQL databases (TALLY_PG_SHARDS) or one embedded PGlite under
- * TALLY_DATA_DIR. Every shard is migrated at start; shard 0 is also the catalogue (apps, credentials).
+ * The shard databases: S real PostgreSQL databases (TALLY_PG_SHARDS), each behind one @effect/sql-pg
+ * SqlClient, or one embedded PGlite under TALLY_DATA_DIR behind our PGlite SqlClient. Shard 0 is also
+ * the catalogue (apps, credentials, process types).
+ *
+ * Every call on a shard goes through `run`/`use`: the shard is migrated on first contact, the call has
+ * a deadline (connecting included) after which it fails Unavailable without waiting for the connection's
+ * cleanup, and SqlErrors become StoreErrors. The layer builds even when shards are down or hung: each
+ * one that cannot be migrated at start is logged and retried in the background with backoff.
+ *
+ * Connection budget per shard and process (Postgres): `poolSize` sql-pg connections (default 4) for
+ * reads, DDL and small writes, plus `copyPoolSize` pg connections (default 2) for the CopyWriter.
  */
-import { mkdirSync } from "node:fs"
-import { join } from "node:path"
-import { Context, Effect, Layer, Option, Schema } from "effect"
+import { PgClient } from "@effect/sql-pg"
+import {
+  Context,
+  Duration,
+  Effect,
+  Fiber,
+  Layer,
+  Option,
+  Redacted,
+  Schedule,
+  type Scope,
+  Semaphore,
+} from "effect"
+import * as Reactivity from "effect/reactivity/Reactivity"
+import { SqlClient } from "effect/sql/SqlClient"
+import { isSqlError, type SqlError } from "effect/sql/SqlError"
 import { TallyConfig } from "../config/TallyConfig.ts"
-import { type Db, isConnectionError, pgDb, pgliteDb } from "./Db.ts"
+import { type CopyPoolOptions, CopyWriter } from "./CopyWriter.ts"
 import { migrate } from "./Migrations.ts"
+import { Embedded } from "./PgliteClient.ts"
 import { shardFor } from "./ShardRouter.ts"
+import { StoreError, toStoreError } from "./StoreError.ts"
 
-export class StoreError extends Schema.TaggedError<StoreError>()("StoreError", {
-  /** Unavailable: the shard cannot be reached (retry later); Rejected: the statement itself failed. */
-  reason: Schema.Literals(["Unavailable", "Rejected"]),
-  shard: Schema.Number,
-  message: Schema.String,
-  cause: Schema.optional(Schema.Defect()),
-}) {}
+export { StoreError, toStoreError } from "./StoreError.ts"
 
-export const toStoreError =
-  (shard: number, what: string) =>
-  (cause: unknown): StoreError =>
-    new StoreError({
-      reason: isConnectionError(cause) ? "Unavailable" : "Rejected",
-      shard,
-      message: `${what} on shard ${shard}: ${(cause as Error)?.message ?? String(cause)}`,
-      cause,
-    })
-
-export interface ShardsApi {
-  readonly dbs: ReadonlyArray<Db>
-  /** The shard of `owner:process_type`. */
-  readonly shardOf: (owner: string, processType: string) => number
-  /** Runs `f` against shard `i`, mapping failures to StoreError. */
-  readonly use: <A>(i: number, what: string, f: (db: Db) => Promise<A>) => Effect.Effect<A, StoreError>
+export interface ShardsOptions extends CopyPoolOptions {
+  /** sql-pg connections per shard (default 4). */
+  readonly poolSize?: number | undefined
+  /** Deadline of every store call, connecting and first-contact migration included (default 5 s). */
+  readonly deadline?: Duration.Input | undefined
+  /** Connect timeout of every connection (default 5 s). */
+  readonly connectTimeout?: Duration.Input | undefined
+  /** Background retry of a shard that could not be migrated at start (default 0.5 s doubling, at most 30 s apart). */
+  readonly reconnect?: Schedule.Schedule<unknown, unknown> | undefined
 }
 
-const make = (dbs: ReadonlyArray<Db>): ShardsApi => ({
-  dbs,
-  shardOf: (owner, processType) => shardFor(owner, processType, dbs.length),
-  use: (i, what, f) => Effect.tryPromise({ try: () => f(dbs[i]!), catch: toStoreError(i, what) }),
-})
+export interface ShardsApi {
+  readonly count: number
+  /** For logs, health and `missing` lists: the database names, never credentials. */
+  readonly names: ReadonlyArray<string>
+  /** The shard of `owner:process_type`. */
+  readonly shardOf: (owner: string, processType: string) => number
+  /** A shard's SqlClient as is: no deadline, no migration, SqlError (tests and benchmarks). */
+  readonly client: (shard: number) => SqlClient
+  /** Whether the shard has been reached and migrated since start. */
+  readonly isMigrated: (shard: number) => boolean
+  /** One store call on `shard`: migrated first if need be, under the deadline, failures as StoreError. */
+  readonly run: <A, R>(
+    shard: number,
+    what: string,
+    effect: Effect.Effect<A, SqlError | StoreError, R>,
+  ) => Effect.Effect<A, StoreError, R>
+  /** `run` with the shard's SqlClient. */
+  readonly use: <A, R>(
+    shard: number,
+    what: string,
+    f: (sql: SqlClient) => Effect.Effect<A, SqlError | StoreError, R>,
+  ) => Effect.Effect<A, StoreError, R>
+}
 
-const migrateAll = (dbs: ReadonlyArray<Db>) =>
-  Effect.forEach(
-    dbs,
-    (db, i) => Effect.tryPromise({ try: () => migrate({ run: db.exec }), catch: toStoreError(i, "migrate") }),
-    { concurrency: "unbounded", discard: true },
-  )
+const backoff = Schedule.min([Schedule.exponential("500 millis"), Schedule.spaced("30 seconds")])
 
-const acquire = (open: () => Promise<ReadonlyArray<Db>>) =>
-  Effect.acquireRelease(Effect.tryPromise({ try: open, catch: toStoreError(0, "open") }), (dbs) =>
-    Effect.promise(() => Promise.allSettled(dbs.map((db) => db.close()))),
-  ).pipe(Effect.tap(migrateAll), Effect.map(make))
+/** The Shards service over these clients: migration on first contact, deadlines, background retries. */
+export const makeShards = (
+  clients: ReadonlyArray<SqlClient>,
+  names: ReadonlyArray<string>,
+  options: ShardsOptions = {},
+): Effect.Effect<ShardsApi, StoreError, Scope.Scope> =>
+  Effect.gen(function* () {
+    const scope = yield* Effect.scope
+    const deadline = Duration.fromInputUnsafe(options.deadline ?? "5 seconds")
+    const migrated = clients.map(() => false)
+    const locks = clients.map(() => Semaphore.makeUnsafe(1))
+
+    const migrateShard = (i: number) =>
+      locks[i]!.withPermit(
+        Effect.suspend(() =>
+          migrated[i]
+            ? Effect.void
+            : migrate().pipe(
+                Effect.provideService(SqlClient, clients[i]!),
+                Effect.mapError((e) =>
+                  e._tag === "MigrationError"
+                    ? isSqlError(e.cause)
+                      ? e.cause
+                      : new StoreError({
+                          reason: "Rejected",
+                          shard: i,
+                          message: `migrate shard ${i}: ${e.message}`,
+                          cause: e,
+                        })
+                    : e,
+                ),
+                Effect.tap(() => Effect.sync(() => (migrated[i] = true))),
+              ),
+        ),
+      )
+
+    /** Waits for `effect` at most `deadline`; a late effect is interrupted in the background, not awaited. */
+    const withDeadline = <A, R>(
+      i: number,
+      what: string,
+      effect: Effect.Effect<A, SqlError | StoreError, R>,
+    ) =>
+      Effect.gen(function* () {
+        const fiber = yield* Effect.forkIn(effect, scope)
+        return yield* Fiber.join(fiber).pipe(
+          Effect.timeoutOrElse({
+            duration: deadline,
+            orElse: () =>
+              Effect.andThen(
+                Effect.sync(() => fiber.interruptUnsafe()),
+                Effect.fail(
+                  new StoreError({
+                    reason: "Unavailable",
+                    shard: i,
+                    message: `${what} on shard ${i}: no answer within ${Duration.format(deadline)}`,
+                  }),
+                ),
+              ),
+          }),
+          Effect.onInterrupt(() => Effect.sync(() => fiber.interruptUnsafe())),
+        )
+      })
+
+    const run = <A, R>(i: number, what: string, effect: Effect.Effect<A, SqlError | StoreError, R>) =>
+      withDeadline(
+        i,
+        what,
+        Effect.suspend(() => (migrated[i] ? effect : Effect.andThen(migrateShard(i), effect))),
+      ).pipe(Effect.mapError(toStoreError(i, what)))
+
+    // First contact now; a shard that is down or hung is brought in later, in the background.
+    yield* Effect.forEach(
+      clients,
+      (_, i) =>
+        run(i, "migrate", Effect.void).pipe(
+          Effect.catch((e) =>
+            e.reason === "Rejected"
+              ? Effect.fail(e)
+              : Effect.logWarning(
+                  `${e.message}; starting without shard ${i} (${names[i]}), retrying in the background`,
+                ).pipe(
+                  Effect.andThen(
+                    Effect.forkIn(
+                      run(i, "migrate", Effect.void).pipe(
+                        Effect.tapError((e) => Effect.logDebug(e.message)),
+                        Effect.retry({ schedule: options.reconnect ?? backoff }),
+                        Effect.andThen(Effect.logInfo(`shard ${i} (${names[i]}) reached and migrated`)),
+                      ),
+                      scope,
+                    ),
+                  ),
+                ),
+          ),
+        ),
+      { concurrency: "unbounded", discard: true },
+    )
+
+    return {
+      count: clients.length,
+      names,
+      shardOf: (owner, processType) => shardFor(owner, processType, clients.length),
+      client: (i) => clients[i]!,
+      isMigrated: (i) => migrated[i]!,
+      run,
+      use: (i, what, f) =>
+        run(
+          i,
+          what,
+          Effect.suspend(() => f(clients[i]!)),
+        ),
+    } satisfies ShardsApi
+  })
+
+const databaseName = (url: string) => new URL(url).pathname.slice(1) || "postgres"
 
 export class Shards extends Context.Service<Shards, ShardsApi>()("tally/store/Shards") {
-  /** Real PostgreSQL, one database per URL. */
-  static readonly layerPg = (urls: ReadonlyArray<string>) =>
-    Layer.effect(
+  /** Real PostgreSQL, one database per URL: Shards and the CopyWriter (the connection budget above). */
+  static readonly layerPg = (urls: ReadonlyArray<string>, options: ShardsOptions = {}) => {
+    const connectTimeout = Duration.fromInputUnsafe(options.connectTimeout ?? "5 seconds")
+    const deadlineMs = Duration.toMillis(Duration.fromInputUnsafe(options.deadline ?? "5 seconds"))
+    const shards = Layer.effect(
       Shards,
-      acquire(async () => urls.map((url) => pgDb(url))),
-    )
+      Effect.gen(function* () {
+        const clients = yield* Effect.forEach(urls, (url) =>
+          PgClient.make({
+            url: Redacted.make(url),
+            maxConnections: options.poolSize ?? 4,
+            connectTimeout,
+            idleTimeout: "30 seconds",
+            applicationName: "tally",
+            // The server gives up too, so a statement abandoned at the deadline does not run on.
+            startupParameters: { statement_timeout: String(deadlineMs) },
+          }),
+        )
+        return yield* makeShards(clients, urls.map(databaseName), options)
+      }).pipe(Effect.orDie),
+    ).pipe(Layer.provide(Reactivity.layer))
+    const copy = CopyWriter.layerPg(urls, {
+      copyPoolSize: options.copyPoolSize,
+      connectTimeoutMillis: options.connectTimeoutMillis ?? Duration.toMillis(connectTimeout),
+      statementTimeoutMillis: options.statementTimeoutMillis ?? deadlineMs,
+    })
+    return Layer.mergeAll(shards, copy)
+  }
 
-  /** Embedded PGlite: one shard in `dataDir/pg` (in memory when dataDir is undefined). */
-  static readonly layerPglite = (dataDir: string | undefined) =>
-    Layer.effect(
-      Shards,
-      acquire(async () => {
-        if (dataDir === undefined) return [await pgliteDb(undefined)]
-        const dir = join(dataDir, "pg")
-        mkdirSync(dir, { recursive: true })
-        return [await pgliteDb(dir)]
-      }),
-    )
+  /** Embedded PGlite: one shard in `dataDir/pg` (in memory when dataDir is undefined), and its CopyWriter. */
+  static readonly layerPglite = (dataDir: string | undefined, options: ShardsOptions = {}) =>
+    Layer.mergeAll(
+      Layer.effect(
+        Shards,
+        Effect.flatMap(Effect.service(Embedded), (e) => makeShards([e.sql], [e.name], options)),
+      ),
+      CopyWriter.layerPglite,
+    ).pipe(Layer.provide(Embedded.layer(dataDir === undefined ? undefined : `${dataDir}/pg`)))
 
   /** TALLY_PG_SHARDS when set, else PGlite under TALLY_DATA_DIR. */
   static readonly layer = Layer.unwrap(

@@ -66,11 +66,12 @@ layer(real, { excludeTestServices: true })("Apps on Postgres", (it) => {
         return yield* apps.ownerByDrainSecret(app.drainSecret)
       }).pipe(Effect.provide(Apps.layer))
       assert.deepStrictEqual(seen, Option.some(app.owner))
-      const rows = yield* Effect.promise(() =>
-        shards.dbs[0]!.query("SELECT * FROM apps WHERE name = 'elsewhere'"),
-      )
+      const sql = shards.client(0)
+      const rows = yield* sql<{
+        readonly drain_secret_sha256: Uint8Array
+      }>`SELECT * FROM apps WHERE name = 'elsewhere'`
       assert.notInclude(JSON.stringify(rows), app.drainSecret)
-      assert.strictEqual((rows[0]!.drain_secret_sha256 as Buffer).length, 32)
+      assert.strictEqual(rows[0]!.drain_secret_sha256.length, 32)
     }),
   )
 })

@@ -1,17 +1,11 @@
 /** Creates throw-away shard databases on the test server, migrated, and drops them afterwards. */
+import { PgClient } from "@effect/sql-pg"
+import { Effect, Redacted } from "effect"
 import pg from "pg"
 import { inject } from "vitest"
 import { migrate } from "../../src/store/Migrations.ts"
 
-export const pgText = (client: pg.Client) => ({
-  run: async (sql: string) => {
-    const result = (await client.query(sql)) as unknown as pg.QueryResult | Array<pg.QueryResult>
-    const last = Array.isArray(result) ? result[result.length - 1] : result
-    return (last?.rows ?? []) as Array<Record<string, unknown>>
-  },
-})
-
-const databaseUrl = (serverUrl: string, database: string) => {
+export const databaseUrl = (serverUrl: string, database: string) => {
   const url = new URL(serverUrl)
   url.pathname = `/${database}`
   return url.toString()
@@ -27,8 +21,14 @@ export const withClient = async <A>(url: string, f: (client: pg.Client) => Promi
   }
 }
 
-/** `count` fresh databases named `tally_t_<name>_<i>`, migrated; returns their URLs. */
-export const createShards = async (name: string, count: number): Promise<Array<string>> => {
+/** Runs the migrations on one database through its own short-lived sql-pg client. */
+export const migrateUrl = (url: string) =>
+  Effect.runPromise(
+    migrate().pipe(Effect.provide(PgClient.layer({ url: Redacted.make(url), maxConnections: 1 }))),
+  )
+
+/** `count` fresh databases named `tally_t_<name>_<i>`, migrated unless `migrated` is false; returns their URLs. */
+export const createShards = async (name: string, count: number, migrated = true): Promise<Array<string>> => {
   const server = inject("pgUrl")
   const names = Array.from({ length: count }, (_, i) => `tally_t_${name}_${i}`)
   await withClient(server, async (admin) => {
@@ -38,7 +38,7 @@ export const createShards = async (name: string, count: number): Promise<Array<s
     }
   })
   const urls = names.map((db) => databaseUrl(server, db))
-  for (const url of urls) await withClient(url, (c) => migrate(pgText(c)))
+  if (migrated) for (const url of urls) await migrateUrl(url)
   return urls
 }
 

@@ -1,0 +1,187 @@
+/**
+ * The sink's write path, narrow on purpose: COPY summary rows (binary format) into the session's
+ * `TEMP … ON COMMIT DELETE ROWS` staging table, then one version-guarded upsert into the day table, both
+ * in ONE transaction on ONE connection.
+ *
+ * Why not through sql-pg: @effect/sql-pg speaks the protocol itself and refuses COPY ("COPY is not
+ * supported"), and the staging table is per session, so the COPY and the upsert cannot be split across
+ * two clients. On Postgres the whole write therefore runs on a small `pg` pool of its own
+ * (pg-copy-streams); embedded, it runs inside a transaction of the PGlite SqlClient (COPY from a blob).
+ * Failures are effect/sql SqlErrors either way, classified by SQLSTATE like every other statement.
+ */
+import { Context, Effect, Exit, Layer } from "effect"
+import { ConnectionError, SqlError, UnknownError } from "effect/sql/SqlError"
+import pg from "pg"
+import copyStreams from "pg-copy-streams"
+import { copyBinary } from "./CopyFormat.ts"
+import { Embedded, pgliteTry } from "./PgliteClient.ts"
+import type { SummaryRow } from "./Rows.ts"
+import { STAGING_DDL, SUMMARY_COLUMNS, upsertSql } from "./Schema.ts"
+
+export interface CopyTarget {
+  /** A day schema and one of its summary tables (names from Schema.ts, never from input). */
+  readonly schema: string
+  readonly table: string
+  readonly rows: ReadonlyArray<SummaryRow>
+}
+
+export interface CopyWriterApi {
+  /** Every target's rows COPYed and upserted in one transaction on one connection of `shard`. */
+  readonly upsert: (shard: number, targets: ReadonlyArray<CopyTarget>) => Effect.Effect<void, SqlError>
+}
+
+export interface CopyPoolOptions {
+  /** Connections per shard for COPY (default 2). */
+  readonly copyPoolSize?: number | undefined
+  readonly connectTimeoutMillis?: number | undefined
+  /** Server-side statement_timeout of these connections (default 5000 ms). */
+  readonly statementTimeoutMillis?: number | undefined
+}
+
+const COPY_IN = `COPY tally_staging (${SUMMARY_COLUMNS.join(", ")}) FROM STDIN WITH (FORMAT binary)`
+const COPY_BLOB = `COPY tally_staging (${SUMMARY_COLUMNS.join(", ")}) FROM '/dev/blob' WITH (FORMAT binary)`
+
+/** A server error keeps its SQLSTATE (the classifier reads it); anything else here is the connection's. */
+const pgError = (cause: unknown): SqlError => {
+  const code = (cause as { code?: unknown })?.code
+  const props = {
+    cause,
+    message: `CopyWriter: ${(cause as Error)?.message ?? String(cause)}`,
+    operation: "copy",
+  }
+  return new SqlError({
+    reason:
+      typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)
+        ? new UnknownError(props)
+        : new ConnectionError(props),
+  })
+}
+
+const copyIn = (client: pg.PoolClient, data: Buffer) =>
+  new Promise<void>((resolve, reject) => {
+    const stream = client.query(copyStreams.from(COPY_IN))
+    stream.on("error", reject)
+    stream.on("finish", () => resolve())
+    stream.end(data)
+  })
+
+/** Sessions that have their staging table (created once per connection, outside any transaction). */
+const staged = new WeakSet<pg.PoolClient>()
+
+const writeTx = async (client: pg.PoolClient, targets: ReadonlyArray<CopyTarget>) => {
+  // Encode first: a row the format cannot carry fails before anything is sent.
+  const data = targets.map((t) => copyBinary(t.rows))
+  if (!staged.has(client)) {
+    await client.query(STAGING_DDL)
+    staged.add(client)
+  }
+  await client.query("BEGIN")
+  try {
+    for (const [i, t] of targets.entries()) {
+      if (i > 0) await client.query("TRUNCATE tally_staging")
+      await copyIn(client, data[i]!)
+      await client.query(upsertSql(t.schema, t.table))
+    }
+    await client.query("COMMIT")
+  } catch (e) {
+    await client.query("ROLLBACK").catch(() => undefined)
+    throw e
+  }
+}
+
+/** A pooled client; if the caller is interrupted while waiting, the client it later gets is given back. */
+const checkout = (pool: pg.Pool) =>
+  Effect.callback<pg.PoolClient, SqlError>((resume) => {
+    let abandoned = false
+    pool.connect().then(
+      (client) => (abandoned ? client.release() : resume(Effect.succeed(client))),
+      (cause) => abandoned || resume(Effect.fail(pgError(cause))),
+    )
+    return Effect.sync(() => {
+      abandoned = true
+    })
+  })
+
+/** After a failure the transaction was rolled back; after an interruption or a lost connection it is thrown away. */
+const release = (client: pg.PoolClient, exit: Exit.Exit<void, SqlError>) =>
+  Effect.sync(() => {
+    const keep =
+      Exit.isSuccess(exit) ||
+      (Exit.isFailure(exit) &&
+        exit.cause.reasons.every((r) => r._tag === "Fail" && r.error.reason._tag !== "ConnectionError"))
+    if (keep) return client.release()
+    client.release(new Error("CopyWriter: connection discarded"))
+    client.connection.stream.destroy()
+  })
+
+export class CopyWriter extends Context.Service<CopyWriter, CopyWriterApi>()("tally/store/CopyWriter") {
+  /** Real Postgres: a pool of `copyPoolSize` `pg` connections per shard URL. */
+  static readonly layerPg = (urls: ReadonlyArray<string>, options: CopyPoolOptions = {}) =>
+    Layer.effect(
+      CopyWriter,
+      Effect.gen(function* () {
+        const pools = yield* Effect.acquireRelease(
+          Effect.sync(() =>
+            urls.map((url) => {
+              const pool = new pg.Pool({
+                connectionString: url,
+                max: options.copyPoolSize ?? 2,
+                connectionTimeoutMillis: options.connectTimeoutMillis ?? 5000,
+                statement_timeout: options.statementTimeoutMillis ?? 5000,
+                idleTimeoutMillis: 30_000,
+                application_name: "tally-copy",
+              })
+              // An idle connection that loses its server (shard restart) must not crash the process.
+              pool.on("error", () => undefined)
+              return pool
+            }),
+          ),
+          (pools) => Effect.promise(() => Promise.allSettled(pools.map((p) => p.end()))),
+        )
+        const upsert = Effect.fn("CopyWriter.upsert")(function* (
+          shard: number,
+          targets: ReadonlyArray<CopyTarget>,
+        ) {
+          yield* Effect.annotateCurrentSpan({ shard, rows: targets.reduce((n, t) => n + t.rows.length, 0) })
+          yield* Effect.acquireUseRelease(
+            checkout(pools[shard]!),
+            (client) => Effect.tryPromise({ try: () => writeTx(client, targets), catch: pgError }),
+            release,
+          )
+        })
+        return CopyWriter.of({ upsert })
+      }),
+    )
+
+  /** Embedded: inside a transaction of the PGlite SqlClient, COPY from a blob. */
+  static readonly layerPglite = Layer.effect(
+    CopyWriter,
+    Effect.gen(function* () {
+      const { db, sql } = yield* Embedded
+      yield* sql.unsafe(STAGING_DDL)
+      const upsert = Effect.fn("CopyWriter.upsert")(function* (
+        _shard: number,
+        targets: ReadonlyArray<CopyTarget>,
+      ) {
+        const data = yield* Effect.try({ try: () => targets.map((t) => copyBinary(t.rows)), catch: pgError })
+        yield* sql.withTransaction(
+          Effect.forEach(
+            targets,
+            (t, i) =>
+              Effect.gen(function* () {
+                if (i > 0) yield* sql.unsafe("TRUNCATE tally_staging")
+                // The transaction holds the one PGlite session, so this direct call cannot interleave.
+                yield* pgliteTry(
+                  () => db.query(COPY_BLOB, [], { blob: new Blob([new Uint8Array(data[i]!)]) }),
+                  "copy",
+                )
+                yield* sql.unsafe(upsertSql(t.schema, t.table))
+              }),
+            { discard: true },
+          ),
+        )
+      })
+      return CopyWriter.of({ upsert })
+    }),
+  )
+}

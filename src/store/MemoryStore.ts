@@ -1,0 +1,146 @@
+/**
+ * The store in memory, for tests and the in-process demo: the same semantics as SQL (a row only moves
+ * to a higher version, events are idempotent, one map per UTC day, retention drops whole days), shard
+ * outages played with `setAvailable`, and text a database refuses (a NUL byte) Rejected like one.
+ */
+import { Effect } from "effect"
+import type { EventRow, SummaryRow } from "./Rows.ts"
+import { dayOf, daysBetween, schemaOf, tableOf } from "./Schema.ts"
+import { shardFor } from "./ShardRouter.ts"
+import { StoreError } from "./StoreError.ts"
+import type { StoreApi } from "./SummaryStore.ts"
+
+export interface MemoryShards {
+  /** Plays a shard outage: every call on that shard fails as Unavailable. */
+  readonly setAvailable: (shard: number, up: boolean) => void
+}
+
+export const makeMemoryStore = (shardCount: number): StoreApi & MemoryShards => {
+  const summaries = Array.from({ length: shardCount }, () => new Map<number, Map<string, SummaryRow>>())
+  const events = Array.from({ length: shardCount }, () => new Map<number, Map<string, EventRow>>())
+  const down = new Set<number>()
+  const processTypes = new Map<string, Set<string>>()
+  const day = <A>(maps: Array<Map<number, Map<string, A>>>, shard: number, d: number) => {
+    let m = maps[shard]!.get(d)
+    if (!m) maps[shard]!.set(d, (m = new Map()))
+    return m
+  }
+  const guard = <A>(shard: number, what: string, f: () => A, text: () => ReadonlyArray<string> = () => []) =>
+    Effect.suspend((): Effect.Effect<A, StoreError> => {
+      if (down.has(shard))
+        return Effect.fail(
+          new StoreError({
+            reason: "Unavailable",
+            shard,
+            message: `${what} on shard ${shard}: shard is down`,
+          }),
+        )
+      if (text().some((s) => s.includes("\u0000")))
+        return Effect.fail(
+          new StoreError({
+            reason: "Rejected",
+            shard,
+            message: `${what} on shard ${shard}: invalid byte sequence for encoding "UTF8": 0x00`,
+          }),
+        )
+      return Effect.sync(f)
+    })
+  return {
+    shardCount,
+    shardOf: (owner, processType) => shardFor(owner, processType, shardCount),
+    setAvailable: (shard, up) => (up ? down.delete(shard) : down.add(shard)),
+    noteProcessTypes: (pairs) =>
+      guard(
+        0,
+        "note process types",
+        () => {
+          for (const p of pairs) {
+            let set = processTypes.get(p.owner)
+            if (!set) processTypes.set(p.owner, (set = new Set()))
+            set.add(p.processType)
+          }
+        },
+        () => pairs.map((p) => p.processType),
+      ),
+    processTypesOf: (owner) =>
+      guard(0, "read process types", () => [...(processTypes.get(owner) ?? [])].sort()),
+    ensureDays: (shard, instants) =>
+      guard(shard, "create day schemas", () => {
+        for (const i of instants) {
+          day(summaries, shard, dayOf(i))
+          day(events, shard, dayOf(i))
+        }
+      }),
+    writeSummaries: (shard, type, period, rows) =>
+      guard(
+        shard,
+        "write summaries",
+        () => {
+          for (const r of rows) {
+            const m = day(summaries, shard, dayOf(r.startMs))
+            day(events, shard, dayOf(r.startMs))
+            const key = `${tableOf(type, period)}|${r.owner}|${r.metric}|${r.processType}|${r.label}|${r.startMs}`
+            const have = m.get(key)
+            if (!have || have.version < r.version) m.set(key, { ...r, sketch: new Uint8Array(r.sketch) })
+          }
+        },
+        () => rows.flatMap((r) => [r.processType, r.metric, r.label]),
+      ),
+    writeEvents: (shard, rows) =>
+      guard(
+        shard,
+        "write events",
+        () => {
+          for (const e of rows) {
+            day(summaries, shard, dayOf(e.timeMs))
+            const m = day(events, shard, dayOf(e.timeMs))
+            const key = `${e.owner}|${e.timeMs}|${e.kind}|${e.process}|${e.description}`
+            if (!m.has(key)) m.set(key, e)
+          }
+        },
+        () => rows.flatMap((e) => [e.kind, e.process, e.description, e.actor]),
+      ),
+    readSummaries: (shard, q) =>
+      guard(shard, "read summaries", () => {
+        const out: Array<SummaryRow> = []
+        const prefix = `${tableOf(q.type, q.period)}|${q.owner}|${q.metric}|`
+        for (const d of daysBetween(q.fromMs, q.toMs))
+          for (const [key, r] of summaries[shard]!.get(d) ?? [])
+            if (
+              key.startsWith(prefix) &&
+              r.startMs >= q.fromMs &&
+              r.startMs < q.toMs &&
+              (!q.processTypes || q.processTypes.includes(r.processType))
+            )
+              out.push(r)
+        return out.sort(
+          (a, b) =>
+            a.startMs - b.startMs ||
+            a.processType.localeCompare(b.processType) ||
+            a.label.localeCompare(b.label),
+        )
+      }),
+    readEvents: (shard, q) =>
+      guard(shard, "read events", () => {
+        const out: Array<EventRow> = []
+        for (const d of daysBetween(q.fromMs, q.toMs))
+          for (const e of events[shard]!.get(d)?.values() ?? [])
+            if (e.owner === q.owner && e.timeMs >= q.fromMs && e.timeMs < q.toMs) out.push(e)
+        return out.sort(
+          (a, b) => a.timeMs - b.timeMs || a.kind.localeCompare(b.kind) || a.process.localeCompare(b.process),
+        )
+      }),
+    days: (shard) => guard(shard, "list days", () => [...summaries[shard]!.keys()].sort((a, b) => a - b)),
+    dropDaysBefore: (shard, beforeMs) =>
+      guard(shard, "drop old days", () => {
+        const dropped: Array<string> = []
+        for (const d of [...summaries[shard]!.keys()].sort((a, b) => a - b))
+          if (d < dayOf(beforeMs)) {
+            summaries[shard]!.delete(d)
+            events[shard]!.delete(d)
+            dropped.push(schemaOf(d))
+          }
+        return dropped
+      }),
+  }
+}
