@@ -1,0 +1,166 @@
+/**
+ * What both threads of the durable embedded log share: the SQLite schema, how a record's row id is
+ * formed, the messages between the main thread (DurableLog.ts) and its writer (DurableLogWriter.ts),
+ * and the packed form appends travel in (one transferred ArrayBuffer a job, no structured clone).
+ * Dependency-free, so the writer worker loads nothing else.
+ */
+
+/** Offsets of one partition are below 2^42; a row id is `pid * SPAN + offset` (pid < 2048 keeps it < 2^53). */
+export const SPAN = 2 ** 42
+export const MAX_PARTITION_IDS = 2048
+
+/**
+ * `records.at` is the append time (ms, never decreasing within a partition): age-based retention deletes
+ * prefixes by it. `dead = 1` marks a record of a compacted topic superseded by a later one of its key.
+ * `latest` maps each key of a compacted partition to its newest offset. `partitions.floor` keeps the end
+ * offset of a partition whose records were all deleted, so offsets are never reused.
+ */
+export const SCHEMA = `
+CREATE TABLE IF NOT EXISTS topics (name TEXT PRIMARY KEY, spec TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS partitions (
+  pid INTEGER PRIMARY KEY, topic TEXT NOT NULL, partition INTEGER NOT NULL, floor INTEGER NOT NULL DEFAULT 0,
+  UNIQUE (topic, partition));
+CREATE TABLE IF NOT EXISTS records (
+  id INTEGER PRIMARY KEY, key TEXT NOT NULL, value BLOB NOT NULL, ts REAL NOT NULL, at INTEGER NOT NULL,
+  dead INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS records_superseded ON records (dead) WHERE dead = 1;
+CREATE TABLE IF NOT EXISTS latest (pid INTEGER NOT NULL, key TEXT NOT NULL, off INTEGER NOT NULL,
+  PRIMARY KEY (pid, key)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS latest_by_offset ON latest (pid, off);
+CREATE TABLE IF NOT EXISTS commits (grp TEXT NOT NULL, topic TEXT NOT NULL, partition INTEGER NOT NULL,
+  off INTEGER NOT NULL, metadata TEXT NOT NULL, PRIMARY KEY (grp, topic, partition)) WITHOUT ROWID;
+`
+
+/** How durable a commit is when its append is acknowledged (see README: what embedded mode keeps where). */
+export type Durability = "process-crash" | "power-loss"
+export const synchronousOf = (d: Durability): string => (d === "power-loss" ? "FULL" : "NORMAL")
+
+/** Connection settings both threads apply (WAL: readers never block the writer, nor it them). */
+export const pragmas = (durability: Durability): string => `
+PRAGMA journal_mode = WAL;
+PRAGMA synchronous = ${synchronousOf(durability)};
+PRAGMA busy_timeout = 10000;
+PRAGMA journal_size_limit = 67108864;
+PRAGMA cache_size = -32768;
+`
+
+export interface CommitRow {
+  readonly group: string
+  readonly topic: string
+  readonly partition: number
+  readonly offset: number
+  readonly metadata: string
+}
+
+/**
+ * Deletes, in partition `pid`, the prefix of records with offset < `below` and append time < `before`;
+ * with `superseded`, also the superseded records below `below` (compacted topics, whatever their age).
+ */
+export interface RetainPlan {
+  readonly pid: number
+  readonly below: number
+  readonly before: number
+  readonly superseded: boolean
+}
+
+export type ToWriter =
+  | {
+      readonly t: "job"
+      readonly id: number
+      /** Packed appends (see pack) and the byte length used in it. */
+      readonly buf: ArrayBuffer
+      readonly used: number
+      readonly commits: ReadonlyArray<CommitRow>
+      readonly at: number
+    }
+  | {
+      readonly t: "retain"
+      readonly id: number
+      readonly plans: ReadonlyArray<RetainPlan>
+      readonly budget: number
+    }
+  | { readonly t: "close" }
+
+export interface Stats {
+  readonly pageSize: number
+  readonly pageCount: number
+  readonly freePages: number
+  /** [pid, records retained] for every partition that has any. */
+  readonly counts: ReadonlyArray<readonly [number, number]>
+  /** [pid, first retained offset] for the partitions retention touched. */
+  readonly starts: ReadonlyArray<readonly [number, number]>
+}
+
+export type FromWriter =
+  | { readonly t: "ready" }
+  /** A job committed: the new end offset of every partition it appended to. */
+  | { readonly t: "done"; readonly id: number; readonly ends: ReadonlyArray<readonly [number, number]> }
+  | { readonly t: "failed"; readonly id: number; readonly message: string }
+  /** A retention step ran; `next` is the index of the first plan with work left (plans.length when none). */
+  | {
+      readonly t: "retained"
+      readonly id: number
+      readonly next: number
+      readonly deleted: number
+      readonly stats: Stats
+    }
+  | { readonly t: "closed" }
+
+const encoder = new TextEncoder()
+
+/** One append's record on its way to the writer. */
+export interface Packable {
+  readonly pid: number
+  readonly compacted: boolean
+  readonly key: string
+  readonly value: Uint8Array
+  readonly timestamp: number
+}
+
+/** Packs records as: count u32, then per record pid u16, compacted u8, ts f64, key (u32 + UTF-8), value (u32 + bytes). */
+export const pack = (records: ReadonlyArray<Packable>): { buf: ArrayBuffer; used: number } => {
+  let size = 4
+  for (const r of records) size += 19 + r.key.length * 3 + r.value.length
+  const buf = new ArrayBuffer(size)
+  const bytes = new Uint8Array(buf)
+  const view = new DataView(buf)
+  view.setUint32(0, records.length)
+  let o = 4
+  for (const r of records) {
+    view.setUint16(o, r.pid)
+    view.setUint8(o + 2, r.compacted ? 1 : 0)
+    view.setFloat64(o + 3, r.timestamp)
+    const { written } = encoder.encodeInto(r.key, bytes.subarray(o + 15))
+    view.setUint32(o + 11, written)
+    o += 15 + written
+    view.setUint32(o, r.value.length)
+    bytes.set(r.value, o + 4)
+    o += 4 + r.value.length
+  }
+  return { buf, used: o }
+}
+
+const decoder = new TextDecoder()
+
+/** Calls `each` for every packed record, in order (the value is a view into `buf`). */
+export const unpack = (
+  buf: ArrayBuffer,
+  each: (pid: number, compacted: boolean, timestamp: number, key: string, value: Uint8Array) => void,
+): number => {
+  const bytes = new Uint8Array(buf)
+  const view = new DataView(buf)
+  const n = view.getUint32(0)
+  let o = 4
+  for (let i = 0; i < n; i++) {
+    const pid = view.getUint16(o)
+    const compacted = view.getUint8(o + 2) === 1
+    const timestamp = view.getFloat64(o + 3)
+    const keyLength = view.getUint32(o + 11)
+    const key = decoder.decode(bytes.subarray(o + 15, o + 15 + keyLength))
+    o += 15 + keyLength
+    const valueLength = view.getUint32(o)
+    each(pid, compacted, timestamp, key, bytes.subarray(o + 4, o + 4 + valueLength))
+    o += 4 + valueLength
+  }
+  return n
+}
