@@ -5,11 +5,13 @@
  *   TALLY_PG_URL         the server where test shard databases are created (default postgres://postgres@127.0.0.1:5432/postgres)
  */
 import { execFileSync } from "node:child_process"
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
+import { Admin } from "@platformatic/kafka"
 import pg from "pg"
 import type { TestProject } from "vitest/node"
-import kafkajs from "../src/bus/kafkajs.ts"
 import { catalogue } from "../src/bus/Topics.ts"
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..")
@@ -26,43 +28,57 @@ const fail = (what: string, detail: string): never => {
   throw new Error(`\n\n  tally tests cannot run: ${what} is missing.\n  ${detail.split("\n").join("\n  ")}\n`)
 }
 
+const admin = (brokers: Array<string>) =>
+  new Admin({ clientId: "tally-test-setup", bootstrapBrokers: brokers, retries: 10, retryDelay: 500 })
+
 const kafkaAnswers = async (brokers: Array<string>) => {
-  const kafka = new kafkajs.Kafka({
-    clientId: "tally-test-setup",
-    brokers,
-    logLevel: kafkajs.logLevel.NOTHING,
-    retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 2000 },
-  })
-  const admin = kafka.admin()
+  const client = admin(brokers)
   try {
-    await admin.connect()
-    await admin.describeCluster()
+    await client.metadata({ topics: [], forceUpdate: true })
   } finally {
-    await admin.disconnect().catch(() => undefined)
+    await client.close().catch(() => undefined)
   }
 }
 
-const pruneTestTopics = async (brokers: Array<string>) => {
-  const keep = new Set(catalogue(1).map((t) => t.name))
-  const admin = new kafkajs.Kafka({
-    clientId: "tally-test-setup",
-    brokers,
-    logLevel: kafkajs.logLevel.NOTHING,
-  }).admin()
+/**
+ * Test runs on this machine register here while they run: several engineers share the broker, and
+ * the topics of a run that is still going must never be pruned by another run's setup.
+ */
+const runs = join(tmpdir(), "tally-test-runs")
+const alive = (pid: number) => {
   try {
-    await admin.connect()
-    const stale = (await admin.listTopics()).filter((t) => !keep.has(t) && !t.startsWith("__"))
-    for (let i = 0; i < stale.length; i += 100)
-      await admin.deleteTopics({ topics: stale.slice(i, i + 100), timeout: 30_000 })
+    process.kill(pid, 0)
+    return true
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM"
+  }
+}
+const otherRuns = () =>
+  readdirSync(runs)
+    .map(Number)
+    .filter((pid) => pid !== process.pid && Number.isInteger(pid) && alive(pid))
+
+const pruneTestTopics = async (brokers: Array<string>) => {
+  if (otherRuns().length > 0) {
+    console.log("test setup: another test run is using the broker; old test topics are left for later")
+    return
+  }
+  const keep = new Set(catalogue(1).map((t) => t.name))
+  const client = admin(brokers)
+  try {
+    const stale = (await client.listTopics()).filter((t) => !keep.has(t) && !t.startsWith("__"))
+    for (let i = 0; i < stale.length; i += 100) await client.deleteTopics({ topics: stale.slice(i, i + 100) })
     if (stale.length > 0) console.log(`test setup: deleted ${stale.length} topics left by earlier runs`)
   } catch (e) {
     console.log(`test setup: could not prune old test topics (${(e as Error).message}); going on`)
   } finally {
-    await admin.disconnect().catch(() => undefined)
+    await client.close().catch(() => undefined)
   }
 }
 
 export default async function setup(project: TestProject) {
+  mkdirSync(runs, { recursive: true })
+  writeFileSync(join(runs, String(process.pid)), "")
   const script = join(root, "scripts/kafka.sh")
   const configured = process.env.TALLY_KAFKA_BROKERS?.split(",")
     .map((s) => s.trim())
@@ -104,4 +120,5 @@ export default async function setup(project: TestProject) {
   project.provide("kafkaBrokers", brokers)
   project.provide("pgUrl", pgUrl)
   project.provide("kafkaScript", script)
+  return () => rmSync(join(runs, String(process.pid)), { force: true })
 }
