@@ -5,22 +5,62 @@ import type {
   Consumer as KafkajsConsumer,
   logCreator as KafkajslogCreator,
   Message as KafkajsMessage,
+  PartitionAssigner as KafkajsPartitionAssigner,
 } from "kafkajs"
-import { fixedAssigner } from "./FixedAssigner.ts"
+import { ASSIGNER_NAME, chooseOwner, decodeClaim, encodeClaim } from "./FixedAssigner.ts"
 import kafkajs from "./kafkajs.ts"
+import { validOffsets } from "./local.ts"
 import { partitionFor } from "./Partitioner.ts"
 import {
   type Batch,
   type BusApi,
   BusError,
   type Committed,
+  type Delivery,
   type OutRecord,
   type Subscription,
   type TopicMismatch,
 } from "./Records.ts"
 import { compareSpecs, type TopicSpec } from "./Topics.ts"
 
-const { Kafka, logLevel, ConfigResourceTypes } = kafkajs
+const { Kafka, logLevel, ConfigResourceTypes, AssignerProtocol } = kafkajs
+
+/** FixedAssigner.ts's rule for kafkajs (no ownership claims: kafkajs announces one assignment only). */
+const fixedAssigner =
+  (partitions: ReadonlyArray<number>, since: number): KafkajsPartitionAssigner =>
+  ({ cluster }) => ({
+    name: ASSIGNER_NAME,
+    version: 1,
+    async assign({ members, topics }) {
+      const assignment: Record<string, Array<number>> = {}
+      for (const topic of topics) {
+        const existing = new Set(cluster.findTopicPartitionMetadata(topic).map((m) => m.partitionId))
+        assignment[topic] = partitions.filter((p) => existing.has(p))
+      }
+      const owner = chooseOwner(
+        members.map((m) => ({
+          memberId: m.memberId,
+          ...decodeClaim(AssignerProtocol.MemberMetadata.decode(m.memberMetadata)?.userData),
+        })),
+      )
+      const encode = (a: Record<string, Array<number>>) =>
+        AssignerProtocol.MemberAssignment.encode({ version: 1, assignment: a, userData: Buffer.alloc(0) })
+      return members.map(({ memberId }) => ({
+        memberId,
+        memberAssignment: encode(memberId === owner ? assignment : {}),
+      }))
+    },
+    protocol({ topics }) {
+      return {
+        name: ASSIGNER_NAME,
+        metadata: AssignerProtocol.MemberMetadata.encode({
+          version: 1,
+          topics,
+          userData: encodeClaim({ since, owns: -1 }),
+        }),
+      }
+    },
+  })
 
 export interface KafkaOptions {
   readonly brokers: ReadonlyArray<string>
@@ -53,14 +93,25 @@ const REJECTED = new Set([
   "OFFSET_METADATA_TOO_LARGE",
 ])
 
-/** Unknown topics and invalid requests are Rejected; everything else a client can hit is Unavailable. */
+const REBALANCED = new Set([
+  "REBALANCE_IN_PROGRESS",
+  "ILLEGAL_GENERATION",
+  "UNKNOWN_MEMBER_ID",
+  "FENCED_INSTANCE_ID",
+])
+
+/**
+ * Unknown topics and invalid requests are Rejected; a lost membership or generation is Rebalanced;
+ * everything else a client can hit is Unavailable.
+ */
 export const toBusError =
   (what: string) =>
   (e: unknown): BusError => {
     const type = typeOf(e)
     const message = `${what}: ${e instanceof Error ? e.message : String(e)}`
     return new BusError({
-      reason: type && REJECTED.has(type) ? "Rejected" : "Unavailable",
+      reason:
+        type && REJECTED.has(type) ? "Rejected" : type && REBALANCED.has(type) ? "Rebalanced" : "Unavailable",
       message,
       cause: e,
     })
@@ -169,7 +220,6 @@ export const makeKafkaBus = Effect.fnUntraced(function* (options: KafkaOptions) 
     Effect.promise(() => Promise.allSettled([producer.disconnect(), admin.disconnect()])),
   )
   const produceTimeout = options.produceTimeoutMs ?? 4000
-  const consumers = new Map<string, KafkajsConsumer>()
 
   /**
    * Group commit: produce calls that arrive while a send is in flight are merged into the next
@@ -276,10 +326,13 @@ export const makeKafkaBus = Effect.fnUntraced(function* (options: KafkaOptions) 
         })
   })
 
-  const consume = (sub: Subscription): Stream.Stream<Batch, BusError> =>
-    Stream.callback<Batch, BusError>(
+  const consume = (sub: Subscription): Stream.Stream<Delivery, BusError> =>
+    Stream.callback<Delivery, BusError>(
       Effect.fnUntraced(function* (queue) {
+        const generation = 1
         const toBatch = (batch: KafkajsBatch): Batch => ({
+          _tag: "Batch",
+          generation,
           topic: batch.topic,
           partition: batch.partition,
           highWatermark: Number(batch.highWatermark),
@@ -296,7 +349,7 @@ export const makeKafkaBus = Effect.fnUntraced(function* (options: KafkaOptions) 
           yield* checkTopics(sub.topics)
           const consumer = kafka.consumer({
             groupId: sub.group,
-            partitionAssigners: [fixedAssigner(sub.partitions)],
+            partitionAssigners: [fixedAssigner(sub.partitions, Date.now())],
             allowAutoTopicCreation: false,
             sessionTimeout: 10_000,
             rebalanceTimeout: 10_000,
@@ -307,6 +360,22 @@ export const makeKafkaBus = Effect.fnUntraced(function* (options: KafkaOptions) 
           consumer.on(consumer.events.CRASH, ({ payload }) => {
             if (!payload.restart)
               Effect.runFork(Queue.fail(queue, toBusError(`consumer ${sub.group} crashed`)(payload.error)))
+          })
+          const owned = new Set(sub.topics.flatMap((t) => sub.partitions.map((p) => `${t}/${p}`)))
+          const commits = new Map(
+            (yield* committed(sub.group, sub.topics)).map((c) => [`${c.topic}/${c.partition}`, c]),
+          )
+          yield* Queue.offer(queue, {
+            _tag: "Assigned",
+            generation,
+            partitions: [...owned].map((id) => {
+              const [topic, partition] = [
+                id.slice(0, id.lastIndexOf("/")),
+                Number(id.slice(id.lastIndexOf("/") + 1)),
+              ]
+              return { topic, partition, committed: commits.get(id) }
+            }),
+            commit: (offsets) => commitOffsets(consumer, sub.group, offsets),
           })
           yield* Effect.tryPromise({
             try: async () => {
@@ -339,11 +408,9 @@ export const makeKafkaBus = Effect.fnUntraced(function* (options: KafkaOptions) 
                 : Effect.void,
             ),
             Effect.retry({ while: unavailable, schedule: backoff }),
-            Effect.tap((consumer) => Effect.sync(() => consumers.set(sub.group, consumer))),
           ),
           (consumer) =>
             Effect.gen(function* () {
-              if (consumers.get(sub.group) === consumer) consumers.delete(sub.group)
               yield* Queue.shutdown(queue)
               yield* Effect.promise(() => consumer.disconnect().catch(() => undefined))
             }),
@@ -352,19 +419,13 @@ export const makeKafkaBus = Effect.fnUntraced(function* (options: KafkaOptions) 
       { bufferSize: sub.bufferBatches ?? 16, strategy: "suspend" },
     )
 
-  const commit = Effect.fnUntraced(function* (group: string, offsets: ReadonlyArray<Committed>) {
-    const consumer = consumers.get(group)
-    if (!consumer)
-      return yield* new BusError({
-        reason: "NotConsuming",
-        message: `group ${group} has no running consumer here`,
-      })
-    for (const o of offsets)
-      if (!Number.isInteger(o.offset) || o.offset < 0)
-        return yield* new BusError({
-          reason: "Rejected",
-          message: `invalid offset ${o.offset} for ${o.topic}`,
-        })
+  const commitOffsets = Effect.fnUntraced(function* (
+    consumer: KafkajsConsumer,
+    group: string,
+    offsets: ReadonlyArray<Committed>,
+  ) {
+    const invalid = validOffsets(offsets)
+    if (invalid) return yield* invalid
     yield* Effect.tryPromise({
       try: () =>
         consumer.commitOffsets(
@@ -483,5 +544,18 @@ export const makeKafkaBus = Effect.fnUntraced(function* (options: KafkaOptions) 
     Effect.asVoid,
   )
 
-  return { produce, consume, commit, committed, ensureTopics, health } satisfies BusApi
+  const endOffsets = Effect.fnUntraced(function* (topics: ReadonlyArray<string>) {
+    yield* checkTopics(topics)
+    const out: Array<{ topic: string; partition: number; offset: number }> = []
+    for (const topic of topics) {
+      const offsets = yield* Effect.tryPromise({
+        try: () => admin.fetchTopicOffsets(topic),
+        catch: toBusError(`end offsets of ${topic}`),
+      })
+      for (const o of offsets) out.push({ topic, partition: o.partition, offset: Number(o.high) })
+    }
+    return out.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition)
+  }, retryBriefly)
+
+  return { produce, consume, committed, endOffsets, ensureTopics, health } satisfies BusApi
 })

@@ -1,13 +1,14 @@
 /**
- * The contract of the Bus, run against every layer: the real broker and the in-memory log.
+ * The contract of the Bus, run against every layer: the real broker and the in-process logs.
  * Topics are created per run with a unique prefix, so runs never see each other's data.
  */
 import { assert, layer } from "@effect/vitest"
 import { Effect, type Layer, Stream } from "effect"
 import { Bus } from "../../src/bus/Bus.ts"
 import { partitionFor } from "../../src/bus/Partitioner.ts"
-import type { InRecord, OutRecord, Subscription } from "../../src/bus/Records.ts"
+import type { Assigned, InRecord, OutRecord, Subscription } from "../../src/bus/Records.ts"
 import type { TopicSpec } from "../../src/bus/Topics.ts"
+import { follow, owned, until } from "./follow.ts"
 
 const PARTITIONS = 4
 const encoder = new TextEncoder()
@@ -24,7 +25,9 @@ export const collect = (sub: Subscription, n: number) =>
     const bus = yield* Bus
     return yield* bus.consume(sub).pipe(
       Stream.flatMap((b) =>
-        Stream.fromIterable(b.records.map((r): Got => ({ ...r, topic: b.topic, partition: b.partition }))),
+        b._tag === "Batch"
+          ? Stream.fromIterable(b.records.map((r): Got => ({ ...r, topic: b.topic, partition: b.partition })))
+          : Stream.empty,
       ),
       Stream.take(n),
       Stream.runCollect,
@@ -60,16 +63,17 @@ export const busConformance = (name: string, busLayer: Layer.Layer<Bus, unknown>
   const workers = spec("workers")
   const commits = spec("commits")
   const compacted = spec("compacted", { "cleanup.policy": "compact" })
+  const members = spec("members")
   const all = [0, 1, 2, 3]
 
   layer(busLayer, { excludeTestServices: true, timeout: "120 seconds" })(`Bus conformance: ${name}`, (it) => {
     it.effect("ensureTopics creates what is missing and reports settings that differ", () =>
       Effect.gen(function* () {
         const bus = yield* Bus
-        const first = yield* bus.ensureTopics([plain, workers, commits, compacted])
+        const first = yield* bus.ensureTopics([plain, workers, commits, compacted, members])
         assert.deepStrictEqual(
           [...first.created].sort(),
-          [plain, workers, commits, compacted].map((s) => s.name).sort(),
+          [plain, workers, commits, compacted, members].map((s) => s.name).sort(),
         )
         const again = yield* bus.ensureTopics([plain, compacted])
         assert.deepStrictEqual(again.created, [])
@@ -133,8 +137,26 @@ export const busConformance = (name: string, busLayer: Layer.Layer<Bus, unknown>
       }),
     )
 
+    it.effect("the end offsets of every partition are the offsets the next records will get", () =>
+      Effect.gen(function* () {
+        const bus = yield* Bus
+        // Written by the test above: 10 keys x 20 records on `plain`.
+        const sent = records(plain.name, 10, 20)
+        const ends = yield* bus.endOffsets([plain.name])
+        assert.deepStrictEqual(
+          ends,
+          all.map((partition) => ({
+            topic: plain.name,
+            partition,
+            offset: sent.filter((r) => partitionFor(r.key, PARTITIONS) === partition).length,
+          })),
+        )
+        assert.strictEqual((yield* Effect.flip(bus.endOffsets([`${run}.missing`]))).reason, "Rejected")
+      }),
+    )
+
     it.effect(
-      "committed offsets and metadata are read back, and a new consumer of the group resumes there",
+      "a consume stream delivers its assignment first, commits through it, and a new consumer resumes there",
       () =>
         Effect.gen(function* () {
           const bus = yield* Bus
@@ -142,22 +164,50 @@ export const busConformance = (name: string, busLayer: Layer.Layer<Bus, unknown>
           const sent = records(commits.name, 1, 12)
           const partition = partitionFor(sent[0]!.key, PARTITIONS)
           yield* bus.produce(sent)
+          const sub = { group, topics: [commits.name], partitions: [partition] }
           // Commit from inside the stream, while the group is consuming, as the stages do.
-          yield* bus.consume({ group, topics: [commits.name], partitions: [partition] }).pipe(
-            Stream.mapEffect((b) =>
-              bus.commit(group, [
-                { topic: b.topic, partition: b.partition, offset: 5, metadata: "window=12:00 stream=12:05" },
-              ]),
-            ),
-            Stream.take(1),
+          let assigned: Assigned | undefined
+          let batchGeneration = -1
+          yield* bus.consume(sub).pipe(
+            Stream.mapEffect((d) => {
+              if (d._tag === "Assigned") {
+                assigned = d
+                return Effect.void
+              }
+              batchGeneration = d.generation
+              return assigned!.commit([
+                { topic: d.topic, partition: d.partition, offset: 5, metadata: "window=12:00 stream=12:05" },
+              ])
+            }),
+            Stream.take(2),
             Stream.runDrain,
             Effect.timeout("60 seconds"),
+          )
+          assert.deepStrictEqual(owned(assigned), [`${commits.name}/${partition}`])
+          assert.strictEqual(assigned!.partitions[0]!.committed, undefined, "no commit yet when it began")
+          assert.strictEqual(
+            batchGeneration,
+            assigned!.generation,
+            "batches carry their assignment's generation",
           )
           const committed = yield* bus.committed(group, [commits.name])
           assert.deepStrictEqual(committed, [
             { topic: commits.name, partition, offset: 5, metadata: "window=12:00 stream=12:05" },
           ])
-          const resumed = yield* collect({ group, topics: [commits.name], partitions: [partition] }, 7)
+          // The next consumer's assignment carries the commit, read when it began, and fetching resumes there.
+          const next = yield* bus
+            .consume(sub)
+            .pipe(Stream.take(1), Stream.runHead, Effect.timeout("60 seconds"))
+          const first = next._tag === "Some" ? next.value : undefined
+          assert.strictEqual(first?._tag, "Assigned")
+          assert.deepStrictEqual((first as Assigned).partitions, [
+            {
+              topic: commits.name,
+              partition,
+              committed: { topic: commits.name, partition, offset: 5, metadata: "window=12:00 stream=12:05" },
+            },
+          ])
+          const resumed = yield* collect(sub, 7)
           assert.deepStrictEqual(
             resumed.map((r) => r.offset),
             [5, 6, 7, 8, 9, 10, 11],
@@ -165,15 +215,111 @@ export const busConformance = (name: string, busLayer: Layer.Layer<Bus, unknown>
         }),
     )
 
-    it.effect("a group without a running consumer cannot commit", () =>
+    it.effect("an assignment refuses invalid offsets and partitions it does not own", () =>
       Effect.gen(function* () {
         const bus = yield* Bus
-        const error = yield* Effect.flip(
-          bus.commit(`${run}-nobody`, [{ topic: plain.name, partition: 0, offset: 1, metadata: "" }]),
+        const group = `${run}-refuses`
+        const a = yield* follow({ group, topics: [commits.name], partitions: [0] })
+        yield* until("the assignment", () => a.latest() !== undefined)
+        const assigned = a.latest()!
+        const invalid = yield* Effect.flip(
+          assigned.commit([{ topic: commits.name, partition: 0, offset: -1, metadata: "" }]),
         )
-        assert.strictEqual(error.reason, "NotConsuming")
-        assert.deepStrictEqual(yield* bus.committed(`${run}-nobody`, [plain.name]), [])
+        assert.strictEqual(invalid.reason, "Rejected")
+        const foreign = yield* Effect.flip(
+          assigned.commit([{ topic: commits.name, partition: 1, offset: 1, metadata: "" }]),
+        )
+        assert.strictEqual(foreign.reason, "Rejected")
+        yield* a.stop
+        assert.deepStrictEqual(yield* bus.committed(group, [commits.name]), [])
       }),
+    )
+
+    it.effect(
+      "the oldest member owns, a later one stands by, and takes over with the commits read afresh when the owner leaves",
+      () =>
+        Effect.gen(function* () {
+          const bus = yield* Bus
+          const group = `${run}-standby`
+          const sent = records(members.name, 1, 10)
+          const partition = partitionFor(sent[0]!.key, PARTITIONS)
+          yield* bus.produce(sent)
+          const sub = { group, topics: [members.name], partitions: [partition] }
+          const mine = [`${members.name}/${partition}`]
+          const a = yield* follow(sub)
+          yield* until("the first member owns", () => owned(a.latest()).length > 0)
+          const b = yield* follow(sub)
+          yield* until("the second member's assignment", () => b.latest() !== undefined)
+          yield* until("the owner's assignment after the join", () =>
+            a.assignments().some((x) => x.generation >= b.latest()!.generation),
+          )
+          assert.deepStrictEqual(owned(b.latest()), [], "the later member stands by")
+          assert.deepStrictEqual(owned(a.latest()), mine, "the owner keeps its partitions")
+          assert.deepStrictEqual(b.batches(), [], "a standby reads nothing")
+          const standby = yield* Effect.flip(
+            b.latest()!.commit([{ topic: members.name, partition, offset: 1, metadata: "" }]),
+          )
+          assert.strictEqual(standby.reason, "Rebalanced", "a standby's commit is void")
+          yield* a.latest()!.commit([{ topic: members.name, partition, offset: 3, metadata: "owner=a" }])
+          yield* a.stop
+          yield* until("the standby takes over", () => owned(b.latest()).length > 0)
+          const takeover = b.latest()!
+          assert.deepStrictEqual(takeover.partitions, [
+            {
+              topic: members.name,
+              partition,
+              committed: { topic: members.name, partition, offset: 3, metadata: "owner=a" },
+            },
+          ])
+          yield* until(
+            "the new owner reads from the commit on",
+            () => b.batches().reduce((n, x) => n + x.records.length, 0) >= 7,
+          )
+          const read = b.batches().flatMap((x) => x.records.map((r) => r.offset))
+          assert.deepStrictEqual(read.slice(0, 7), [3, 4, 5, 6, 7, 8, 9])
+          assert.isTrue(b.batches().every((x) => x.generation === takeover.generation))
+          yield* takeover.commit([{ topic: members.name, partition, offset: 10, metadata: "owner=b" }])
+          yield* b.stop
+          assert.deepStrictEqual(yield* bus.committed(group, [members.name]), [
+            { topic: members.name, partition, offset: 10, metadata: "owner=b" },
+          ])
+        }),
+    )
+
+    it.effect(
+      "a member joining and leaving never moves the partitions off the owner; commits of an ended assignment fail Rebalanced",
+      () =>
+        Effect.gen(function* () {
+          const bus = yield* Bus
+          const group = `${run}-rebalance`
+          const sub = { group, topics: [members.name], partitions: [1, 2] }
+          const mine = [`${members.name}/1`, `${members.name}/2`]
+          const a = yield* follow(sub)
+          yield* until("the owner's first assignment", () => owned(a.latest()).length > 0)
+          const first = a.latest()!
+          const c = yield* follow(sub)
+          yield* until("the joining member's assignment", () => c.latest() !== undefined)
+          yield* until(
+            "the owner's assignment after the join",
+            () => a.latest()!.generation > first.generation,
+          )
+          const joined = c.latest()!.generation
+          yield* c.stop
+          yield* until("the owner's assignment after the leave", () => a.latest()!.generation > joined)
+          for (const x of a.assignments())
+            assert.deepStrictEqual(owned(x), mine, `generation ${x.generation}`)
+          for (const x of c.assignments())
+            assert.deepStrictEqual(owned(x), [], `joiner's generation ${x.generation}`)
+          const old = yield* Effect.flip(
+            first.commit([{ topic: members.name, partition: 1, offset: 1, metadata: "old" }]),
+          )
+          assert.strictEqual(old.reason, "Rebalanced")
+          yield* a.latest()!.commit([{ topic: members.name, partition: 1, offset: 2, metadata: "new" }])
+          assert.deepStrictEqual(yield* bus.committed(group, [members.name]), [
+            { topic: members.name, partition: 1, offset: 2, metadata: "new" },
+          ])
+          yield* a.stop
+        }),
     )
 
     it.effect("a compacted topic yields the latest value of every key", () =>
@@ -186,7 +332,7 @@ export const busConformance = (name: string, busLayer: Layer.Layer<Bus, unknown>
         const latest = new Map<string, string>()
         const want = new Map(sent.map((r) => [r.key, decoder.decode(r.value)]))
         yield* bus.consume(sub).pipe(
-          Stream.flatMap((b) => Stream.fromIterable(b.records)),
+          Stream.flatMap((b) => (b._tag === "Batch" ? Stream.fromIterable(b.records) : Stream.empty)),
           Stream.takeUntil((r) => {
             latest.set(r.key, decoder.decode(r.value))
             return [...want].every(([k, v]) => latest.get(k) === v)

@@ -4,6 +4,7 @@ import { Effect, Stream } from "effect"
 import { inject } from "vitest"
 import { Bus } from "../../src/bus/Bus.ts"
 import { partitionFor } from "../../src/bus/Partitioner.ts"
+import type { Assigned } from "../../src/bus/Records.ts"
 import { broker } from "../support/broker.ts"
 import { collect, records } from "./Bus.conformance.ts"
 
@@ -58,13 +59,18 @@ layer(kafka, { excludeTestServices: true, timeout: "300 seconds" })("Kafka acros
         yield* bus.produce(sent)
         const group = `${run}-commits`
         // The first consumer commits the position after 4 records, then goes away.
+        let assigned: Assigned | undefined
         yield* bus.consume({ group, topics: [commits.name], partitions: [partition] }).pipe(
-          Stream.mapEffect((b) =>
-            bus.commit(group, [
-              { topic: b.topic, partition: b.partition, offset: 4, metadata: "oldest=12:00 stream=12:04" },
-            ]),
-          ),
-          Stream.take(1),
+          Stream.mapEffect((d) => {
+            if (d._tag === "Assigned") {
+              assigned = d
+              return Effect.void
+            }
+            return assigned!.commit([
+              { topic: d.topic, partition: d.partition, offset: 4, metadata: "oldest=12:00 stream=12:04" },
+            ])
+          }),
+          Stream.take(2),
           Stream.runDrain,
         )
         yield* broker("stop")

@@ -19,7 +19,7 @@ layer(Bus.layerMemory)("in-memory bus", (it) => {
       const log = yield* MemoryLog
       yield* bus.ensureTopics([spec("outage")])
       const reader = yield* bus.consume({ group: "g", topics: ["outage"], partitions: [0, 1, 2, 3] }).pipe(
-        Stream.flatMap((b) => Stream.fromIterable(b.records)),
+        Stream.flatMap((b) => (b._tag === "Batch" ? Stream.fromIterable(b.records) : Stream.empty)),
         Stream.take(4),
         Stream.runCollect,
         Effect.forkChild,

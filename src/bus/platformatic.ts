@@ -1,0 +1,408 @@
+/**
+ * The Kafka Bus over @platformatic/kafka: an idempotent acks=all producer behind a group commit,
+ * fixed-partition consumers whose group membership lives on its own timers (kafkaGroup.ts), commits
+ * with metadata through the raw OffsetCommit API, and the admin calls of `tally topics ensure`.
+ */
+import { Admin, ConfigResourceTypes, Producer } from "@platformatic/kafka"
+import { Effect, Schedule } from "effect"
+import { toBusError } from "./kafkaErrors.ts"
+import { consumeGroup } from "./kafkaGroup.ts"
+import { murmur2, partitionKey } from "./Partitioner.ts"
+import {
+  type BusApi,
+  BusError,
+  type Committed,
+  type EndOffset,
+  type OutRecord,
+  type TopicMismatch,
+} from "./Records.ts"
+import { compareSpecs, type TopicSpec } from "./Topics.ts"
+
+export interface KafkaOptions {
+  readonly brokers: ReadonlyArray<string>
+  readonly clientId: string
+  /** How long a produce may take before it counts as Unavailable (default 4 s: Logplex gives up after 5 s). */
+  readonly produceTimeoutMs?: number
+  /** Kept for callers of the kafkajs layer; @platformatic/kafka logs through the `debug` package. */
+  readonly logLevel?: "NOTHING" | "ERROR" | "WARN" | "INFO" | "DEBUG"
+  /** Consumer group session timeout (default 10 s) and heartbeat interval (default 1 s). */
+  readonly sessionTimeoutMs?: number
+  readonly heartbeatIntervalMs?: number
+}
+
+/**
+ * Splits a produce call into pieces of about `max` bytes without ever splitting the records of one
+ * (topic, key): each piece is one broker request, written atomically per partition, so a failed call
+ * leaves every key's records of this call either all written or none. Later stages rely on that to
+ * keep the first delivery of a retried batch per key (DESIGN.md semantics 10).
+ */
+export const splitByKey = (
+  records: ReadonlyArray<OutRecord>,
+  max: number,
+  sizeOf: (r: OutRecord) => number,
+): Array<Array<OutRecord>> => {
+  let total = 0
+  for (const r of records) total += sizeOf(r)
+  if (total <= max) return [records as Array<OutRecord>]
+  const groups = new Map<string, Array<OutRecord>>()
+  for (const r of records) {
+    const id = `${r.topic}\u0000${r.key}`
+    const group = groups.get(id)
+    if (group) group.push(r)
+    else groups.set(id, [r])
+  }
+  const pieces: Array<Array<OutRecord>> = [[]]
+  let bytes = 0
+  for (const group of groups.values()) {
+    let size = 0
+    for (const r of group) size += sizeOf(r)
+    if (bytes > 0 && bytes + size > max) {
+      pieces.push([])
+      bytes = 0
+    }
+    pieces[pieces.length - 1]!.push(...group)
+    bytes += size
+  }
+  return pieces
+}
+
+const backoff = Schedule.min([Schedule.exponential("200 millis"), Schedule.spaced("5 seconds")])
+const unavailable = (e: BusError) => e.reason === "Unavailable"
+/** Admin requests ride out a broker restart (about 30 s) before they report Unavailable. */
+export const retryBriefly = <A, R>(self: Effect.Effect<A, BusError, R>): Effect.Effect<A, BusError, R> =>
+  Effect.retry(self, {
+    while: unavailable,
+    schedule: backoff.pipe(Schedule.upTo({ duration: "30 seconds" })),
+  })
+
+const call = <A>(what: string, f: () => Promise<A>) => Effect.tryPromise({ try: f, catch: toBusError(what) })
+
+/** The murmur2 hash of a key's partition key, memoised (tally's keys repeat: one per app and process type). */
+const hashes = new Map<string, number>()
+const encoder = new TextEncoder()
+const keyHash = (key: string): number => {
+  let h = hashes.get(key)
+  if (h === undefined) {
+    if (hashes.size > 50_000) hashes.clear()
+    h = murmur2(encoder.encode(partitionKey(key))) & 0x7fffffff
+    hashes.set(key, h)
+  }
+  return h
+}
+
+const byPartition = (a: { topic: string; partition: number }, b: { topic: string; partition: number }) =>
+  a.topic.localeCompare(b.topic) || a.partition - b.partition
+
+export const makePlatformaticBus = Effect.fnUntraced(function* (options: KafkaOptions) {
+  const produceTimeout = options.produceTimeoutMs ?? 4000
+  const base = {
+    clientId: options.clientId,
+    bootstrapBrokers: [...options.brokers],
+    connectTimeout: 3000,
+    autocreateTopics: false,
+  }
+  // Leadership moves (new topics, broker restarts): about 3.5 s of retries, inside the produce timeout.
+  const producer = new Producer({
+    ...base,
+    idempotent: true,
+    retries: 5,
+    retryDelay: 300,
+    timeout: produceTimeout,
+  })
+  const admin = new Admin({ ...base, timeout: 10_000, retries: 3, retryDelay: 300 })
+  yield* Effect.addFinalizer(() =>
+    Effect.promise(() => Promise.allSettled([producer.close(true), admin.close()])),
+  )
+
+  /**
+   * Group commit: produce calls that arrive while a send is in flight are merged into the next send,
+   * so concurrent drain requests share round trips to the broker. Each caller still learns the outcome
+   * of the very sends that carried its records. A request is at most MAX_REQUEST_BYTES, so one
+   * partition's record batch stays under the broker's default message.max.bytes (1 MiB) even when all
+   * records share a key; a larger produce call is split over several requests (splitByKey).
+   */
+  const waiting: Array<{
+    readonly records: ReadonlyArray<OutRecord>
+    readonly done: (error?: unknown) => void
+  }> = []
+  let sending = false
+  const MAX_REQUEST_BYTES = 512 * 1024
+  const sizeOf = (r: OutRecord) => r.value.byteLength + r.key.length + 24
+  const sendWaiting = async () => {
+    if (sending) return
+    sending = true
+    try {
+      while (waiting.length > 0) {
+        let bytes = 0
+        let take = 0
+        while (take < waiting.length) {
+          let size = 0
+          for (const r of waiting[take]!.records) size += sizeOf(r)
+          if (take > 0 && bytes + size > MAX_REQUEST_BYTES) break
+          bytes += size
+          take++
+        }
+        const batch = waiting.splice(0, take)
+        const messages = []
+        for (const { records } of batch)
+          for (const r of records)
+            messages.push({
+              topic: r.topic,
+              key: Buffer.from(r.key),
+              value: Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength),
+              timestamp: BigInt(r.timestamp),
+              // The producer takes this modulo the topic's partition count: partitionFor(key).
+              partition: keyHash(r.key),
+            })
+        try {
+          await producer.send({ messages })
+          for (const b of batch) b.done()
+        } catch (e) {
+          for (const b of batch) b.done(e)
+        }
+      }
+    } finally {
+      sending = false
+    }
+  }
+
+  const produce = (records: ReadonlyArray<OutRecord>): Effect.Effect<void, BusError> => {
+    if (records.length === 0) return Effect.void
+    const pieces = splitByKey(records, MAX_REQUEST_BYTES, sizeOf)
+    return Effect.tryPromise({
+      try: () =>
+        Promise.all(
+          pieces.map(
+            (piece) =>
+              new Promise<void>((resolve, reject) => {
+                waiting.push({
+                  records: piece,
+                  done: (error) => (error === undefined ? resolve() : reject(error)),
+                })
+                void sendWaiting()
+              }),
+          ),
+        ),
+      catch: toBusError("produce"),
+    }).pipe(
+      Effect.timeoutOrElse({
+        duration: produceTimeout + 1000,
+        orElse: () =>
+          Effect.fail(
+            new BusError({
+              reason: "Unavailable",
+              message: `produce: no acknowledgement in ${produceTimeout} ms`,
+            }),
+          ),
+      }),
+      Effect.asVoid,
+    )
+  }
+
+  /** The partition counts of existing topics; Rejected when one does not exist. */
+  const partitionCounts = Effect.fnUntraced(function* (topics: ReadonlyArray<string>) {
+    const existing = new Set(yield* call("list topics", () => admin.listTopics()))
+    for (const topic of topics)
+      if (!existing.has(topic))
+        return yield* new BusError({
+          reason: "Rejected",
+          message: `topic ${topic} does not exist (run 'tally topics ensure')`,
+        })
+    if (topics.length === 0) return new Map<string, number>()
+    const metadata = yield* call("describe topics", () =>
+      admin.metadata({ topics: [...topics], forceUpdate: true }),
+    )
+    return new Map(topics.map((t) => [t, metadata.topics.get(t)?.partitionsCount ?? 0]))
+  })
+
+  /** Committed offsets with metadata of these partitions (left out when the group never committed). */
+  const readCommits = (group: string, partitions: ReadonlyArray<{ topic: string; partition: number }>) =>
+    Effect.gen(function* () {
+      if (partitions.length === 0) return [] as Array<Committed>
+      const byTopic = new Map<string, Array<number>>()
+      for (const p of partitions) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p.partition])
+      const answer = yield* call(`fetch offsets of ${group}`, () =>
+        admin.listConsumerGroupOffsets({
+          groups: [
+            {
+              groupId: group,
+              topics: [...byTopic].map(([name, partitionIndexes]) => ({ name, partitionIndexes })),
+            },
+          ],
+        }),
+      )
+      const out: Array<Committed> = []
+      for (const g of answer)
+        for (const t of g.topics)
+          for (const p of t.partitions)
+            if (p.committedOffset >= 0n)
+              out.push({
+                topic: t.name,
+                partition: p.partitionIndex,
+                offset: Number(p.committedOffset),
+                metadata: p.metadata ?? "",
+              })
+      return out.sort(byPartition)
+    })
+
+  const committed = Effect.fnUntraced(function* (group: string, topics: ReadonlyArray<string>) {
+    const counts = yield* partitionCounts(topics)
+    const partitions = [...counts].flatMap(([topic, n]) =>
+      Array.from({ length: n }, (_, partition) => ({ topic, partition })),
+    )
+    return yield* readCommits(group, partitions)
+  }, retryBriefly)
+
+  /** Offsets at `timestamp` (-1: the end, -2: the start) of these partitions. */
+  const listOffsets = (partitions: ReadonlyArray<{ topic: string; partition: number }>, timestamp: bigint) =>
+    Effect.gen(function* () {
+      if (partitions.length === 0) return [] as Array<EndOffset>
+      const byTopic = new Map<string, Array<number>>()
+      for (const p of partitions) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p.partition])
+      const answer = yield* call("list offsets", () =>
+        admin.listOffsets({
+          topics: [...byTopic].map(([name, ps]) => ({
+            name,
+            partitions: ps.map((partitionIndex) => ({ partitionIndex, timestamp })),
+          })),
+        }),
+      )
+      return answer
+        .flatMap((t) =>
+          t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, offset: Number(p.offset) })),
+        )
+        .sort(byPartition)
+    })
+
+  const endOffsets = Effect.fnUntraced(function* (topics: ReadonlyArray<string>) {
+    const counts = yield* partitionCounts(topics)
+    const partitions = [...counts].flatMap(([topic, n]) =>
+      Array.from({ length: n }, (_, partition) => ({ topic, partition })),
+    )
+    return yield* listOffsets(partitions, -1n)
+  }, retryBriefly)
+
+  /** Waits (up to 10 s) until every partition of these new topics has a leader, as producers need. */
+  const awaitLeaders = (topics: ReadonlyArray<string>) =>
+    call("describe new topics", () => admin.metadata({ topics: [...topics], forceUpdate: true })).pipe(
+      Effect.flatMap((m) =>
+        topics.every((t) => {
+          const topic = m.topics.get(t)
+          return topic?.partitions.every((p) => p && p.leader >= 0) ?? false
+        })
+          ? Effect.void
+          : Effect.fail(new BusError({ reason: "Unavailable", message: "new topics have no leaders yet" })),
+      ),
+      Effect.retry({
+        schedule: Schedule.spaced("100 millis").pipe(Schedule.upTo({ duration: "10 seconds" })),
+      }),
+    )
+
+  /** One attempt; `created` collects what this ensure created across attempts (a retry sees them as existing). */
+  const ensureOnce = Effect.fnUntraced(function* (specs: ReadonlyArray<TopicSpec>, created: Set<string>) {
+    // Right after a creation, metadata and configs can lag: every failure here is transient.
+    const transient = <A>(what: string, f: () => Promise<A>) =>
+      Effect.tryPromise({
+        try: f,
+        catch: (e) => {
+          const error = toBusError(what)(e)
+          return new BusError({ reason: "Unavailable", message: error.message, cause: e })
+        },
+      })
+    const existingNames = new Set(yield* transient("list topics", () => admin.listTopics()))
+    const missing = specs.filter((s) => !existingNames.has(s.name))
+    const present = specs.filter((s) => existingNames.has(s.name))
+    // Creating races with other creators: a topic someone else made first fails its creation, and the
+    // whole ensure runs again (topics listed again), through retryBriefly; the next attempt compares it.
+    if (missing.length > 0) {
+      const results = yield* Effect.forEach(
+        missing,
+        (s) =>
+          Effect.tryPromise({
+            try: () =>
+              admin.createTopics({
+                topics: [s.name],
+                partitions: s.partitions,
+                replicas: s.replicationFactor,
+                configs: Object.entries(s.config).map(([name, value]) => ({ name, value })),
+              }),
+            catch: (e) => e,
+          }).pipe(
+            Effect.as(true),
+            Effect.catch((e) => {
+              const error = toBusError(`create topic ${s.name}`)(e)
+              // Wrong settings are the caller's to fix; anything else (it already exists) re-runs the ensure.
+              return error.reason === "Rejected" && !/TOPIC_ALREADY_EXISTS/.test(error.message)
+                ? Effect.fail(error)
+                : Effect.succeed(false)
+            }),
+          ),
+        { concurrency: 8 },
+      )
+      const made = missing.filter((_, i) => results[i])
+      for (const s of made) created.add(s.name)
+      if (made.length > 0) yield* awaitLeaders(made.map((s) => s.name))
+      if (made.length < missing.length)
+        return yield* new BusError({
+          reason: "Unavailable",
+          message: "create topics: some topics already existed",
+        })
+    }
+    // What this ensure created is ours and matches; every other topic is compared.
+    const compare = present.filter((s) => !created.has(s.name))
+    const mismatched: Array<TopicMismatch> = []
+    if (compare.length > 0) {
+      const metadata = yield* transient("describe topics", () =>
+        admin.metadata({ topics: compare.map((s) => s.name), forceUpdate: true }),
+      )
+      const configs = yield* transient("describe configs", () =>
+        admin.describeConfigs({
+          includeSynonyms: false,
+          resources: compare.map((s) => ({
+            resourceType: ConfigResourceTypes.TOPIC,
+            resourceName: s.name,
+            configurationKeys: Object.keys(s.config),
+          })),
+        }),
+      )
+      for (const spec of compare) {
+        const partitions = metadata.topics.get(spec.name)?.partitionsCount ?? 0
+        const entries = configs.find((r) => r.resourceName === spec.name)?.configs ?? []
+        const config = Object.fromEntries(entries.map((e) => [e.name, e.value ?? undefined]))
+        mismatched.push(...compareSpecs(spec, partitions, config))
+      }
+    }
+    return {
+      created: specs.filter((s) => created.has(s.name)).map((s) => s.name),
+      existing: specs.filter((s) => !created.has(s.name)).map((s) => s.name),
+      mismatched,
+    }
+  })
+
+  const ensureTopics = (specs: ReadonlyArray<TopicSpec>) =>
+    Effect.suspend(() => {
+      const created = new Set<string>()
+      return retryBriefly(ensureOnce(specs, created))
+    })
+
+  const health = call("describe cluster", () => admin.metadata({ topics: [], forceUpdate: true })).pipe(
+    Effect.timeoutOrElse({
+      duration: "3 seconds",
+      orElse: () =>
+        Effect.fail(new BusError({ reason: "Unavailable", message: "the broker did not answer in 3 s" })),
+    }),
+    Effect.asVoid,
+  )
+
+  const consume = consumeGroup({
+    brokers: options.brokers,
+    clientId: options.clientId,
+    sessionTimeoutMs: options.sessionTimeoutMs ?? 10_000,
+    heartbeatIntervalMs: options.heartbeatIntervalMs ?? 1000,
+    checkTopics: (topics) => retryBriefly(partitionCounts(topics)),
+    readCommits: (group, partitions) => retryBriefly(readCommits(group, partitions)),
+    earliest: (partitions) => retryBriefly(listOffsets(partitions, -2n)),
+  })
+
+  return { produce, consume, committed, endOffsets, ensureTopics, health } satisfies BusApi
+})
