@@ -9,6 +9,7 @@ import { retention } from "./cli/retention.ts"
 import { aggregator, api, ingress, retrier, sink } from "./cli/serve.ts"
 import { topics } from "./cli/topics.ts"
 import { TallyConfig } from "./config/TallyConfig.ts"
+import { Stages } from "./stream/Stage.ts"
 
 const tally = Command.make("tally").pipe(
   Command.withDescription("tally: Logplex drains in, per-minute metrics out"),
@@ -19,7 +20,9 @@ const exit = (code: number, message: string) =>
   Console.error(`tally: ${message}`).pipe(Effect.andThen(Effect.sync(() => process.exit(code))))
 
 /** What every command shares: settings (read once) and the bus (it connects on first use). */
-const base = Layer.mergeAll(NodeServices.layer, Bus.layer).pipe(Layer.provideMerge(TallyConfig.layer))
+const base = Layer.mergeAll(NodeServices.layer, Bus.layer, Stages.layer).pipe(
+  Layer.provideMerge(TallyConfig.layer),
+)
 
 /** Log level (TALLY_LOG_LEVEL) and format (TALLY_LOG_FORMAT: pretty or json lines) from the settings. */
 const withLogging = <A, E, R>(self: Effect.Effect<A, E, R>) =>
@@ -41,6 +44,7 @@ tally.pipe(
     BusError: (e) => exit(1, `Kafka: ${e.message}`),
     StoreError: (e) => exit(1, `Postgres: ${e.message}`),
     TopicsDiffer: (e) => exit(3, e.message),
+    StageFailed: (e) => exit(1, e.message),
   }),
   (program) =>
     NodeRuntime.runMain(program, {

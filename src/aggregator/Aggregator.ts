@@ -1,7 +1,8 @@
 /**
  * The aggregator service: worker i of N (TALLY_WORKER_INDEX, TALLY_WORKERS) owns the partitions p with
- * p mod N == i of every rolled-up raw topic, in a consumer group of its own. It runs the topology until
- * its scope closes, then stops gracefully: emits every changed window and commits, within 20 s.
+ * p mod N == i of every rolled-up raw topic, in a consumer group of its own (a second process with the
+ * same index stands by). It runs the topology until its scope closes, then stops gracefully: emits every
+ * changed window and commits, within 20 s.
  */
 import { Context, Duration, Effect, Layer } from "effect"
 import { Bus } from "../bus/Bus.ts"
@@ -9,8 +10,8 @@ import { partitionsOfWorker } from "../bus/Partitioner.ts"
 import { PARTITIONS } from "../bus/Topics.ts"
 import { TallyConfig } from "../config/TallyConfig.ts"
 import { RolledUpTypes } from "../domain/MeasurementType.ts"
-import { runStage } from "../stream/Quiesce.ts"
-import { initialState, rawTopics, type TopologyOptions, topology } from "./Topology.ts"
+import { runStage } from "../stream/Stage.ts"
+import { rawTopics, type TopologyOptions, topology } from "./Topology.ts"
 
 /** The consumer group of worker i of N (prefixed like the topics, so installations sharing a cluster never meet). */
 export const groupOf = (prefix: string, index: number, workers: number) =>
@@ -32,19 +33,16 @@ export class Aggregator extends Context.Service<Aggregator, { readonly options: 
         flushAfterMs: Duration.toMillis(settings.flushAfter),
         commitIntervalMs: 1000,
       }
-      const state = yield* initialState(options)
       const source = bus.consume({
         group: options.group,
         topics: rawTopics(options),
         partitions: options.partitions,
       })
       // Graceful stop: finish what is arriving (quiet for 500 ms, at most 5 s), then flush and commit.
-      yield* runStage(
-        "aggregator",
-        (stop, quiet) => topology(options, state, quiet.watch(source), stop),
-        500,
-        5000,
-      )
+      yield* runStage("aggregator", source, (source, stop) => topology(options, source, stop), {
+        quietMs: 500,
+        maxQuietMs: 5000,
+      })
       yield* Effect.logInfo(
         `aggregator worker ${settings.workerIndex} of ${settings.workers}: partitions ${options.partitions.join(",")}`,
       )

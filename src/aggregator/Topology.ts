@@ -1,14 +1,16 @@
 /**
- * The aggregator's topology, in reading order: raw topics -> per-partition rollups -> summary topics,
- * then the commit. The source is a parameter so the deterministic harness can cut it anywhere (a crash:
- * no flush), while the service runs it on `Bus.consume` and flushes on a graceful stop.
+ * The aggregator's topology, in reading order: raw topics -> per-partition rollups -> summary topics ->
+ * commit. The source is a parameter, so the deterministic harness can cut it anywhere (a crash: nothing
+ * is flushed), while the service runs it on `Bus.consume` and flushes on a graceful stop.
  */
-import { Clock, Effect, Metric, Schedule, Stream } from "effect"
+import { Clock, Effect, Metric, Stream } from "effect"
 import { Bus } from "../bus/Bus.ts"
-import type { Batch, BusError, Committed, OutRecord } from "../bus/Records.ts"
+import type { Assigned, Batch, BusError, Committed, Delivery, OutRecord } from "../bus/Records.ts"
 import { rawTopic } from "../bus/Topics.ts"
+import { BACKOFF } from "../domain/Backoff.ts"
 import type { RolledUpType } from "../domain/MeasurementType.ts"
-import { steps } from "../stream/Steps.ts"
+import { controlled, type Flow, item } from "../stream/Flow.ts"
+import { OffsetCommitter } from "../stream/OffsetCommitter.ts"
 import * as M from "./AggregatorMetrics.ts"
 import { PartitionRollup } from "./Rollup.ts"
 
@@ -23,101 +25,70 @@ export interface TopologyOptions {
   readonly commitIntervalMs: number
 }
 
-/** The rollups of one worker, by `topic/partition`, created from the group's committed offsets. */
-export class WorkerState {
-  readonly rollups = new Map<string, PartitionRollup>()
-  private readonly typeOf = new Map<string, RolledUpType>()
-  private readonly committed: Map<string, Committed>
-  private lastCommit = new Map<string, string>()
-  lastCommitAt = Number.NEGATIVE_INFINITY
+export const rawTopics = (options: TopologyOptions) => options.types.map((t) => rawTopic(t, options.prefix))
 
+const fingerprint = (c: { readonly offset: number; readonly metadata: string } | undefined) =>
+  c ? `${c.offset}|${c.metadata}` : ""
+
+/** The rollups of one worker, by `topic/partition`, as of its current assignment. */
+export class WorkerState {
+  rollups = new Map<string, PartitionRollup>()
+  /** What each rollup's partition last had committed (to tell whether another member moved it). */
+  private readonly committedBy = new Map<string, string>()
+  private readonly typeOf = new Map<string, RolledUpType>()
   private readonly prefix: string
 
-  constructor(types: ReadonlyArray<RolledUpType>, committed: ReadonlyArray<Committed>, prefix = "") {
+  constructor(types: ReadonlyArray<RolledUpType>, prefix = "") {
     this.prefix = prefix
     for (const t of types) this.typeOf.set(rawTopic(t, prefix), t)
-    this.committed = new Map(committed.map((c) => [`${c.topic}/${c.partition}`, c]))
   }
 
-  rollup(topic: string, partition: number): PartitionRollup {
-    const id = `${topic}/${partition}`
-    let r = this.rollups.get(id)
-    if (!r) {
-      r = new PartitionRollup(this.typeOf.get(topic)!, topic, partition, this.committed.get(id), this.prefix)
-      this.rollups.set(id, r)
+  /**
+   * A new assignment: a partition still owned keeps its rollup when its commit is the one this worker
+   * made last (nobody else processed it meanwhile); every other owned partition resumes from its commit,
+   * afresh; partitions no longer owned are dropped.
+   */
+  assign(assigned: Assigned): void {
+    const next = new Map<string, PartitionRollup>()
+    for (const p of assigned.partitions) {
+      const id = `${p.topic}/${p.partition}`
+      const mine = this.rollups.get(id)
+      const kept = mine && this.committedBy.get(id) === fingerprint(p.committed)
+      next.set(
+        id,
+        kept
+          ? mine
+          : new PartitionRollup(this.typeOf.get(p.topic)!, p.topic, p.partition, p.committed, this.prefix),
+      )
+      this.committedBy.set(id, fingerprint(p.committed))
     }
-    return r
+    this.rollups = next
   }
 
-  /** Commit points that moved since the last commit. */
-  changedCommits(): Array<Committed> {
+  /** Records a successful commit (see `assign`). */
+  committed(points: ReadonlyArray<Committed>): void {
+    for (const c of points) this.committedBy.set(`${c.topic}/${c.partition}`, fingerprint(c))
+  }
+
+  rollup(topic: string, partition: number): PartitionRollup | undefined {
+    return this.rollups.get(`${topic}/${partition}`)
+  }
+
+  commitPoints(): Array<Committed> {
     const out: Array<Committed> = []
-    for (const r of this.rollups.values()) {
-      const c = r.commitPoint()
-      const id = `${r.topic}/${r.partition}`
-      const fingerprint = `${c.offset}|${c.metadata}`
-      if (this.lastCommit.get(id) === fingerprint) continue
-      out.push({ topic: r.topic, partition: r.partition, offset: c.offset, metadata: c.metadata })
-    }
+    for (const r of this.rollups.values())
+      out.push({ topic: r.topic, partition: r.partition, ...r.commitPoint() })
     return out
-  }
-
-  committedNow(commits: ReadonlyArray<Committed>, nowMs: number): void {
-    for (const c of commits) this.lastCommit.set(`${c.topic}/${c.partition}`, `${c.offset}|${c.metadata}`)
-    this.lastCommitAt = nowMs
   }
 }
 
-export const rawTopics = (options: TopologyOptions) => options.types.map((t) => rawTopic(t, options.prefix))
+/** What one step of the rollups lets out: snapshots to produce, then the commit points they cover. */
+interface Emission {
+  readonly summaries: ReadonlyArray<OutRecord>
+  readonly points: ReadonlyArray<Committed>
+}
 
-export const initialState = Effect.fnUntraced(function* (options: TopologyOptions) {
-  const bus = yield* Bus
-  const committed = yield* bus.committed(options.group, rawTopics(options))
-  return new WorkerState(
-    options.types,
-    committed.filter((c) => options.partitions.includes(c.partition)),
-    options.prefix,
-  )
-})
-
-/** Kafka outages stall the aggregator (backpressure) instead of failing it: it retries for as long as it takes. */
-const untilAvailable = <A, R>(effect: Effect.Effect<A, BusError, R>): Effect.Effect<A, BusError, R> =>
-  effect.pipe(
-    Effect.tapError((e) =>
-      e.reason === "Unavailable"
-        ? Effect.logWarning(`aggregator waits for Kafka: ${e.message}`)
-        : Effect.void,
-    ),
-    Effect.retry({
-      while: (e) => e.reason === "Unavailable",
-      schedule: Schedule.min([Schedule.exponential("200 millis"), Schedule.spaced("5 seconds")]),
-    }),
-  )
-
-/** Produces the snapshots, then commits what they cover (never the other way round). */
-const emitAndCommit = Effect.fnUntraced(function* (
-  options: TopologyOptions,
-  state: WorkerState,
-  summaries: ReadonlyArray<OutRecord>,
-  force: boolean,
-) {
-  const bus = yield* Bus
-  if (summaries.length > 0) {
-    yield* untilAvailable(bus.produce(summaries))
-    const byTopic = new Map<string, number>()
-    for (const s of summaries) byTopic.set(s.topic, (byTopic.get(s.topic) ?? 0) + 1)
-    for (const [topic, n] of byTopic) yield* Metric.update(Metric.withAttributes(M.emissions, { topic }), n)
-  }
-  const now = yield* Clock.currentTimeMillis
-  if (!force && summaries.length === 0 && now - state.lastCommitAt < options.commitIntervalMs) return
-  const commits = state.changedCommits()
-  if (commits.length === 0) return
-  yield* untilAvailable(bus.commit(options.group, commits))
-  state.committedNow(commits, now)
-})
-
-const report = Effect.fnUntraced(function* (state: WorkerState, batch: Batch) {
-  const r = state.rollup(batch.topic, batch.partition)
+const report = Effect.fnUntraced(function* (r: PartitionRollup, batch: Batch) {
   const attributes = { topic: batch.topic, partition: String(batch.partition) }
   yield* Metric.update(
     Metric.withAttributes(M.lag, attributes),
@@ -130,19 +101,74 @@ const report = Effect.fnUntraced(function* (state: WorkerState, batch: Batch) {
     r.counters.duplicates = 0
   }
   for (const [key, n] of r.counters.late) {
-    const [owner, processType, type, period] = key.split(":")
-    yield* Metric.update(
-      Metric.withAttributes(M.lateDropped, {
-        owner: owner!,
-        process_type: processType!,
-        type: type!,
-        period: period!,
-      }),
-      n,
-    )
+    const [type, period] = key.split(":")
+    yield* Metric.update(Metric.withAttributes(M.lateDropped, { type: type!, period: period! }), n)
   }
   r.counters.late.clear()
 })
+
+/**
+ * Raw batches into the rollups; lets out the snapshots due (flushAfter, closed windows; all on Stop)
+ * with the commit points that hold once they are acknowledged.
+ */
+export const rollUp =
+  (state: WorkerState, flushAfterMs: number) =>
+  <E, R>(self: Stream.Stream<Flow<Batch>, E, R>): Stream.Stream<Flow<Emission>, E, R> => {
+    let generation = -1
+    return Stream.mapEffect(self, (f) =>
+      Effect.gen(function* (): Effect.fn.Return<ReadonlyArray<Flow<Emission>>> {
+        if (f._tag === "Assigned") {
+          state.assign(f)
+          generation = f.generation
+          return [f]
+        }
+        const now = yield* Clock.currentTimeMillis
+        if (f._tag === "Item") {
+          const r = state.rollup(f.value.topic, f.value.partition)
+          // A batch fetched under an earlier assignment, or of a partition this one does not own.
+          if (!r || f.generation !== generation) return []
+          for (const record of f.value.records) r.process(record, now)
+          yield* report(r, f.value)
+        }
+        const summaries: Array<OutRecord> = []
+        for (const r of state.rollups.values())
+          summaries.push(...r.collect(now, flushAfterMs, f._tag === "Stop"))
+        const emission = item<Emission>({ summaries, points: state.commitPoints() }, generation)
+        return f._tag === "Item" ? [emission] : [emission, f]
+      }),
+    ).pipe(Stream.flattenIterable)
+  }
+
+/** Kafka outages stall the aggregator (backpressure) instead of failing it: it waits as long as it takes. */
+const untilAvailable = <A, R>(effect: Effect.Effect<A, BusError, R>): Effect.Effect<A, BusError, R> =>
+  effect.pipe(
+    Effect.tapError((e) =>
+      e.reason === "Unavailable"
+        ? Effect.logWarning(`aggregator waits for Kafka: ${e.message}`)
+        : Effect.void,
+    ),
+    Effect.retry({ while: (e) => e.reason === "Unavailable", schedule: BACKOFF }),
+  )
+
+/** Produces the snapshots; lets out the commit points they cover once Kafka acknowledged them. */
+export const produceSnapshots = <E, R>(
+  self: Stream.Stream<Flow<Emission>, E, R>,
+): Stream.Stream<Flow<ReadonlyArray<Committed>>, E | BusError, R | Bus> =>
+  Stream.mapEffect(self, (f) =>
+    Effect.gen(function* () {
+      if (f._tag !== "Item") return f
+      const { summaries, points } = f.value
+      if (summaries.length > 0) {
+        const bus = yield* Bus
+        yield* untilAvailable(bus.produce(summaries))
+        const byTopic = new Map<string, number>()
+        for (const s of summaries) byTopic.set(s.topic, (byTopic.get(s.topic) ?? 0) + 1)
+        for (const [topic, n] of byTopic)
+          yield* Metric.update(Metric.withAttributes(M.emissions, { topic }), n)
+      }
+      return item(points, f.generation)
+    }),
+  )
 
 /**
  * raw records -> rollups -> summary topics -> commits. When `stop` completes, every changed series is
@@ -151,32 +177,15 @@ const report = Effect.fnUntraced(function* (state: WorkerState, batch: Batch) {
  */
 export const topology = (
   options: TopologyOptions,
-  state: WorkerState,
-  source: Stream.Stream<Batch, BusError>,
+  source: Stream.Stream<Delivery, BusError>,
   stop: Effect.Effect<void> = Effect.never,
-  tick: Stream.Stream<void> = Stream.tick(Math.max(100, Math.min(1000, options.flushAfterMs / 2))),
-): Stream.Stream<void, BusError, Bus> =>
-  steps(source, tick, stop).pipe(
-    Stream.mapEffect((step) =>
-      Effect.gen(function* () {
-        if (step._tag === "Stop") return yield* flushAll(options, state)
-        const now = yield* Clock.currentTimeMillis
-        const summaries: Array<OutRecord> = []
-        if (step._tag === "Item") {
-          const r = state.rollup(step.item.topic, step.item.partition)
-          for (const record of step.item.records) r.process(record, now)
-          yield* report(state, step.item)
-        }
-        for (const r of state.rollups.values()) summaries.push(...r.collect(now, options.flushAfterMs))
-        yield* emitAndCommit(options, state, summaries, false)
-      }),
-    ),
+  tickEvery: number | "never" = Math.max(100, Math.min(1000, options.flushAfterMs / 2)),
+): Stream.Stream<Flow<ReadonlyArray<Committed>>, BusError, Bus> => {
+  const state = new WorkerState(options.types, options.prefix)
+  const committer = new OffsetCommitter(options.commitIntervalMs, (points) => state.committed(points))
+  return controlled(source, { tickEvery, stop }).pipe(
+    rollUp(state, options.flushAfterMs),
+    produceSnapshots,
+    committer.points,
   )
-
-/** A graceful stop: every changed series is emitted and the commit points committed. */
-export const flushAll = Effect.fnUntraced(function* (options: TopologyOptions, state: WorkerState) {
-  const now = yield* Clock.currentTimeMillis
-  const summaries: Array<OutRecord> = []
-  for (const r of state.rollups.values()) summaries.push(...r.collect(now, options.flushAfterMs, true))
-  yield* emitAndCommit(options, state, summaries, true)
-})
+}

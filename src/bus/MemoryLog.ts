@@ -1,13 +1,15 @@
 /**
  * An in-process partitioned log with Kafka's semantics that tally relies on: per-partition offsets from
- * 0, timestamps, committed offsets with metadata per group, and compaction on read for compacted topics
- * (a record is skipped when a later record of its partition has the same key). Deterministic: no clock,
- * no randomness. `available = false` makes every produce and fetch fail, to play a broker outage.
+ * 0, timestamps, committed offsets with metadata per group, group membership, and compaction on read for
+ * compacted topics (a record is skipped when a later record of its partition has the same key).
+ * Deterministic: no clock, no randomness. It keeps every record for its lifetime: it is the tests' log,
+ * never `npm start`'s. `available = false` makes every produce and fetch fail, to play a broker outage.
  */
 import { Context, Effect, Layer } from "effect"
+import { LocalGroups, type LocalLog } from "./LocalLog.ts"
 import { partitionFor } from "./Partitioner.ts"
-import type { InRecord } from "./Records.ts"
-import type { TopicSpec } from "./Topics.ts"
+import { BusError, type Committed, type InRecord, type OutRecord } from "./Records.ts"
+import { isCompacted, type TopicSpec } from "./Topics.ts"
 
 interface Partition {
   readonly records: Array<InRecord>
@@ -20,7 +22,11 @@ interface Topic {
   readonly partitions: ReadonlyArray<Partition>
 }
 
-export class PartitionedLog {
+const unavailable = () =>
+  new BusError({ reason: "Unavailable", message: "the in-memory broker is unavailable" })
+
+export class PartitionedLog implements LocalLog {
+  readonly groups = new LocalGroups()
   private readonly topics = new Map<string, Topic>()
   private readonly commits = new Map<string, Map<string, { offset: number; metadata: string }>>()
   private waiters: Array<() => void> = []
@@ -47,8 +53,17 @@ export class PartitionedLog {
     return this.topics.get(name)?.spec
   }
 
-  /** Appends one record to the partition its key maps to and returns [partition, offset]. */
-  append(topic: string, key: string, value: Uint8Array, timestamp: number): readonly [number, number] {
+  /** Appends records (all, or none when the log is down), then wakes the readers. */
+  readonly append = (records: ReadonlyArray<OutRecord>): Effect.Effect<void, BusError> =>
+    Effect.suspend(() => {
+      if (!this.up) return Effect.fail(unavailable())
+      for (const r of records) this.appendOne(r.topic, r.key, r.value, r.timestamp)
+      if (records.length > 0) this.notify()
+      return Effect.void
+    })
+
+  /** Appends one record to the partition its key maps to and returns [partition, offset] (no wake-up). */
+  appendOne(topic: string, key: string, value: Uint8Array, timestamp: number): readonly [number, number] {
     const t = this.topics.get(topic)
     if (!t) throw new Error(`unknown topic ${topic}`)
     const partition = partitionFor(key, t.partitions.length)
@@ -88,7 +103,7 @@ export class PartitionedLog {
     const t = this.topics.get(topic)
     const p = t?.partitions[partition]
     if (!t || !p) return { records: [], next: from }
-    const compacted = t.spec.config["cleanup.policy"] === "compact"
+    const compacted = isCompacted(t.spec)
     const records: Array<InRecord> = []
     let next = from
     while (next < p.records.length && records.length < max) {
@@ -105,7 +120,14 @@ export class PartitionedLog {
     return this.topics.get(topic)?.partitions[partition]?.records ?? []
   }
 
-  commit(group: string, topic: string, partition: number, offset: number, metadata: string): void {
+  readonly commit = (group: string, offsets: ReadonlyArray<Committed>): Effect.Effect<void, BusError> =>
+    Effect.suspend(() => {
+      if (!this.up) return Effect.fail(unavailable())
+      for (const o of offsets) this.commitOne(group, o.topic, o.partition, o.offset, o.metadata)
+      return Effect.void
+    })
+
+  commitOne(group: string, topic: string, partition: number, offset: number, metadata: string): void {
     let g = this.commits.get(group)
     if (!g) {
       g = new Map()

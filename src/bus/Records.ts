@@ -22,24 +22,60 @@ export interface InRecord {
   readonly offset: number
 }
 
-/** Consecutive records of one partition, in offset order. */
+/** Consecutive records of one partition, in offset order, delivered under one assignment. */
 export interface Batch {
+  readonly _tag: "Batch"
   readonly topic: string
   readonly partition: number
   readonly records: ReadonlyArray<InRecord>
   /** The offset the next produced record of this partition will get (for lag). */
   readonly highWatermark: number
+  /** The generation of the assignment this batch was fetched under (see Assigned). */
+  readonly generation: number
 }
+
+/** A partition a consumer owns, with the commit it resumes from (read when the assignment began). */
+export interface Owned {
+  readonly topic: string
+  readonly partition: number
+  /** The group's commit for this partition at assignment time; undefined when it never committed. */
+  readonly committed: Committed | undefined
+}
+
+/**
+ * A consumer's assignment. A consume stream delivers one first, then batches of the partitions it
+ * names, and a new one whenever group membership changes (a rebalance, a session that expired and was
+ * rejoined, a standby promoted). Everything a stage built from earlier batches is void then: it resumes
+ * from the commits named here, read afresh. A standby gets an assignment with no partitions.
+ */
+export interface Assigned {
+  readonly _tag: "Assigned"
+  /** Grows with every new assignment of this consumer. */
+  readonly generation: number
+  readonly partitions: ReadonlyArray<Owned>
+  /**
+   * Commits offsets (with metadata) of partitions this assignment owns. Fails "Rebalanced" once the
+   * assignment is over: the commit is void, and the stream delivers the next assignment.
+   */
+  readonly commit: (offsets: ReadonlyArray<Committed>) => Effect.Effect<void, BusError>
+}
+
+/** What a consume stream delivers. */
+export type Delivery = Assigned | Batch
 
 export interface Subscription {
   /** Offsets are committed and read back per group. */
   readonly group: string
   readonly topics: ReadonlyArray<string>
-  /** The fixed partitions of every topic this consumer reads (see partitionsOfWorker). */
+  /**
+   * The fixed partitions of every topic this consumer reads (see partitionsOfWorker). The group's
+   * oldest member owns them; any other member of the same group stands by (an empty assignment) and
+   * takes over when the owner leaves or loses its membership.
+   */
   readonly partitions: ReadonlyArray<number>
   /** How many batches may wait unread before the consumer stops fetching (default 16). */
   readonly bufferBatches?: number
-  /** At most this many records a batch (in-memory layer; Kafka batches follow the fetch size). */
+  /** At most this many records a batch (in-process layers; Kafka batches follow the fetch size). */
   readonly maxRecords?: number
 }
 
@@ -49,6 +85,13 @@ export interface Committed {
   readonly partition: number
   readonly offset: number
   readonly metadata: string
+}
+
+/** The end of a partition: the offset the next record produced to it will get. */
+export interface EndOffset {
+  readonly topic: string
+  readonly partition: number
+  readonly offset: number
 }
 
 export interface TopicMismatch {
@@ -69,8 +112,8 @@ export const BusErrorReason = Schema.Literals([
   "Unavailable",
   /** The request is wrong (unknown topic, invalid offset...): retrying will not help. */
   "Rejected",
-  /** `commit` was called for a group that has no running consumer in this process. */
-  "NotConsuming",
+  /** The assignment a commit belongs to is over (rebalance, lost membership): the commit is void. */
+  "Rebalanced",
 ])
 export type BusErrorReason = typeof BusErrorReason.Type
 
@@ -85,17 +128,19 @@ export interface BusApi {
   /** Appends records to their topics; succeeds only when every record is acknowledged by all in-sync replicas. */
   readonly produce: (records: ReadonlyArray<OutRecord>) => Effect.Effect<void, BusError>
   /**
-   * Reads the subscription's fixed partitions from their committed offsets (the earliest offset when none)
-   * as batches, buffering at most `bufferBatches` before it stops fetching.
+   * Joins the subscription's group and delivers its assignment, then batches of the owned partitions
+   * from their committed offsets (the earliest offset when none), buffering at most `bufferBatches`
+   * before it stops fetching. Membership is kept (heartbeats) however long the stream's consumer takes
+   * over a batch; a lost membership is rejoined and announced by a new Assigned.
    */
-  readonly consume: (subscription: Subscription) => Stream.Stream<Batch, BusError>
-  /** Commits offsets (with metadata) for a group that is consuming in this process. */
-  readonly commit: (group: string, offsets: ReadonlyArray<Committed>) => Effect.Effect<void, BusError>
+  readonly consume: (subscription: Subscription) => Stream.Stream<Delivery, BusError>
   /** The committed offsets of a group for the given topics (partitions without a commit are left out). */
   readonly committed: (
     group: string,
     topics: ReadonlyArray<string>,
   ) => Effect.Effect<ReadonlyArray<Committed>, BusError>
+  /** The end offsets of every partition of these topics (for lag). */
+  readonly endOffsets: (topics: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<EndOffset>, BusError>
   /** Succeeds when the broker answers (for /healthz). */
   readonly health: Effect.Effect<void, BusError>
   /** Creates missing topics and reports existing ones whose partitions or settings differ from the spec. */

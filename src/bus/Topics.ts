@@ -9,6 +9,7 @@ import {
   type RolledUpType,
   RolledUpTypes,
 } from "../domain/MeasurementType.ts"
+import { DAY_MS, HOUR_MS } from "../domain/Time.ts"
 import type { TopicMismatch } from "./Records.ts"
 
 export const PARTITIONS = 32
@@ -17,6 +18,7 @@ export const PARTITIONS = 32
 export const rawTopic = (type: MeasurementType, prefix = ""): string => `${prefix}${type}.1`
 export const summaryTopic = (type: RolledUpType, prefix = ""): string => `${prefix}${type}_SUMMARY.1`
 export const retryTopic = (type: RolledUpType, prefix = ""): string => `${prefix}RETRY.${type}_SUMMARY.1`
+export const deadTopic = (type: RolledUpType, prefix = ""): string => `${prefix}DEAD.${type}_SUMMARY.1`
 
 export interface TopicSpec {
   readonly name: string
@@ -26,14 +28,30 @@ export interface TopicSpec {
   readonly config: Readonly<Record<string, string>>
 }
 
-const DAY_MS = 24 * 60 * 60 * 1000
+/**
+ * How long each kind of topic keeps records (docs/architecture.md, "Retention"):
+ * - raw measurements: 1 day. The aggregator rewinds at most to its oldest open window (15 min + 5 min
+ *   lateness); the rest covers an aggregator outage of up to a day.
+ * - summaries: compacted (the latest snapshot per key) and deleted after 8 days: a store that catches up
+ *   needs at most the 7 days of rollups Postgres keeps by default, plus a day's margin.
+ * - retry: 14 days: the retrier writes every row of a shard that comes back within two weeks.
+ * - dead letters: 30 days, for operators to inspect and re-produce.
+ */
+export const RETENTION_MS = {
+  raw: DAY_MS,
+  summary: 8 * DAY_MS,
+  retry: 14 * DAY_MS,
+  dead: 30 * DAY_MS,
+} as const
 
-/** Raw measurements: kept a week (the aggregator only ever rewinds to its oldest open window). */
-const rawConfig = { "cleanup.policy": "delete", "retention.ms": String(7 * DAY_MS) }
-/** Summaries: the latest snapshot per key is all a new store needs to catch up. */
-const summaryConfig = { "cleanup.policy": "compact", "min.compaction.lag.ms": String(60 * 60 * 1000) }
-/** Retry topics are never expired: the retrier writes every row, however long the shard is down. */
-const retryConfig = { "cleanup.policy": "delete", "retention.ms": "-1" }
+const rawConfig = { "cleanup.policy": "delete", "retention.ms": String(RETENTION_MS.raw) }
+const summaryConfig = {
+  "cleanup.policy": "compact,delete",
+  "retention.ms": String(RETENTION_MS.summary),
+  "min.compaction.lag.ms": String(HOUR_MS),
+}
+const retryConfig = { "cleanup.policy": "delete", "retention.ms": String(RETENTION_MS.retry) }
+const deadConfig = { "cleanup.policy": "delete", "retention.ms": String(RETENTION_MS.dead) }
 
 const minIsr = (replicationFactor: number) =>
   replicationFactor >= 3 ? { "min.insync.replicas": "2" } : ({} as Record<string, string>)
@@ -53,10 +71,12 @@ export const catalogue = (
     ...MeasurementTypes.map((t) => spec(rawTopic(t, prefix), rawConfig)),
     ...RolledUpTypes.map((t) => spec(summaryTopic(t, prefix), summaryConfig)),
     ...RolledUpTypes.map((t) => spec(retryTopic(t, prefix), retryConfig)),
+    ...RolledUpTypes.map((t) => spec(deadTopic(t, prefix), deadConfig)),
   ]
 }
 
-export const isCompacted = (spec: TopicSpec): boolean => spec.config["cleanup.policy"] === "compact"
+export const isCompacted = (spec: TopicSpec): boolean =>
+  spec.config["cleanup.policy"]?.split(",").includes("compact") ?? false
 
 /** The settings of an existing topic that differ from its spec. */
 export const compareSpecs = (

@@ -12,6 +12,7 @@ import { AdminToken } from "../apps/AdminToken.ts"
 import { TallyConfig } from "../config/TallyConfig.ts"
 import { DemoFleet } from "../demo/Fleet.ts"
 import { Retrier, Sink } from "../sink/Sink.ts"
+import { launch } from "./launch.ts"
 import { withDependencies } from "./serve.ts"
 
 /** Tells the person who ran `npm start` where to go and how to create an app. */
@@ -56,7 +57,7 @@ export const all = Command.make(
       Flag.withDefault(false),
     ),
   },
-  ({ demo }) => Layer.launch(allServices(demo)).pipe(Effect.asVoid),
+  ({ demo }) => launch(allServices(demo)),
 ).pipe(
   Command.withDescription(
     "every stage in one process (npm start): ingress, aggregator, sink, retrier, API and dashboard",

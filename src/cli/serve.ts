@@ -2,7 +2,7 @@
  * The long-running services, each a composition of layers launched until SIGTERM/SIGINT. Settings and
  * the Bus come from the command's context; everything else a service needs is composed here.
  */
-import { Effect, Layer } from "effect"
+import { Layer } from "effect"
 import { Command } from "effect/cli"
 import { Aggregator } from "../aggregator/Aggregator.ts"
 import { Query } from "../api/Query.ts"
@@ -15,6 +15,7 @@ import { healthOf, SystemServer } from "../observability/SystemServer.ts"
 import { Retrier, Sink } from "../sink/Sink.ts"
 import { Shards } from "../store/Shards.ts"
 import { SummaryStore } from "../store/SummaryStore.ts"
+import { launch } from "./launch.ts"
 
 /**
  * What the HTTP surface and the stages need besides settings and the bus; each layer is built once
@@ -39,18 +40,18 @@ export const AggregatorService = Layer.mergeAll(Aggregator.layer, SystemServer(h
   Layer.provide(EnsureTopics),
 )
 
-const launch =
+const launchCommand =
   <A, E, R>(layer: Layer.Layer<A, E, R>) =>
   () =>
-    Layer.launch(layer).pipe(Effect.asVoid)
+    launch(layer)
 
-export const ingress = Command.make("ingress", {}, launch(IngressService)).pipe(
+export const ingress = Command.make("ingress", {}, launchCommand(IngressService)).pipe(
   Command.withDescription(
     "receive Logplex drains (POST /logs) into the raw topics; serves the API on TALLY_PORT",
   ),
 )
 
-export const aggregator = Command.make("aggregator", {}, launch(AggregatorService)).pipe(
+export const aggregator = Command.make("aggregator", {}, launchCommand(AggregatorService)).pipe(
   Command.withDescription(
     "roll raw measurements up into 1m and 15m summaries (worker TALLY_WORKER_INDEX of TALLY_WORKERS)",
   ),
@@ -70,18 +71,18 @@ export const RetrierService = Layer.mergeAll(Retrier.layer, SystemServer(healthO
   Layer.provide(EnsureTopics),
 )
 
-export const sink = Command.make("sink", {}, launch(SinkService)).pipe(
+export const sink = Command.make("sink", {}, launchCommand(SinkService)).pipe(
   Command.withDescription(
     "write summaries (COPY batches) and events into the Postgres shards; runs retention hourly",
   ),
 )
 
-export const retrier = Command.make("retrier", {}, launch(RetrierService)).pipe(
+export const retrier = Command.make("retrier", {}, launchCommand(RetrierService)).pipe(
   Command.withDescription("write the RETRY topics into the shards with exponential backoff, forever"),
 )
 
 /** The read API and the dashboard (the same HTTP surface as `tally ingress`, deployable apart). */
-export const api = Command.make("api", {}, launch(IngressService)).pipe(
+export const api = Command.make("api", {}, launchCommand(IngressService)).pipe(
   Command.withDescription(
     "serve the metrics API and the dashboard on TALLY_PORT (and /logs: one HTTP surface)",
   ),

@@ -12,6 +12,7 @@ export const {
   Summary,
   EventKind,
   Period,
+  DeadLetter,
 } = tally.v1
 
 export type Origin = tally.v1.Origin
@@ -23,3 +24,4 @@ export type PlatformEvent = tally.v1.PlatformEvent
 export type Summary = tally.v1.Summary
 export type EventKind = tally.v1.EventKind
 export type Period = tally.v1.Period
+export type DeadLetter = tally.v1.DeadLetter

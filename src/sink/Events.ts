@@ -1,14 +1,19 @@
 /**
- * Platform events: PLATFORM_EVENTS.1 -> the `events` table of the day schema on the event's shard.
- * Writes are idempotent on the event's natural key, so a replay (or a retried drain batch) never
- * duplicates an event; a shard outage stalls only this stream, retried with backoff until it is back.
+ * Platform events, in reading order: PLATFORM_EVENTS.1 -> events with their shard -> batches per shard
+ * -> one lane per shard, written with patient backoff (idempotent on the event's natural key, so a replay
+ * or a retried drain batch never duplicates one) -> commit what was written. A shard outage holds back
+ * only its own lane.
  */
-import { Effect, Metric, Schedule, Stream } from "effect"
-import { Bus } from "../bus/Bus.ts"
-import type { Batch, BusError } from "../bus/Records.ts"
+import { Effect, Metric, Stream } from "effect"
+import type { Batch, BusError, Delivery } from "../bus/Records.ts"
+import { PATIENT } from "../domain/Backoff.ts"
 import type { EventKind } from "../domain/Measurement.ts"
 import * as Wire from "../proto/Wire.ts"
 import { type EventRow, SummaryStore } from "../store/SummaryStore.ts"
+import { batchByKey, type Group } from "../stream/Batcher.ts"
+import { controlled, mapItems } from "../stream/Flow.ts"
+import { inLanes } from "../stream/Lanes.ts"
+import { type Position, tracking } from "../stream/OffsetCommitter.ts"
 import * as M from "./SinkMetrics.ts"
 
 const KINDS: Readonly<Record<number, EventKind>> = {
@@ -34,43 +39,64 @@ export const decodeEvent = (value: Uint8Array): EventRow & { readonly processTyp
   }
 }
 
-/** Until the shard is back: exponential backoff capped at 30 s, forever. */
-export const forever = Schedule.min([Schedule.exponential("500 millis"), Schedule.spaced("30 seconds")])
+interface LocatedEvent {
+  readonly event: EventRow
+  readonly shard: number
+  readonly position: Position
+}
+
+export interface EventsOptions {
+  readonly lingerMs: number
+  readonly laneCapacity: number
+  readonly commitIntervalMs: number
+}
 
 export const eventsTopology = (
-  group: string,
-  source: Stream.Stream<Batch, BusError>,
-): Stream.Stream<void, BusError, Bus | SummaryStore> =>
-  source.pipe(
-    Stream.mapEffect((batch) =>
-      Effect.gen(function* () {
-        const bus = yield* Bus
-        const store = yield* SummaryStore
-        const byShard = new Map<number, Array<EventRow>>()
-        for (const r of batch.records) {
+  options: EventsOptions,
+  source: Stream.Stream<Delivery, BusError>,
+  stop: Effect.Effect<void> = Effect.never,
+): Stream.Stream<unknown, unknown, SummaryStore> =>
+  Stream.unwrap(
+    Effect.gen(function* () {
+      const store = yield* SummaryStore
+      const offsets = tracking(options.commitIntervalMs)
+      const located = (batch: Batch): ReadonlyArray<LocatedEvent> =>
+        batch.records.map((r) => {
           const { processType, ...event } = decodeEvent(r.value)
-          const shard = store.shardOf(event.owner, processType)
-          const list = byShard.get(shard)
-          if (list) list.push(event)
-          else byShard.set(shard, [event])
-        }
-        yield* Effect.forEach(
-          byShard,
-          ([shard, rows]) =>
-            store.writeEvents(shard, rows).pipe(
-              Effect.tapError((e) => Effect.logWarning(`events on shard ${shard} wait: ${e.message}`)),
-              Effect.retry({ schedule: forever }),
-              Effect.orDie, // the schedule never ends: unreachable
-            ),
-          { concurrency: "unbounded", discard: true },
-        )
-        yield* Metric.update(M.events, batch.records.length)
-        const last = batch.records[batch.records.length - 1]!
-        yield* bus
-          .commit(group, [
-            { topic: batch.topic, partition: batch.partition, offset: last.offset + 1, metadata: "" },
-          ])
-          .pipe(Effect.retry({ while: (e) => e.reason === "Unavailable", schedule: forever }))
-      }),
-    ),
+          return {
+            event,
+            shard: store.shardOf(event.owner, processType),
+            position: { topic: batch.topic, partition: batch.partition, offset: r.offset },
+          }
+        })
+      const write = (g: Group<LocatedEvent>) => {
+        const shard = g.rows[0]!.shard
+        return store
+          .writeEvents(
+            shard,
+            g.rows.map((r) => r.event),
+          )
+          .pipe(
+            Effect.tapError((e) => Effect.logWarning(`events on shard ${shard} wait: ${e.message}`)),
+            Effect.retry({ while: (e) => e.reason === "Unavailable", schedule: PATIENT }),
+            Effect.tap(() => Metric.update(M.events, g.rows.length)),
+            Effect.as(g.rows.map((r) => r.position)),
+          )
+      }
+      return controlled(source, { tickEvery: Math.max(50, Math.floor(options.lingerMs / 2)), stop }).pipe(
+        offsets.track,
+        mapItems(located),
+        batchByKey({
+          keyOf: (e: LocatedEvent) => String(e.shard),
+          maxRows: 1024,
+          lingerMs: options.lingerMs,
+        }),
+        inLanes({
+          laneOf: (g: Group<LocatedEvent>) => g.rows[0]!.shard,
+          capacity: options.laneCapacity,
+          run: write,
+        }),
+        offsets.acknowledged,
+      )
+    }),
   )

@@ -1,77 +1,85 @@
 /**
- * The retrier: RETRY.<TYPE>_SUMMARY.1 -> the shards, with exponential backoff, forever. It never drops a
- * row: a batch is committed only when every row of it is written. Shards are written in parallel, so
- * rows of healthy shards land at once while a down shard is retried. Never blocks the main sink (its own
- * consumer group and topics).
+ * The retrier's topology, in reading order: RETRY topics -> rows -> batches per (shard, type, period) ->
+ * one lane per shard, written with patient backoff for ever (rejected rows to the dead letters) ->
+ * commit what was written. Shards are written in parallel: rows of a shard that is back land at once
+ * while a down shard's lane waits (until its lane is full, which holds the stream back).
  */
 import { Effect, Metric, Stream } from "effect"
 import { Bus } from "../bus/Bus.ts"
-import type { Batch, BusError } from "../bus/Records.ts"
+import type { Batch, BusError, Delivery } from "../bus/Records.ts"
 import { retryTopic } from "../bus/Topics.ts"
-import { type RolledUpType, RolledUpTypes } from "../domain/MeasurementType.ts"
-import type { PeriodName } from "../store/Schema.ts"
-import { type SummaryRow, SummaryStore } from "../store/SummaryStore.ts"
-import { forever } from "./Events.ts"
+import { RolledUpTypes } from "../domain/MeasurementType.ts"
+import { SummaryStore } from "../store/SummaryStore.ts"
+import { batchByKey, type Group } from "../stream/Batcher.ts"
+import { controlled, type Flow, mapItems } from "../stream/Flow.ts"
+import { inLanes } from "../stream/Lanes.ts"
+import { tracking } from "../stream/OffsetCommitter.ts"
+import { patientWriter } from "../stream/RetryFallback.ts"
+import { groupKey, rowsOf, type SinkRow, toDeadLetters, writeRows } from "./Rows.ts"
 import * as M from "./SinkMetrics.ts"
-import { decodeSummary } from "./Topology.ts"
 
 export const retryTopics = (prefix: string) => RolledUpTypes.map((t) => retryTopic(t, prefix))
 
-export const retrierTopology = (
-  group: string,
-  prefix: string,
-  source: Stream.Stream<Batch, BusError>,
-): Stream.Stream<number, BusError, Bus | SummaryStore> => {
-  const typeOf = new Map<string, RolledUpType>(RolledUpTypes.map((t) => [retryTopic(t, prefix), t]))
-  return source.pipe(
-    Stream.mapEffect((batch) =>
-      Effect.gen(function* () {
-        const bus = yield* Bus
-        const store = yield* SummaryStore
-        const type = typeOf.get(batch.topic)!
-        const last = batch.records[batch.records.length - 1]!
-        yield* Metric.update(
-          Metric.withAttributes(M.retryBacklog, { topic: batch.topic, partition: String(batch.partition) }),
-          Math.max(0, batch.highWatermark - last.offset - 1 + batch.records.length),
+export interface RetrierOptions {
+  readonly group: string
+  readonly prefix: string
+  readonly batchRows: number
+  readonly lingerMs: number
+  readonly tryTimeoutMs: number
+  readonly laneCapacity: number
+  readonly commitIntervalMs: number
+}
+
+/** The RETRY backlog per partition, as read (what is left behind the batch just read). */
+const backlog = <E, R>(self: Stream.Stream<Flow<Batch>, E, R>) =>
+  Stream.tap(self, (f) =>
+    f._tag === "Item"
+      ? Metric.update(
+          Metric.withAttributes(M.retryBacklog, {
+            topic: f.value.topic,
+            partition: String(f.value.partition),
+          }),
+          Math.max(0, f.value.highWatermark - f.value.records[0]!.offset),
         )
-        const groups = new Map<string, { shard: number; period: PeriodName; rows: Array<SummaryRow> }>()
-        for (const r of batch.records) {
-          const { row, period } = decodeSummary(r.value)
-          const shard = store.shardOf(row.owner, row.processType)
-          const id = `${shard}|${period}`
-          const g = groups.get(id)
-          if (g) g.rows.push(row)
-          else groups.set(id, { shard, period, rows: [row] })
-        }
-        yield* Effect.forEach(
-          groups.values(),
-          (g) =>
-            store.writeSummaries(g.shard, type, g.period, g.rows).pipe(
-              Effect.tapError((e) =>
-                Effect.logWarning(`retrier: shard ${g.shard} still failing: ${e.message}`),
-              ),
-              Effect.retry({ schedule: forever }),
-              Effect.orDie, // the schedule never ends: unreachable
-              Effect.andThen(
+      : Effect.void,
+  )
+
+export const retrierTopology = (
+  options: RetrierOptions,
+  source: Stream.Stream<Delivery, BusError>,
+  stop: Effect.Effect<void> = Effect.never,
+): Stream.Stream<unknown, unknown, Bus | SummaryStore> =>
+  Stream.unwrap(
+    Effect.gen(function* () {
+      const bus = yield* Bus
+      const store = yield* SummaryStore
+      const offsets = tracking(options.commitIntervalMs)
+      const write = patientWriter({
+        write: writeRows(store),
+        deadLetter: toDeadLetters(bus, options.prefix, "retrier"),
+        tryTimeout: options.tryTimeoutMs,
+        metrics: { deadLettered: M.deadLettered, fellBack: M.retried },
+      })
+      return controlled(source, { tickEvery: Math.max(50, Math.floor(options.lingerMs / 2)), stop }).pipe(
+        offsets.track,
+        backlog,
+        mapItems(rowsOf((t) => retryTopic(t, options.prefix), store)),
+        batchByKey({ keyOf: groupKey, maxRows: options.batchRows, lingerMs: options.lingerMs }),
+        inLanes({
+          laneOf: (g: Group<SinkRow>) => g.rows[0]!.shard,
+          capacity: options.laneCapacity,
+          run: (g: Group<SinkRow>) =>
+            write(g.rows[0]!.shard, g.rows).pipe(
+              Effect.tap(() =>
                 Metric.update(
-                  Metric.withAttributes(M.retrierRows, { shard: String(g.shard) }),
+                  Metric.withAttributes(M.retrierRows, { shard: String(g.rows[0]!.shard) }),
                   g.rows.length,
                 ),
               ),
+              Effect.as(g.rows.map((r) => r.position)),
             ),
-          { concurrency: "unbounded", discard: true },
-        )
-        yield* bus
-          .commit(group, [
-            { topic: batch.topic, partition: batch.partition, offset: last.offset + 1, metadata: "" },
-          ])
-          .pipe(Effect.retry({ while: (e) => e.reason === "Unavailable", schedule: forever }))
-        yield* Metric.update(
-          Metric.withAttributes(M.retryBacklog, { topic: batch.topic, partition: String(batch.partition) }),
-          Math.max(0, batch.highWatermark - last.offset - 1),
-        )
-        return batch.records.length
-      }),
-    ),
+        }),
+        offsets.acknowledged,
+      )
+    }),
   )
-}

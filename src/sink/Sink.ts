@@ -3,14 +3,14 @@
  * into their day schemas, and the retention job (hourly). The retrier is a service of its own.
  * On a graceful stop, pending batches are written and their offsets committed.
  */
-import { Context, Effect, Layer, Schedule, Stream } from "effect"
+import { Context, Effect, Layer, Schedule } from "effect"
 import { Bus } from "../bus/Bus.ts"
 import { PARTITIONS, rawTopic } from "../bus/Topics.ts"
 import { TallyConfig } from "../config/TallyConfig.ts"
-import { runStage } from "../stream/Quiesce.ts"
+import { runStage } from "../stream/Stage.ts"
 import { eventsTopology } from "./Events.ts"
 import { runRetention } from "./Retention.ts"
-import { retrierTopology, retryTopics } from "./Retrier.ts"
+import { type RetrierOptions, retrierTopology, retryTopics } from "./Retrier.ts"
 import { type SinkOptions, sinkTopology, summaryTopics } from "./Topology.ts"
 
 const ALL = Array.from({ length: PARTITIONS }, (_, p) => p)
@@ -19,9 +19,23 @@ export const sinkOptions = (prefix: string): SinkOptions => ({
   group: `${prefix}tally-sink`,
   prefix,
   partitions: ALL,
+  batchRows: 1024,
   lingerMs: 500,
   tries: 3,
+  tryTimeoutMs: 2000,
   shardCooldownMs: 5000,
+  laneCapacity: 8,
+  commitIntervalMs: 1000,
+})
+
+export const retrierOptions = (prefix: string): RetrierOptions => ({
+  group: `${prefix}tally-retrier`,
+  prefix,
+  batchRows: 1024,
+  lingerMs: 200,
+  tryTimeoutMs: 5000,
+  laneCapacity: 16,
+  commitIntervalMs: 1000,
 })
 
 export class Sink extends Context.Service<Sink, { readonly options: SinkOptions }>()("tally/sink/Sink") {
@@ -31,25 +45,23 @@ export class Sink extends Context.Service<Sink, { readonly options: SinkOptions 
       const bus = yield* Bus
       const settings = yield* TallyConfig
       const options = sinkOptions(settings.topicPrefix)
-      const source = bus.consume({
-        group: options.group,
-        topics: summaryTopics(options.prefix),
-        partitions: ALL,
-      })
       // Graceful stop: write what is still arriving (e.g. the aggregator's final flush), then the rest, then commit.
-      yield* runStage("sink", (stop, quiet) => sinkTopology(options, quiet.watch(source), stop), 1000, 8000)
-      const eventsGroup = `${options.prefix}tally-sink-events`
-      yield* eventsTopology(
-        eventsGroup,
+      yield* runStage(
+        "sink",
+        bus.consume({ group: options.group, topics: summaryTopics(options.prefix), partitions: ALL }),
+        (source, stop) => sinkTopology(options, source, stop),
+        { quietMs: 1000, maxQuietMs: 8000 },
+      )
+      yield* runStage(
+        "events",
         bus.consume({
-          group: eventsGroup,
+          group: `${options.prefix}tally-sink-events`,
           topics: [rawTopic("PLATFORM_EVENTS", options.prefix)],
           partitions: ALL,
         }),
-      ).pipe(
-        Stream.runDrain,
-        Effect.tapCause((c) => Effect.logError("events sink stopped", c)),
-        Effect.forkScoped,
+        (source, stop) =>
+          eventsTopology({ lingerMs: 200, laneCapacity: 16, commitIntervalMs: 1000 }, source, stop),
+        { quietMs: 500, maxQuietMs: 5000 },
       )
       yield* runRetention(settings.retentionDays).pipe(
         Effect.tap((dropped) =>
@@ -67,24 +79,23 @@ export class Sink extends Context.Service<Sink, { readonly options: SinkOptions 
   )
 }
 
-export class Retrier extends Context.Service<Retrier, { readonly group: string }>()("tally/sink/Retrier") {
+export class Retrier extends Context.Service<Retrier, { readonly options: RetrierOptions }>()(
+  "tally/sink/Retrier",
+) {
   static readonly layer = Layer.effect(
     Retrier,
     Effect.gen(function* () {
       const bus = yield* Bus
       const settings = yield* TallyConfig
-      const group = `${settings.topicPrefix}tally-retrier`
-      yield* retrierTopology(
-        group,
-        settings.topicPrefix,
-        bus.consume({ group, topics: retryTopics(settings.topicPrefix), partitions: ALL }),
-      ).pipe(
-        Stream.runDrain,
-        Effect.tapCause((c) => Effect.logError("retrier stopped", c)),
-        Effect.forkScoped,
+      const options = retrierOptions(settings.topicPrefix)
+      yield* runStage(
+        "retrier",
+        bus.consume({ group: options.group, topics: retryTopics(options.prefix), partitions: ALL }),
+        (source, stop) => retrierTopology(options, source, stop),
+        { quietMs: 500, maxQuietMs: 5000 },
       )
       yield* Effect.logInfo("retrier: RETRY topics into the shards")
-      return Retrier.of({ group })
+      return Retrier.of({ options })
     }),
   )
 }

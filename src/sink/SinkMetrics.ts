@@ -32,3 +32,7 @@ export const retention = Metric.counter("tally_retention_dropped_schemas_total",
   description: "day schemas dropped",
   incremental: true,
 })
+export const deadLettered = Metric.counter("tally_dead_letters_total", {
+  description: "summary rows a shard refused (not: could not reach), handed to DEAD.<TYPE>_SUMMARY.1",
+  incremental: true,
+})

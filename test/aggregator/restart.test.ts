@@ -4,17 +4,26 @@
  * summaries of an oracle computed directly from the input.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Effect, Exit, Layer, Stream } from "effect"
+import { Effect, Layer } from "effect"
 import { visitSamples } from "../../src/aggregator/Samples.ts"
-import { flushAll, initialState, type TopologyOptions, topology } from "../../src/aggregator/Topology.ts"
+import { type TopologyOptions, topology } from "../../src/aggregator/Topology.ts"
 import { Bus } from "../../src/bus/Bus.ts"
-import { PartitionedLog } from "../../src/bus/MemoryLog.ts"
-import { makeMemoryBus } from "../../src/bus/memory.ts"
-import type { BusApi } from "../../src/bus/Records.ts"
-import { catalogue, rawTopic } from "../../src/bus/Topics.ts"
+import { makeLocalBus } from "../../src/bus/local.ts"
+import type { PartitionedLog } from "../../src/bus/MemoryLog.ts"
+import { rawTopic } from "../../src/bus/Topics.ts"
 import { TallyConfig } from "../../src/config/TallyConfig.ts"
 import { RolledUpTypes } from "../../src/domain/MeasurementType.ts"
 import * as Wire from "../../src/proto/Wire.ts"
+import {
+  copyTopics,
+  crashAfter,
+  crashInCommit,
+  compare as differences,
+  makeLog,
+  type RunMode,
+  runTopology,
+  toTheEnd,
+} from "../../src/testing/Harness.ts"
 import { oracle, stored } from "./oracle.ts"
 import { batches, sendScenario, T0 } from "./scenario.ts"
 
@@ -30,100 +39,34 @@ const options = (flushAfterMs: number): TopologyOptions => ({
 
 /** The raw topics of the scenario, built once through the ingress. */
 const buildInput = Effect.gen(function* () {
-  const log = new PartitionedLog()
-  for (const spec of catalogue(1)) log.createTopic(spec)
-  const bus = makeMemoryBus(log)
+  const log = makeLog()
+  const bus = makeLocalBus(log)
   const statuses = yield* sendScenario(batches(60)).pipe(
     Effect.provide(Layer.mergeAll(Layer.succeed(Bus, bus), TallyConfig.layerWith({ retentionDays: 3650 }))),
   )
   return { log, statuses }
 })
 
+const rawTopics = RolledUpTypes.map((t) => rawTopic(t))
 /** A fresh log with the same raw records (same partitions, same offsets) and nothing else. */
-const copyRaw = (template: PartitionedLog) => {
-  const log = new PartitionedLog()
-  for (const spec of catalogue(1)) log.createTopic(spec)
-  for (const type of RolledUpTypes)
-    for (let p = 0; p < 32; p++)
-      for (const r of template.readAll(rawTopic(type), p))
-        log.append(rawTopic(type), r.key, r.value, r.timestamp)
-  return log
-}
+const copyRaw = (template: PartitionedLog) => copyTopics(template, rawTopics)
 
 const rawCount = (log: PartitionedLog) =>
   RolledUpTypes.reduce((n, t) => n + ALL.reduce((m, p) => m + log.highWatermark(rawTopic(t), p), 0), 0)
 
-/** Runs the aggregator on `log` until `stopAfter` batches (a crash) or until caught up (then a graceful stop). */
-const run = (
-  log: PartitionedLog,
-  opts: TopologyOptions,
-  mode: { readonly crashAfter: number; readonly commitDies?: boolean } | "to-the-end",
-  maxRecords: number,
-) =>
-  Effect.gen(function* () {
-    const memory = makeMemoryBus(log)
-    let commits = 0
-    const bus: BusApi =
-      mode !== "to-the-end" && mode.commitDies
-        ? {
-            ...memory,
-            commit: (group, offsets) =>
-              ++commits >= mode.crashAfter
-                ? Effect.die("killed between produce and commit")
-                : memory.commit(group, offsets),
-          }
-        : memory
-    const withBus = Effect.provideService(Bus, bus)
-    const state = yield* withBus(initialState(opts))
-    const source = bus.consume({
-      group: opts.group,
-      topics: opts.types.map((t) => rawTopic(t)),
-      partitions: opts.partitions,
-      maxRecords,
-      bufferBatches: 1,
-    })
-    if (mode === "to-the-end") {
-      const hw = new Map<string, number>()
-      for (const t of opts.types)
-        for (const p of ALL) hw.set(`${rawTopic(t)}/${p}`, log.highWatermark(rawTopic(t), p))
-      const caughtUp = () =>
-        [...hw].every(([id, h]) => (state.rollups.get(id)?.nextOffset ?? initialOffset(state, id)) >= h)
-      const initialOffset = (_: unknown, id: string) => committedOffsets.get(id) ?? 0
-      const committedOffsets = new Map(
-        (yield* withBus(
-          memory.committed(
-            opts.group,
-            opts.types.map((t) => rawTopic(t)),
-          ),
-        )).map((c) => [`${c.topic}/${c.partition}`, c.offset]),
-      )
-      if (!caughtUp())
-        yield* withBus(
-          topology(opts, state, source.pipe(Stream.takeUntil(() => false)), Effect.never, Stream.empty).pipe(
-            Stream.takeUntil(() => caughtUp()),
-            Stream.runDrain,
-          ),
-        )
-      yield* withBus(flushAll(opts, state))
-      return
-    }
-    const exit = yield* withBus(
-      topology(opts, state, source.pipe(Stream.take(mode.crashAfter)), Effect.never, Stream.empty).pipe(
-        Stream.runDrain,
-      ),
-    ).pipe(Effect.exit)
-    if (Exit.isFailure(exit) && !Cause.hasDies(exit.cause)) return yield* Effect.failCause(exit.cause)
-  })
+/** Runs the aggregator on `log` with batches of at most `maxRecords`, until the crash point or to the end. */
+const run = (log: PartitionedLog, opts: TopologyOptions, mode: RunMode, maxRecords: number) =>
+  runTopology(
+    log,
+    { group: opts.group, topics: rawTopics, partitions: opts.partitions, maxRecords },
+    (source, stop) => topology(opts, source, stop),
+    mode,
+  )
 
 const compare = (log: PartitionedLog, want: ReturnType<typeof oracle>, context: string) => {
   const got = stored(log, RolledUpTypes)
   const strip = new Map([...got].map(([k, { version: _, ...v }]) => [k, v]))
-  const missing = [...want.keys()].filter((k) => !strip.has(k))
-  const extra = [...strip.keys()].filter((k) => !want.has(k))
-  const different = [...want]
-    .filter(([k, v]) => strip.has(k) && JSON.stringify(strip.get(k)) !== JSON.stringify(v))
-    .map(([k]) => k)
-  assert.deepStrictEqual({ missing, extra, different }, { missing: [], extra: [], different: [] }, context)
+  assert.deepStrictEqual(differences(want, strip), { missing: [], extra: [], different: [] }, context)
   // The compacted view (what a brand-new store would read) converged on the same snapshots.
   for (const type of RolledUpTypes)
     for (const p of ALL)
@@ -164,7 +107,7 @@ describe("aggregator restart exactness (in-memory bus, TestClock)", () => {
       // Without a kill, with flushes after every change or only at close, the result is the oracle's.
       for (const flushAfter of [0, 10_000]) {
         const copy = copyRaw(log)
-        yield* run(copy, options(flushAfter), "to-the-end", 1)
+        yield* run(copy, options(flushAfter), toTheEnd, 1)
         compare(copy, want, `no kill, flushAfter ${flushAfter}`)
       }
     }),
@@ -179,8 +122,8 @@ describe("aggregator restart exactness (in-memory bus, TestClock)", () => {
         const total = rawCount(log)
         for (let k = 1; k < total; k++) {
           const copy = copyRaw(log)
-          yield* run(copy, options(0), { crashAfter: k }, 1)
-          yield* run(copy, options(0), "to-the-end", 1)
+          yield* run(copy, options(0), crashAfter(k), 1)
+          yield* run(copy, options(0), toTheEnd, 1)
           compare(copy, want, `killed after record ${k} of ${total}`)
         }
       }),
@@ -196,9 +139,9 @@ describe("aggregator restart exactness (in-memory bus, TestClock)", () => {
         const steps = Math.ceil(rawCount(log) / 7)
         for (let k = 1; k < steps + 3; k++) {
           const copy = copyRaw(log)
-          yield* run(copy, options(10_000), { crashAfter: k, commitDies: true }, 7)
-          yield* run(copy, options(0), { crashAfter: Math.max(1, Math.floor(k / 2)) }, 3)
-          yield* run(copy, options(10_000), "to-the-end", 7)
+          yield* run(copy, options(10_000), crashInCommit(k), 7)
+          yield* run(copy, options(0), crashAfter(Math.max(1, Math.floor(k / 2))), 3)
+          yield* run(copy, options(10_000), toTheEnd, 7)
           compare(copy, want, `killed at commit ${k}, then again`)
         }
       }),

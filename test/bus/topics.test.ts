@@ -35,11 +35,16 @@ describe("topic catalogue", () => {
     ])
   })
 
-  it("summaries are compacted, retry topics never expire, raw topics are deleted after a week", () => {
+  it("every topic has a retention: raw 1 day, summaries compacted and deleted after 8 days, retry 14, dead 30", () => {
+    const day = 24 * 3600 * 1000
     for (const t of topics) {
-      if (t.name.startsWith("RETRY.")) expect(t.config["retention.ms"]).toBe("-1")
-      else if (t.name.endsWith("_SUMMARY.1")) expect(isCompacted(t)).toBe(true)
-      else expect(t.config["retention.ms"]).toBe(String(7 * 24 * 3600 * 1000))
+      const days = Number(t.config["retention.ms"]) / day
+      if (t.name.startsWith("RETRY.")) expect([days, isCompacted(t)]).toEqual([14, false])
+      else if (t.name.startsWith("DEAD.")) expect([days, isCompacted(t)]).toEqual([30, false])
+      else if (t.name.endsWith("_SUMMARY.1")) {
+        expect([days, isCompacted(t)]).toEqual([8, true])
+        expect(t.config["cleanup.policy"]).toBe("compact,delete")
+      } else expect([days, isCompacted(t)]).toEqual([1, false])
     }
   })
 

@@ -5,6 +5,45 @@ export namespace tally {
 
     namespace v1 {
 
+        interface IDeadLetter extends tally.v1.DeadLetter.$Properties {
+        }
+
+        class DeadLetter {
+            constructor(properties?: tally.v1.DeadLetter.$Properties);
+            $unknowns?: Uint8Array[];
+            reason: string;
+            sourceTopic: string;
+            sourcePartition: number;
+            sourceOffset: number;
+            key: string;
+            value: Uint8Array;
+            timestampMs: number;
+            stage: string;
+            static create(properties: tally.v1.DeadLetter.$Shape): tally.v1.DeadLetter & tally.v1.DeadLetter.$Shape;
+            static create(properties?: tally.v1.DeadLetter.$Properties): tally.v1.DeadLetter;
+            static encode(message: tally.v1.DeadLetter.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tally.v1.DeadLetter & tally.v1.DeadLetter.$Shape;
+            static verify(message: { [k: string]: any }): (string|null);
+            static fromObject(object: { [k: string]: any }): tally.v1.DeadLetter;
+            static toObject(message: tally.v1.DeadLetter, options?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+        }
+
+        namespace DeadLetter {
+            interface $Properties {
+                reason?: string;
+                sourceTopic?: string;
+                sourcePartition?: number;
+                sourceOffset?: number;
+                key?: string;
+                value?: Uint8Array;
+                timestampMs?: number;
+                stage?: string;
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = tally.v1.DeadLetter.$Properties;
+        }
+
         enum EventKind {
             EVENT_KIND_UNSPECIFIED = 0,
             EVENT_KIND_STATE = 1,

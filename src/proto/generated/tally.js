@@ -3,7 +3,7 @@ import $protobuf from "protobufjs/minimal.js";
 
 // Common aliases
 const $Reader = $protobuf.Reader, $Writer = $protobuf.Writer, $util = $protobuf.util;
-const $Object = $util.global.Object, $undefined = $util.global.undefined, $Error = $util.global.Error, $RangeError = $util.global.RangeError, $TypeError = $util.global.TypeError, $String = $util.global.String, $Number = $util.global.Number, $parseInt = $util.global.parseInt, $BigInt = $util.global.BigInt, $isFinite = $util.global.isFinite, $Array = $util.global.Array;
+const $Object = $util.global.Object, $undefined = $util.global.undefined, $Error = $util.global.Error, $RangeError = $util.global.RangeError, $TypeError = $util.global.TypeError, $String = $util.global.String, $Number = $util.global.Number, $parseInt = $util.global.parseInt, $BigInt = $util.global.BigInt, $Array = $util.global.Array, $isFinite = $util.global.isFinite;
 
 // Exported root namespace
 const $root = $protobuf.roots["default"] || ($protobuf.roots["default"] = {});
@@ -25,6 +25,483 @@ export const tally = $root.tally = (() => {
          * @namespace
          */
         const v1 = {};
+
+        v1.DeadLetter = (function() {
+
+            /**
+             * Properties of a DeadLetter.
+             * @typedef {Object} tally.v1.DeadLetter.$Properties
+             * @property {string} [reason] DeadLetter reason
+             * @property {string} [sourceTopic] DeadLetter sourceTopic
+             * @property {number} [sourcePartition] DeadLetter sourcePartition
+             * @property {number} [sourceOffset] DeadLetter sourceOffset
+             * @property {string} [key] DeadLetter key
+             * @property {Uint8Array} [value] DeadLetter value
+             * @property {number} [timestampMs] DeadLetter timestampMs
+             * @property {string} [stage] DeadLetter stage
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a DeadLetter.
+             * @memberof tally.v1
+             * @interface IDeadLetter
+             * @augments tally.v1.DeadLetter.$Properties
+             * @deprecated Use tally.v1.DeadLetter.$Properties instead.
+             */
+
+            /**
+             * Shape of a DeadLetter.
+             * @typedef {tally.v1.DeadLetter.$Properties} tally.v1.DeadLetter.$Shape
+             */
+
+            /**
+             * Constructs a new DeadLetter.
+             * @memberof tally.v1
+             * @classdesc Represents a DeadLetter.
+             * @constructor
+             * @param {tally.v1.DeadLetter.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const DeadLetter = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * DeadLetter reason.
+             * @member {string} reason
+             * @memberof tally.v1.DeadLetter
+             * @instance
+             */
+            DeadLetter.prototype.reason = "";
+
+            /**
+             * DeadLetter sourceTopic.
+             * @member {string} sourceTopic
+             * @memberof tally.v1.DeadLetter
+             * @instance
+             */
+            DeadLetter.prototype.sourceTopic = "";
+
+            /**
+             * DeadLetter sourcePartition.
+             * @member {number} sourcePartition
+             * @memberof tally.v1.DeadLetter
+             * @instance
+             */
+            DeadLetter.prototype.sourcePartition = 0;
+
+            /**
+             * DeadLetter sourceOffset.
+             * @member {number} sourceOffset
+             * @memberof tally.v1.DeadLetter
+             * @instance
+             */
+            DeadLetter.prototype.sourceOffset = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+
+            /**
+             * DeadLetter key.
+             * @member {string} key
+             * @memberof tally.v1.DeadLetter
+             * @instance
+             */
+            DeadLetter.prototype.key = "";
+
+            /**
+             * DeadLetter value.
+             * @member {Uint8Array} value
+             * @memberof tally.v1.DeadLetter
+             * @instance
+             */
+            DeadLetter.prototype.value = $util.newBuffer([]);
+
+            /**
+             * DeadLetter timestampMs.
+             * @member {number} timestampMs
+             * @memberof tally.v1.DeadLetter
+             * @instance
+             */
+            DeadLetter.prototype.timestampMs = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+
+            /**
+             * DeadLetter stage.
+             * @member {string} stage
+             * @memberof tally.v1.DeadLetter
+             * @instance
+             */
+            DeadLetter.prototype.stage = "";
+
+            /**
+             * Creates a new DeadLetter instance using the specified properties.
+             * @function create
+             * @memberof tally.v1.DeadLetter
+             * @static
+             * @param {tally.v1.DeadLetter.$Properties=} [properties] Properties to set
+             * @returns {tally.v1.DeadLetter} DeadLetter instance
+             * @type {{
+             *   (properties: tally.v1.DeadLetter.$Shape): tally.v1.DeadLetter & tally.v1.DeadLetter.$Shape;
+             *   (properties?: tally.v1.DeadLetter.$Properties): tally.v1.DeadLetter;
+             * }}
+             */
+            DeadLetter.create = function(properties) {
+                return new DeadLetter(properties);
+            };
+
+            /**
+             * Encodes the specified DeadLetter message. Does not implicitly {@link tally.v1.DeadLetter.verify|verify} messages.
+             * @function encode
+             * @memberof tally.v1.DeadLetter
+             * @static
+             * @param {tally.v1.DeadLetter.$Properties} message DeadLetter message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            DeadLetter.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.reason != null && $Object.hasOwnProperty.call(message, "reason") && message.reason !== "")
+                    writer.uint32(/* id 1, wireType 2 =*/10).string(message.reason);
+                if (message.sourceTopic != null && $Object.hasOwnProperty.call(message, "sourceTopic") && message.sourceTopic !== "")
+                    writer.uint32(/* id 2, wireType 2 =*/18).string(message.sourceTopic);
+                if (message.sourcePartition != null && $Object.hasOwnProperty.call(message, "sourcePartition") && message.sourcePartition !== 0)
+                    writer.uint32(/* id 3, wireType 0 =*/24).int32(message.sourcePartition);
+                if (message.sourceOffset != null && $Object.hasOwnProperty.call(message, "sourceOffset") && (typeof message.sourceOffset === "object" ? message.sourceOffset.low || message.sourceOffset.high : message.sourceOffset !== 0))
+                    writer.uint32(/* id 4, wireType 0 =*/32).int64(message.sourceOffset);
+                if (message.key != null && $Object.hasOwnProperty.call(message, "key") && message.key !== "")
+                    writer.uint32(/* id 5, wireType 2 =*/42).string(message.key);
+                if (message.value != null && $Object.hasOwnProperty.call(message, "value") && message.value.length)
+                    writer.uint32(/* id 6, wireType 2 =*/50).bytes(message.value);
+                if (message.timestampMs != null && $Object.hasOwnProperty.call(message, "timestampMs") && (typeof message.timestampMs === "object" ? message.timestampMs.low || message.timestampMs.high : message.timestampMs !== 0))
+                    writer.uint32(/* id 7, wireType 0 =*/56).int64(message.timestampMs);
+                if (message.stage != null && $Object.hasOwnProperty.call(message, "stage") && message.stage !== "")
+                    writer.uint32(/* id 8, wireType 2 =*/66).string(message.stage);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a DeadLetter message from the specified reader or buffer.
+             * @function decode
+             * @memberof tally.v1.DeadLetter
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {tally.v1.DeadLetter & tally.v1.DeadLetter.$Shape} DeadLetter
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            DeadLetter.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.tally.v1.DeadLetter();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.reason = value;
+                            else
+                                delete message.reason;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.sourceTopic = value;
+                            else
+                                delete message.sourceTopic;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.int32())
+                                message.sourcePartition = value;
+                            else
+                                delete message.sourcePartition;
+                            continue;
+                        }
+                    case 4: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.int64()) === "object" ? value.low || value.high : value !== 0)
+                                message.sourceOffset = value;
+                            else
+                                delete message.sourceOffset;
+                            continue;
+                        }
+                    case 5: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.key = value;
+                            else
+                                delete message.key;
+                            continue;
+                        }
+                    case 6: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.bytes()).length)
+                                message.value = value;
+                            else
+                                delete message.value;
+                            continue;
+                        }
+                    case 7: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.int64()) === "object" ? value.low || value.high : value !== 0)
+                                message.timestampMs = value;
+                            else
+                                delete message.timestampMs;
+                            continue;
+                        }
+                    case 8: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.stage = value;
+                            else
+                                delete message.stage;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Verifies a DeadLetter message.
+             * @function verify
+             * @memberof tally.v1.DeadLetter
+             * @static
+             * @param {Object.<string,*>} message Plain object to verify
+             * @returns {string|null} `null` if valid, otherwise the reason why it is not
+             */
+            DeadLetter.verify = function (message, _depth) {
+                if (typeof message !== "object" || message === null)
+                    return "object expected";
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    return "max depth exceeded";
+                if (message.reason != null && $Object.hasOwnProperty.call(message, "reason"))
+                    if (!$util.isString(message.reason))
+                        return "reason: string expected";
+                if (message.sourceTopic != null && $Object.hasOwnProperty.call(message, "sourceTopic"))
+                    if (!$util.isString(message.sourceTopic))
+                        return "sourceTopic: string expected";
+                if (message.sourcePartition != null && $Object.hasOwnProperty.call(message, "sourcePartition"))
+                    if (!$util.isInteger(message.sourcePartition))
+                        return "sourcePartition: integer expected";
+                if (message.sourceOffset != null && $Object.hasOwnProperty.call(message, "sourceOffset"))
+                    if (!$util.isInteger(message.sourceOffset) && !(message.sourceOffset && $util.isInteger(message.sourceOffset.low) && $util.isInteger(message.sourceOffset.high)))
+                        return "sourceOffset: integer|Long expected";
+                if (message.key != null && $Object.hasOwnProperty.call(message, "key"))
+                    if (!$util.isString(message.key))
+                        return "key: string expected";
+                if (message.value != null && $Object.hasOwnProperty.call(message, "value"))
+                    if (!(message.value && typeof message.value.length === "number" || $util.isString(message.value)))
+                        return "value: buffer expected";
+                if (message.timestampMs != null && $Object.hasOwnProperty.call(message, "timestampMs"))
+                    if (!$util.isInteger(message.timestampMs) && !(message.timestampMs && $util.isInteger(message.timestampMs.low) && $util.isInteger(message.timestampMs.high)))
+                        return "timestampMs: integer|Long expected";
+                if (message.stage != null && $Object.hasOwnProperty.call(message, "stage"))
+                    if (!$util.isString(message.stage))
+                        return "stage: string expected";
+                return null;
+            };
+
+            /**
+             * Creates a DeadLetter message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof tally.v1.DeadLetter
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {tally.v1.DeadLetter} DeadLetter
+             */
+            DeadLetter.fromObject = function (object, _depth) {
+                if (object instanceof $root.tally.v1.DeadLetter)
+                    return object;
+                if (!$util.isObject(object))
+                    throw $TypeError(".tally.v1.DeadLetter: object expected");
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let message = new $root.tally.v1.DeadLetter();
+                if (object.reason != null)
+                    if (typeof object.reason !== "string" || object.reason.length)
+                        message.reason = $String(object.reason);
+                if (object.sourceTopic != null)
+                    if (typeof object.sourceTopic !== "string" || object.sourceTopic.length)
+                        message.sourceTopic = $String(object.sourceTopic);
+                if (object.sourcePartition != null)
+                    if ($Number(object.sourcePartition) !== 0)
+                        message.sourcePartition = object.sourcePartition | 0;
+                if (object.sourceOffset != null)
+                    if (typeof object.sourceOffset === "object" ? object.sourceOffset.low || object.sourceOffset.high : $Number(object.sourceOffset) !== 0)
+                        if ($util.Long)
+                            message.sourceOffset = $util.Long.fromValue(object.sourceOffset, false);
+                        else if (typeof object.sourceOffset === "string")
+                            message.sourceOffset = $parseInt(object.sourceOffset, 10);
+                        else if (typeof object.sourceOffset === "number")
+                            message.sourceOffset = object.sourceOffset;
+                        else if (typeof object.sourceOffset === "object")
+                            message.sourceOffset = new $util.LongBits(object.sourceOffset.low >>> 0, object.sourceOffset.high >>> 0).toNumber();
+                if (object.key != null)
+                    if (typeof object.key !== "string" || object.key.length)
+                        message.key = $String(object.key);
+                if (object.value != null)
+                    if (object.value.length)
+                        if (typeof object.value === "string")
+                            $util.base64.decode(object.value, message.value = $util.newBuffer($util.base64.length(object.value)), 0);
+                        else if (object.value.length >= 0)
+                            message.value = object.value;
+                if (object.timestampMs != null)
+                    if (typeof object.timestampMs === "object" ? object.timestampMs.low || object.timestampMs.high : $Number(object.timestampMs) !== 0)
+                        if ($util.Long)
+                            message.timestampMs = $util.Long.fromValue(object.timestampMs, false);
+                        else if (typeof object.timestampMs === "string")
+                            message.timestampMs = $parseInt(object.timestampMs, 10);
+                        else if (typeof object.timestampMs === "number")
+                            message.timestampMs = object.timestampMs;
+                        else if (typeof object.timestampMs === "object")
+                            message.timestampMs = new $util.LongBits(object.timestampMs.low >>> 0, object.timestampMs.high >>> 0).toNumber();
+                if (object.stage != null)
+                    if (typeof object.stage !== "string" || object.stage.length)
+                        message.stage = $String(object.stage);
+                return message;
+            };
+
+            /**
+             * Creates a plain object from a DeadLetter message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof tally.v1.DeadLetter
+             * @static
+             * @param {tally.v1.DeadLetter} message DeadLetter
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            DeadLetter.toObject = function (message, options, _depth) {
+                if (!options)
+                    options = {};
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let object = {};
+                if (options.defaults) {
+                    object.reason = "";
+                    object.sourceTopic = "";
+                    object.sourcePartition = 0;
+                    if ($util.Long) {
+                        let long = new $util.Long(0, 0, false);
+                        object.sourceOffset = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
+                    } else
+                        object.sourceOffset = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
+                    object.key = "";
+                    if (options.bytes === $String)
+                        object.value = "";
+                    else {
+                        object.value = [];
+                        if (options.bytes !== $Array)
+                            object.value = $util.newBuffer(object.value);
+                    }
+                    if ($util.Long) {
+                        let long = new $util.Long(0, 0, false);
+                        object.timestampMs = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
+                    } else
+                        object.timestampMs = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
+                    object.stage = "";
+                }
+                if (message.reason != null && $Object.hasOwnProperty.call(message, "reason"))
+                    object.reason = message.reason;
+                if (message.sourceTopic != null && $Object.hasOwnProperty.call(message, "sourceTopic"))
+                    object.sourceTopic = message.sourceTopic;
+                if (message.sourcePartition != null && $Object.hasOwnProperty.call(message, "sourcePartition"))
+                    object.sourcePartition = message.sourcePartition;
+                if (message.sourceOffset != null && $Object.hasOwnProperty.call(message, "sourceOffset"))
+                    if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
+                        object.sourceOffset = typeof message.sourceOffset === "number" ? $BigInt(message.sourceOffset) : $util.Long.fromBits(message.sourceOffset.low >>> 0, message.sourceOffset.high >>> 0, false).toBigInt();
+                    else if (typeof message.sourceOffset === "number")
+                        object.sourceOffset = options.longs === $String ? $String(message.sourceOffset) : message.sourceOffset;
+                    else
+                        object.sourceOffset = options.longs === $String ? $util.Long.prototype.toString.call(message.sourceOffset) : options.longs === $Number ? new $util.LongBits(message.sourceOffset.low >>> 0, message.sourceOffset.high >>> 0).toNumber() : message.sourceOffset;
+                if (message.key != null && $Object.hasOwnProperty.call(message, "key"))
+                    object.key = message.key;
+                if (message.value != null && $Object.hasOwnProperty.call(message, "value"))
+                    object.value = options.bytes === $String ? $util.base64.encode(message.value, 0, message.value.length) : options.bytes === $Array ? $Array.prototype.slice.call(message.value) : message.value;
+                if (message.timestampMs != null && $Object.hasOwnProperty.call(message, "timestampMs"))
+                    if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
+                        object.timestampMs = typeof message.timestampMs === "number" ? $BigInt(message.timestampMs) : $util.Long.fromBits(message.timestampMs.low >>> 0, message.timestampMs.high >>> 0, false).toBigInt();
+                    else if (typeof message.timestampMs === "number")
+                        object.timestampMs = options.longs === $String ? $String(message.timestampMs) : message.timestampMs;
+                    else
+                        object.timestampMs = options.longs === $String ? $util.Long.prototype.toString.call(message.timestampMs) : options.longs === $Number ? new $util.LongBits(message.timestampMs.low >>> 0, message.timestampMs.high >>> 0).toNumber() : message.timestampMs;
+                if (message.stage != null && $Object.hasOwnProperty.call(message, "stage"))
+                    object.stage = message.stage;
+                return object;
+            };
+
+            /**
+             * Converts this DeadLetter to JSON.
+             * @function toJSON
+             * @memberof tally.v1.DeadLetter
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            DeadLetter.prototype.toJSON = function() {
+                return DeadLetter.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            return DeadLetter;
+        })();
 
         /**
          * EventKind enum.

@@ -1,0 +1,86 @@
+/**
+ * Concurrent work by lane as a step: each item goes to its lane (e.g. its shard), lanes work in
+ * parallel, one item at a time each, and an item's result is let out as soon as its work is done — so a
+ * slow or dead lane holds back only its own items. A lane holds at most `capacity` waiting items; when it
+ * is full, `whenFull` handles the item at once instead (e.g. hand it to a retry topic), or, without it,
+ * the step waits for room (backpressure). Control passes on at once (Assigned, Tick); Stop waits until
+ * every lane is idle, so a graceful stop finishes all work first.
+ */
+import { type Cause, Deferred, Effect, Queue, Stream } from "effect"
+import { type Flow, type Item, item } from "./Flow.ts"
+
+export interface LaneOptions<A, B, E, R> {
+  readonly laneOf: (a: A) => number
+  readonly capacity: number
+  readonly run: (a: A) => Effect.Effect<B, E, R>
+  readonly whenFull?: ((a: A) => Effect.Effect<B, E, R>) | undefined
+}
+
+export const inLanes =
+  <A, B, E, R>(options: LaneOptions<A, B, E, R>) =>
+  <E0, R0>(self: Stream.Stream<Flow<A>, E0, R0>): Stream.Stream<Flow<B>, E | E0, R | R0> =>
+    Stream.callback<Flow<B>, E | E0, R | R0>(
+      (out) =>
+        Effect.gen(function* () {
+          const lanes = new Map<number, Queue.Queue<Item<A>>>()
+          let working = 0
+          let idle: Array<Deferred.Deferred<void>> = []
+          const done = () =>
+            Effect.suspend(() => {
+              if (--working > 0) return Effect.void
+              const waiting = idle
+              idle = []
+              return Effect.forEach(waiting, (d) => Deferred.succeed(d, undefined), { discard: true })
+            })
+          const whenIdle = Effect.suspend(() => {
+            if (working === 0) return Effect.void
+            return Effect.flatMap(Deferred.make<void>(), (d) => {
+              idle.push(d)
+              return Deferred.await(d)
+            })
+          })
+          const fail = (cause: Cause.Cause<E | E0>) => Queue.failCause(out, cause)
+
+          const laneFor = Effect.fnUntraced(function* (lane: number) {
+            const existing = lanes.get(lane)
+            if (existing) return existing
+            const queue = yield* Queue.bounded<Item<A>>(options.capacity)
+            lanes.set(lane, queue)
+            yield* Queue.take(queue).pipe(
+              Effect.flatMap((x) =>
+                options.run(x.value).pipe(Effect.flatMap((b) => Queue.offer(out, item(b, x.generation)))),
+              ),
+              Effect.andThen(done()),
+              Effect.forever,
+              Effect.catchCause(fail),
+              Effect.forkScoped,
+            )
+            return queue
+          })
+
+          yield* self.pipe(
+            Stream.runForEach((f) =>
+              Effect.gen(function* () {
+                if (f._tag !== "Item") {
+                  if (f._tag === "Stop") yield* whenIdle
+                  yield* Queue.offer(out, f)
+                  return
+                }
+                const queue = yield* laneFor(options.laneOf(f.value))
+                if (options.whenFull && (yield* Queue.isFull(queue))) {
+                  const b = yield* options.whenFull(f.value)
+                  yield* Queue.offer(out, item(b, f.generation))
+                  return
+                }
+                working++
+                yield* Queue.offer(queue, f)
+              }),
+            ),
+            Effect.andThen(whenIdle),
+            Effect.andThen(Queue.end(out)),
+            Effect.catchCause(fail),
+            Effect.forkScoped,
+          )
+        }),
+      { bufferSize: 64, strategy: "suspend" },
+    )
