@@ -53,7 +53,7 @@ export interface CommitRow {
 }
 
 /**
- * Deletes, in partition `pid`, the prefix of records with offset < `below` and append time < `before`;
+ * Deletes, in partition `pid`, the prefix of records with offset < `below` and append time <= `before`;
  * with `superseded`, also the superseded records below `below` (compacted topics, whatever their age).
  */
 export interface RetainPlan {

@@ -39,7 +39,7 @@ const commit = q(
   "INSERT INTO commits (grp, topic, partition, off, metadata) VALUES (?, ?, ?, ?, ?) " +
     "ON CONFLICT (grp, topic, partition) DO UPDATE SET off = excluded.off, metadata = excluded.metadata",
 )
-const youngest = q("SELECT id FROM records WHERE id >= ? AND id < ? AND at >= ? ORDER BY id LIMIT 1")
+const youngest = q("SELECT id FROM records WHERE id >= ? AND id < ? AND at > ? ORDER BY id LIMIT 1")
 const deleteRange = q("DELETE FROM records WHERE id >= ? AND id < ?")
 const deleteLatestBelow = q("DELETE FROM latest WHERE pid = ? AND off < ?")
 const deleteSuperseded = q(
