@@ -1,7 +1,8 @@
 /** One conformance suite for the app catalogue on every store: memory, real Postgres, PGlite. */
-import { assert, layer } from "@effect/vitest"
+import { assert, describe, it, layer } from "@effect/vitest"
 import { Effect, Layer, Option } from "effect"
-import { Apps } from "../../src/apps/Apps.ts"
+import { TestClock } from "effect/testing"
+import { Apps, type AppsBackend, makeApps, memoryBackend, sha256 } from "../../src/apps/Apps.ts"
 import { Shards } from "../../src/store/Shards.ts"
 import { pgliteShards, realShards } from "../support/layers.ts"
 
@@ -73,5 +74,56 @@ layer(real, { excludeTestServices: true })("Apps on Postgres", (it) => {
       assert.notInclude(JSON.stringify(rows), app.drainSecret)
       assert.strictEqual(rows[0]!.drain_secret_sha256.length, 32)
     }),
+  )
+})
+
+describe("the credential snapshot, on the Clock", () => {
+  const A = "0b7a3f2e-7777-4a57-9c1e-2f0d8b4f1a01"
+  const B = "0b7a3f2e-8888-4a57-9c1e-2f0d8b4f1a01"
+
+  it.effect("a miss reloads at most once a second; the snapshot is refreshed every 30 s", () =>
+    Effect.gen(function* () {
+      // The catalogue another process writes to, and how often this one reads all of it.
+      const catalogue = memoryBackend()
+      let loads = 0
+      const counted: AppsBackend = {
+        ...catalogue,
+        load: Effect.andThen(
+          Effect.sync(() => loads++),
+          catalogue.load,
+        ),
+      }
+      const apps = yield* makeApps(counted)
+      assert.strictEqual(loads, 1)
+
+      yield* catalogue.insert({
+        owner: A,
+        name: "elsewhere",
+        secret: sha256("secret-a"),
+        token: sha256("token-a"),
+      })
+      // Loaded just now: a miss answers "unknown" without asking the catalogue.
+      assert.isTrue(Option.isNone(yield* apps.ownerByDrainSecret("secret-a")))
+      assert.strictEqual(loads, 1)
+      // A second later, a miss reloads and finds it.
+      yield* TestClock.adjust("1 second")
+      assert.deepStrictEqual(yield* apps.ownerByDrainSecret("secret-a"), Option.some(A))
+      assert.strictEqual(loads, 2)
+      // Unknown credentials cannot hammer the catalogue.
+      for (let i = 0; i < 5; i++) assert.isTrue(Option.isNone(yield* apps.ownerByReadToken(`guess-${i}`)))
+      assert.strictEqual(loads, 2)
+
+      // The periodic refresh (at 30 s) brings in what was created meanwhile, with no miss needed.
+      yield* catalogue.insert({
+        owner: B,
+        name: "later",
+        secret: sha256("secret-b"),
+        token: sha256("token-b"),
+      })
+      yield* TestClock.adjust("29 seconds")
+      assert.strictEqual(loads, 3)
+      assert.deepStrictEqual(yield* apps.ownerByReadToken("token-b"), Option.some(B))
+      assert.strictEqual(loads, 3)
+    }).pipe(Effect.scoped),
   )
 })

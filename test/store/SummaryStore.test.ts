@@ -2,6 +2,7 @@
 import { assert, layer } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import { schemaOf } from "../../src/store/Schema.ts"
+import { Shards } from "../../src/store/Shards.ts"
 import { type SummaryRow, SummaryStore } from "../../src/store/SummaryStore.ts"
 import { pgliteShards, realShards } from "../support/layers.ts"
 
@@ -119,6 +120,38 @@ const conformance = (name: string, store: Layer.Layer<SummaryStore, unknown>) =>
       }),
     )
 
+    it.effect(
+      "text a database refuses (a NUL byte) is Rejected every time, nothing of the batch is kept",
+      () =>
+        Effect.gen(function* () {
+          const store = yield* SummaryStore
+          const owner = "0b7a3f2e-eeee-4a57-9c1e-2f0d8b4f1a01"
+          const shard = store.shardOf(owner, "web")
+          const batch = [row({ owner }), row({ owner, label: "nul\u0000here", startMs: T - 60_000 })]
+          for (let i = 0; i < 3; i++) {
+            const error = yield* Effect.flip(store.writeSummaries(shard, "ROUTER_REQUESTS", "1m", batch))
+            assert.strictEqual(error.reason, "Rejected", error.message)
+          }
+          assert.deepStrictEqual(yield* read(owner), [])
+          // The shard goes on: the good row alone is written.
+          yield* store.writeSummaries(shard, "ROUTER_REQUESTS", "1m", [batch[0]!])
+          assert.strictEqual((yield* read(owner)).length, 1)
+          const event = {
+            owner,
+            timeMs: T,
+            kind: "deploy",
+            process: "api",
+            description: "a\u0000b",
+            actor: "x",
+          }
+          assert.strictEqual((yield* Effect.flip(store.writeEvents(shard, [event]))).reason, "Rejected")
+          assert.strictEqual(
+            (yield* Effect.flip(store.noteProcessTypes([{ owner, processType: "we\u0000b" }]))).reason,
+            "Rejected",
+          )
+        }),
+    )
+
     it.effect("retention drops exactly the day schemas before the cut", () =>
       Effect.gen(function* () {
         const store = yield* SummaryStore
@@ -145,6 +178,31 @@ const conformance = (name: string, store: Layer.Layer<SummaryStore, unknown>) =>
     )
   })
 
+/** What only a typed column can refuse: the memory layer keeps any string. */
+const columnTypes = (name: string, store: Layer.Layer<SummaryStore, unknown>) =>
+  layer(store, { excludeTestServices: true })(`SummaryStore: ${name}, typed columns`, (it) => {
+    it.effect("an owner that is not a UUID is Rejected, through COPY and through INSERT alike", () =>
+      Effect.gen(function* () {
+        const store = yield* SummaryStore
+        const summary = yield* Effect.flip(
+          store.writeSummaries(0, "ROUTER_REQUESTS", "1m", [row({ owner: "not-a-uuid" })]),
+        )
+        assert.strictEqual(summary.reason, "Rejected", summary.message)
+        const event = {
+          owner: "not-a-uuid",
+          timeMs: T,
+          kind: "deploy",
+          process: "api",
+          description: "d",
+          actor: "a",
+        }
+        assert.strictEqual((yield* Effect.flip(store.writeEvents(0, [event]))).reason, "Rejected")
+      }),
+    )
+  })
+
 conformance("memory", SummaryStore.layerMemory(3))
 conformance("PGlite", SummaryStore.layer.pipe(Layer.provide(pgliteShards)))
+columnTypes("PGlite", SummaryStore.layer.pipe(Layer.provide(Shards.layerPglite(undefined))))
 conformance("Postgres", SummaryStore.layer.pipe(Layer.provide(realShards("store", 3))))
+columnTypes("Postgres", SummaryStore.layer.pipe(Layer.provide(realShards("storetypes", 1))))

@@ -1,0 +1,67 @@
+/**
+ * A TCP proxy in front of a real shard that can play a hung server: in "hang" mode it keeps accepting
+ * connections and reading bytes, but forwards nothing either way, on new and existing connections
+ * alike (a server that accepts TCP and never answers). Back in "forward" mode, new connections work;
+ * the ones that hung stay black holes, as after a real stall.
+ */
+import { connect, createServer, type Server, type Socket } from "node:net"
+
+export interface TcpProxy {
+  readonly port: number
+  readonly url: (database: string) => string
+  hang: () => void
+  forward: () => void
+  /** Connections accepted so far. */
+  readonly accepted: () => number
+  close: () => Promise<void>
+}
+
+export const startProxy = async (target: { host: string; port: number }): Promise<TcpProxy> => {
+  let hung = false
+  let accepted = 0
+  const sockets = new Set<Socket>()
+  const blackHoles = new WeakSet<Socket>()
+  const track = (s: Socket) => {
+    sockets.add(s)
+    s.on("close", () => sockets.delete(s))
+    s.on("error", () => undefined)
+  }
+  const server: Server = createServer((client) => {
+    accepted++
+    track(client)
+    const upstream = connect(target.port, target.host)
+    track(upstream)
+    const pass = (from: Socket, to: Socket) =>
+      from.on("data", (chunk) => {
+        if (hung || blackHoles.has(from) || blackHoles.has(to)) {
+          blackHoles.add(from)
+          blackHoles.add(to)
+          return
+        }
+        to.write(chunk)
+      })
+    pass(client, upstream)
+    pass(upstream, client)
+    client.on("close", () => upstream.destroy())
+    upstream.on("close", () => client.destroy())
+  })
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+  const port = (server.address() as { port: number }).port
+  return {
+    port,
+    url: (database) => `postgres://postgres@127.0.0.1:${port}/${database}`,
+    hang: () => {
+      hung = true
+      // Whatever is in flight now never arrives either.
+      for (const s of sockets) blackHoles.add(s)
+    },
+    forward: () => {
+      hung = false
+    },
+    accepted: () => accepted,
+    close: async () => {
+      for (const s of sockets) s.destroy()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    },
+  }
+}
