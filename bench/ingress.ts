@@ -8,6 +8,7 @@ import { type Effect, type Layer, ManagedRuntime } from "effect"
 import { Bus } from "../src/bus/Bus.ts"
 import { DrainParser, parseBody } from "../src/ingress/DrainParser.ts"
 import { toRecord } from "../src/ingress/Encode.ts"
+import { deleteTopics } from "../test/support/broker.ts"
 import { baseUrl, createApp } from "../test/support/http.ts"
 import { ingressStack } from "../test/support/stack.ts"
 import { body } from "./drainBodies.ts"
@@ -22,6 +23,48 @@ const timed = (seconds: number, f: () => number) => {
   const start = performance.now()
   while (performance.now() - start < seconds * 1000) units += f()
   return units / ((performance.now() - start) / 1000)
+}
+
+/**
+ * HTTP -> Kafka end to end: the ingress (HTTP server, parse, encode, group-committed produce) on the
+ * given Bus layer; a separate load process posts 400-line bodies over `concurrency` connections for
+ * `seconds` after a 3 s warm-up. Lines/s acknowledged with 204.
+ */
+export const endToEnd = async (kafka: Layer.Layer<Bus>, seconds: number, concurrency: number) => {
+  // Topics of its own (deleted after), so the load never lands in anyone's catalogue topics.
+  const topicPrefix = `bench-ingress-${Date.now().toString(36)}.`
+  const runtime = ManagedRuntime.make(
+    ingressStack(kafka, { topicPrefix }) as unknown as Layer.Layer<never, unknown>,
+  )
+  try {
+    const base = await runtime.runPromise(baseUrl as Effect.Effect<string>)
+    const drain = await createApp(base, `bench-${Date.now().toString(36)}`)
+    const load = (seconds: number, concurrency: number) =>
+      new Promise<{ linesPerSecond: number; requests: number; statuses: Record<string, number> }>(
+        (resolve, reject) => {
+          const child = spawn(process.execPath, [
+            join(root, "bench/load.ts"),
+            drain.url,
+            drain.authorization,
+            String(seconds),
+            String(concurrency),
+            "400",
+          ])
+          let out = ""
+          child.stdout.on("data", (d) => {
+            out += d
+          })
+          child.on("exit", (code) =>
+            code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`load exited ${code}`)),
+          )
+        },
+      )
+    await load(3, 8) // warm-up
+    return await load(seconds, concurrency)
+  } finally {
+    await runtime.dispose()
+    await deleteTopics(BROKERS.split(","), topicPrefix)
+  }
 }
 
 export const run = async () => {
@@ -56,32 +99,7 @@ export const run = async () => {
 
   // 3. HTTP -> Kafka, end to end, load from a separate process.
   const kafka = Bus.layerKafka({ brokers: BROKERS.split(","), clientId: "tally-bench", logLevel: "ERROR" })
-  const runtime = ManagedRuntime.make(ingressStack(kafka) as Layer.Layer<never, unknown>)
-  const base = await runtime.runPromise(baseUrl as Effect.Effect<string>)
-  const drain = await createApp(base, `bench-${Date.now().toString(36)}`)
-  const load = (seconds: number, concurrency: number) =>
-    new Promise<{ linesPerSecond: number; requests: number; statuses: Record<string, number> }>(
-      (resolve, reject) => {
-        const child = spawn(process.execPath, [
-          join(root, "bench/load.ts"),
-          drain.url,
-          drain.authorization,
-          String(seconds),
-          String(concurrency),
-          "400",
-        ])
-        let out = ""
-        child.stdout.on("data", (d) => {
-          out += d
-        })
-        child.on("exit", (code) =>
-          code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`load exited ${code}`)),
-        )
-      },
-    )
-  await load(3, 8) // warm-up
-  const e2e = await load(15, 16)
-  await runtime.dispose()
+  const e2e = await endToEnd(kafka, 15, 16)
 
   // 4. Kafka's ProducerPerformance, same message size, acks=all, on a 32-partition topic.
   const topic = "tally-bench-producer-perf"

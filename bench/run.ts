@@ -1,9 +1,12 @@
 /** `npm run bench [-- NAME...]`: runs the named benchmarks (all by default) and updates BENCHMARKS.md. */
 const all: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   ingress: () => import("./ingress.ts"),
+  kafka: () => import("./kafka.ts"),
   aggregator: () => import("./aggregator.ts"),
   sink: () => import("./sink.ts"),
   api: () => import("./api.ts"),
+  "embedded-log": () => import("./embeddedLog.ts"),
+  peers: () => import("./peers.ts"),
 }
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith("-"))
