@@ -35,7 +35,10 @@ const MINUTE = 60_000
 
 /** How long records stay once every live group committed past them (ages count from the append). */
 export interface Retention {
-  /** Delete topics (raw): the aggregator rewinds at most to its oldest open window (15 min + 5 min lateness). */
+  /**
+   * Delete topics (raw): the aggregator rewinds at most to its oldest open window (a 15 min window plus
+   * 5 min lateness, ~21 min with the flush delay); 25 min leaves a margin for a new group to start from.
+   */
   readonly committedMs: number
   /** Compacted topics (summaries): a key's latest record; superseded ones go as soon as committed past. */
   readonly compactedMs: number
@@ -46,7 +49,7 @@ export interface Retention {
 }
 
 export const defaultRetention: Retention = {
-  committedMs: 30 * MINUTE,
+  committedMs: 25 * MINUTE,
   compactedMs: 60 * MINUTE,
   unexpiringMs: 0,
   groupIdleMs: 60 * MINUTE,
@@ -195,7 +198,8 @@ export class DurableLog implements LocalLog {
           db.exec(SCHEMA)
           const worker = new Worker(new URL("./DurableLogWriter.ts", import.meta.url), {
             workerData: { file, durability },
-            execArgv: [...process.execArgv, "--disable-warning=ExperimentalWarning"],
+            // Not the parent's execArgv: per-process flags (--expose-gc) are refused in a worker.
+            execArgv: ["--disable-warning=ExperimentalWarning"],
           })
           await new Promise<void>((resolve, reject) => {
             worker.once("message", () => resolve())
