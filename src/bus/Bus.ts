@@ -12,7 +12,7 @@ import { MemoryLog } from "./MemoryLog.ts"
 import type { BusApi, BusError } from "./Records.ts"
 
 export class Bus extends Context.Service<Bus, BusApi>()("tally/bus/Bus") {
-  /** Kafka through kafkajs; connects on first use, so a process starts even while the broker is down. */
+  /** Kafka through @platformatic/kafka; connects on first use, so a process starts even while the broker is down. */
   static readonly layerKafka = (options: KafkaOptions): Layer.Layer<Bus> =>
     Layer.effect(Bus, makeKafkaBus(options).pipe(Effect.map(Bus.of)))
 

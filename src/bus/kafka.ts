@@ -1,133 +1,33 @@
-/** The Kafka Bus over kafkajs: idempotent acks=all producer, fixed-partition consumers, explicit commits. */
-import { Effect, Queue, Schedule, Stream } from "effect"
-import type {
-  Batch as KafkajsBatch,
-  Consumer as KafkajsConsumer,
-  logCreator as KafkajslogCreator,
-  Message as KafkajsMessage,
-  PartitionAssigner as KafkajsPartitionAssigner,
-} from "kafkajs"
-import { ASSIGNER_NAME, chooseOwner, decodeClaim, encodeClaim } from "./FixedAssigner.ts"
-import kafkajs from "./kafkajs.ts"
-import { validOffsets } from "./local.ts"
-import { partitionFor } from "./Partitioner.ts"
+/**
+ * The Kafka Bus over @platformatic/kafka: an idempotent acks=all producer behind a group commit,
+ * fixed-partition consumers whose group membership lives on its own timers (kafkaGroup.ts), commits
+ * with metadata through the raw OffsetCommit API, and the admin calls of `tally topics ensure`.
+ */
+import { Admin, ConfigResourceTypes, Producer } from "@platformatic/kafka"
+import { Effect, Schedule } from "effect"
+import { toBusError } from "./kafkaErrors.ts"
+import { consumeGroup } from "./kafkaGroup.ts"
+import { murmur2, partitionKey } from "./Partitioner.ts"
 import {
-  type Batch,
   type BusApi,
   BusError,
   type Committed,
-  type Delivery,
+  type EndOffset,
   type OutRecord,
-  type Subscription,
   type TopicMismatch,
 } from "./Records.ts"
 import { compareSpecs, type TopicSpec } from "./Topics.ts"
-
-const { Kafka, logLevel, ConfigResourceTypes, AssignerProtocol } = kafkajs
-
-/** FixedAssigner.ts's rule for kafkajs (no ownership claims: kafkajs announces one assignment only). */
-const fixedAssigner =
-  (partitions: ReadonlyArray<number>, since: number): KafkajsPartitionAssigner =>
-  ({ cluster }) => ({
-    name: ASSIGNER_NAME,
-    version: 1,
-    async assign({ members, topics }) {
-      const assignment: Record<string, Array<number>> = {}
-      for (const topic of topics) {
-        const existing = new Set(cluster.findTopicPartitionMetadata(topic).map((m) => m.partitionId))
-        assignment[topic] = partitions.filter((p) => existing.has(p))
-      }
-      const owner = chooseOwner(
-        members.map((m) => ({
-          memberId: m.memberId,
-          ...decodeClaim(AssignerProtocol.MemberMetadata.decode(m.memberMetadata)?.userData),
-        })),
-      )
-      const encode = (a: Record<string, Array<number>>) =>
-        AssignerProtocol.MemberAssignment.encode({ version: 1, assignment: a, userData: Buffer.alloc(0) })
-      return members.map(({ memberId }) => ({
-        memberId,
-        memberAssignment: encode(memberId === owner ? assignment : {}),
-      }))
-    },
-    protocol({ topics }) {
-      return {
-        name: ASSIGNER_NAME,
-        metadata: AssignerProtocol.MemberMetadata.encode({
-          version: 1,
-          topics,
-          userData: encodeClaim({ since, owns: -1 }),
-        }),
-      }
-    },
-  })
 
 export interface KafkaOptions {
   readonly brokers: ReadonlyArray<string>
   readonly clientId: string
   /** How long a produce may take before it counts as Unavailable (default 4 s: Logplex gives up after 5 s). */
   readonly produceTimeoutMs?: number
-  /** kafkajs's own log level (default WARN). */
+  /** Accepted for compatibility; @platformatic/kafka logs nothing itself (its `debug` namespaces do). */
   readonly logLevel?: "NOTHING" | "ERROR" | "WARN" | "INFO" | "DEBUG"
-}
-
-const typeOf = (e: unknown): string | undefined => {
-  for (let c: unknown = e, depth = 0; c && depth < 8; depth++) {
-    const o = c as { type?: unknown; cause?: unknown; originalError?: unknown }
-    if (typeof o.type === "string") return o.type
-    c = o.cause ?? o.originalError
-  }
-  return undefined
-}
-
-const REJECTED = new Set([
-  "UNKNOWN_TOPIC_OR_PARTITION",
-  "INVALID_TOPIC_EXCEPTION",
-  "TOPIC_AUTHORIZATION_FAILED",
-  "INVALID_PARTITIONS",
-  "INVALID_REPLICATION_FACTOR",
-  "MESSAGE_TOO_LARGE",
-  "RECORD_LIST_TOO_LARGE",
-  "INVALID_TIMESTAMP",
-  "INVALID_RECORD",
-  "OFFSET_METADATA_TOO_LARGE",
-])
-
-const REBALANCED = new Set([
-  "REBALANCE_IN_PROGRESS",
-  "ILLEGAL_GENERATION",
-  "UNKNOWN_MEMBER_ID",
-  "FENCED_INSTANCE_ID",
-])
-
-/**
- * Unknown topics and invalid requests are Rejected; a lost membership or generation is Rebalanced;
- * everything else a client can hit is Unavailable.
- */
-export const toBusError =
-  (what: string) =>
-  (e: unknown): BusError => {
-    const type = typeOf(e)
-    const message = `${what}: ${e instanceof Error ? e.message : String(e)}`
-    return new BusError({
-      reason:
-        type && REJECTED.has(type) ? "Rejected" : type && REBALANCED.has(type) ? "Rebalanced" : "Unavailable",
-      message,
-      cause: e,
-    })
-  }
-
-/** Connects once on first use; a failed attempt is forgotten so the next call tries again. */
-const lazyConnect = (what: string, connect: () => Promise<void>) => {
-  let connecting: Promise<void> | undefined
-  return Effect.tryPromise({
-    try: () =>
-      (connecting ??= connect().catch((e) => {
-        connecting = undefined
-        throw e
-      })),
-    catch: toBusError(what),
-  })
+  /** Consumer group session timeout (default 10 s) and heartbeat interval (default 1 s). */
+  readonly sessionTimeoutMs?: number
+  readonly heartbeatIntervalMs?: number
 }
 
 /**
@@ -169,64 +69,57 @@ export const splitByKey = (
 const backoff = Schedule.min([Schedule.exponential("200 millis"), Schedule.spaced("5 seconds")])
 const unavailable = (e: BusError) => e.reason === "Unavailable"
 /** Admin requests ride out a broker restart (about 30 s) before they report Unavailable. */
-const retryBriefly = <A, R>(self: Effect.Effect<A, BusError, R>): Effect.Effect<A, BusError, R> =>
+export const retryBriefly = <A, R>(self: Effect.Effect<A, BusError, R>): Effect.Effect<A, BusError, R> =>
   Effect.retry(self, {
     while: unavailable,
     schedule: backoff.pipe(Schedule.upTo({ duration: "30 seconds" })),
   })
 
-/**
- * kafkajs's log lines as one JSON line each on stderr. The idempotent producer warns that limited
- * retries "may invalidate EoS guarantees": tally limits them on purpose (a drain must get its 503 fast,
- * and a produce that is retried later carries the same Frame-Id, which later stages de-duplicate), so
- * that one warning is dropped.
- */
-const logCreator: KafkajslogCreator =
-  () =>
-  ({ namespace, level, label, log }) => {
-    if (log.message.startsWith("Limiting retries for the idempotent producer")) return
-    const { message, timestamp, ...rest } = log
-    process.stderr.write(
-      `${JSON.stringify({ timestamp, level: label, logger: `kafkajs.${namespace}`, message, ...rest })}\n`,
-    )
-    void level
+const call = <A>(what: string, f: () => Promise<A>) => Effect.tryPromise({ try: f, catch: toBusError(what) })
+
+/** The murmur2 hash of a key's partition key, memoised (tally's keys repeat: one per app and process type). */
+const hashes = new Map<string, number>()
+const encoder = new TextEncoder()
+const keyHash = (key: string): number => {
+  let h = hashes.get(key)
+  if (h === undefined) {
+    if (hashes.size > 50_000) hashes.clear()
+    h = murmur2(encoder.encode(partitionKey(key))) & 0x7fffffff
+    hashes.set(key, h)
   }
+  return h
+}
+
+const byPartition = (a: { topic: string; partition: number }, b: { topic: string; partition: number }) =>
+  a.topic.localeCompare(b.topic) || a.partition - b.partition
 
 export const makeKafkaBus = Effect.fnUntraced(function* (options: KafkaOptions) {
-  const kafka = new Kafka({
-    clientId: options.clientId,
-    brokers: [...options.brokers],
-    logLevel: logLevel[options.logLevel ?? "WARN"],
-    logCreator,
-    connectionTimeout: 3000,
-    requestTimeout: 10_000,
-    retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1000 },
-  })
-  const producer = kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    // Leadership moves (new topics, broker restarts): about 3.5 s of retries, inside the 4 s produce timeout.
-    retry: { retries: 5, initialRetryTime: 300, maxRetryTime: 1000 },
-    allowAutoTopicCreation: false,
-    createPartitioner:
-      () =>
-      ({ partitionMetadata, message }) =>
-        partitionFor(String(message.key), partitionMetadata.length),
-  })
-  const admin = kafka.admin()
-  const producerReady = lazyConnect("connect producer", () => producer.connect())
-  const adminReady = lazyConnect("connect admin", () => admin.connect())
-  yield* Effect.addFinalizer(() =>
-    Effect.promise(() => Promise.allSettled([producer.disconnect(), admin.disconnect()])),
-  )
   const produceTimeout = options.produceTimeoutMs ?? 4000
+  const base = {
+    clientId: options.clientId,
+    bootstrapBrokers: [...options.brokers],
+    connectTimeout: 3000,
+    autocreateTopics: false,
+  }
+  // Leadership moves (new topics, broker restarts): about 3.5 s of retries, inside the produce timeout.
+  const producer = new Producer({
+    ...base,
+    idempotent: true,
+    retries: 5,
+    retryDelay: 300,
+    timeout: produceTimeout,
+  })
+  const admin = new Admin({ ...base, timeout: 10_000, retries: 3, retryDelay: 300 })
+  yield* Effect.addFinalizer(() =>
+    Effect.promise(() => Promise.allSettled([producer.close(true), admin.close()])),
+  )
 
   /**
-   * Group commit: produce calls that arrive while a send is in flight are merged into the next
-   * sendBatch, so concurrent drain requests share round trips to the broker. Each caller still learns
-   * the outcome of the very sends that carried its records. A request is at most MAX_REQUEST_BYTES, so
-   * that one partition's record batch stays under the broker's default message.max.bytes (1 MiB)
-   * even when all records share a key; a larger produce call is split over several requests.
+   * Group commit: produce calls that arrive while a send is in flight are merged into the next send,
+   * so concurrent drain requests share round trips to the broker. Each caller still learns the outcome
+   * of the very sends that carried its records. A request is at most MAX_REQUEST_BYTES, so one
+   * partition's record batch stays under the broker's default message.max.bytes (1 MiB) even when all
+   * records share a key; a larger produce call is split over several requests (splitByKey).
    */
   const waiting: Array<{
     readonly records: ReadonlyArray<OutRecord>
@@ -250,23 +143,19 @@ export const makeKafkaBus = Effect.fnUntraced(function* (options: KafkaOptions) 
           take++
         }
         const batch = waiting.splice(0, take)
-        const byTopic = new Map<string, Array<KafkajsMessage>>()
+        const messages = []
         for (const { records } of batch)
-          for (const r of records) {
-            let list = byTopic.get(r.topic)
-            if (!list) {
-              list = []
-              byTopic.set(r.topic, list)
-            }
-            list.push({
-              key: r.key,
+          for (const r of records)
+            messages.push({
+              topic: r.topic,
+              key: Buffer.from(r.key),
               value: Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength),
-              timestamp: String(r.timestamp),
+              timestamp: BigInt(r.timestamp),
+              // The producer takes this modulo the topic's partition count: partitionFor(key).
+              partition: keyHash(r.key),
             })
-          }
-        const topicMessages = [...byTopic].map(([topic, messages]) => ({ topic, messages }))
         try {
-          await producer.sendBatch({ topicMessages, acks: -1, timeout: produceTimeout })
+          await producer.send({ messages })
           for (const b of batch) b.done()
         } catch (e) {
           for (const b of batch) b.done(e)
@@ -280,25 +169,22 @@ export const makeKafkaBus = Effect.fnUntraced(function* (options: KafkaOptions) 
   const produce = (records: ReadonlyArray<OutRecord>): Effect.Effect<void, BusError> => {
     if (records.length === 0) return Effect.void
     const pieces = splitByKey(records, MAX_REQUEST_BYTES, sizeOf)
-    return producerReady.pipe(
-      Effect.andThen(
-        Effect.tryPromise({
-          try: () =>
-            Promise.all(
-              pieces.map(
-                (piece) =>
-                  new Promise<void>((resolve, reject) => {
-                    waiting.push({
-                      records: piece,
-                      done: (error) => (error === undefined ? resolve() : reject(error)),
-                    })
-                    void sendWaiting()
-                  }),
-              ),
-            ),
-          catch: toBusError("produce"),
-        }),
-      ),
+    return Effect.tryPromise({
+      try: () =>
+        Promise.all(
+          pieces.map(
+            (piece) =>
+              new Promise<void>((resolve, reject) => {
+                waiting.push({
+                  records: piece,
+                  done: (error) => (error === undefined ? resolve() : reject(error)),
+                })
+                void sendWaiting()
+              }),
+          ),
+        ),
+      catch: toBusError("produce"),
+    }).pipe(
       Effect.timeoutOrElse({
         duration: produceTimeout + 1000,
         orElse: () =>
@@ -313,210 +199,177 @@ export const makeKafkaBus = Effect.fnUntraced(function* (options: KafkaOptions) 
     )
   }
 
-  const checkTopics = Effect.fnUntraced(function* (topics: ReadonlyArray<string>) {
-    yield* adminReady
-    const existing = new Set(
-      yield* Effect.tryPromise({ try: () => admin.listTopics(), catch: toBusError("list topics") }),
-    )
+  /** The partition counts of existing topics; Rejected when one does not exist. */
+  const partitionCounts = Effect.fnUntraced(function* (topics: ReadonlyArray<string>) {
+    const existing = new Set(yield* call("list topics", () => admin.listTopics()))
     for (const topic of topics)
       if (!existing.has(topic))
         return yield* new BusError({
           reason: "Rejected",
           message: `topic ${topic} does not exist (run 'tally topics ensure')`,
         })
-  })
-
-  const consume = (sub: Subscription): Stream.Stream<Delivery, BusError> =>
-    Stream.callback<Delivery, BusError>(
-      Effect.fnUntraced(function* (queue) {
-        const generation = 1
-        const toBatch = (batch: KafkajsBatch): Batch => ({
-          _tag: "Batch",
-          generation,
-          topic: batch.topic,
-          partition: batch.partition,
-          highWatermark: Number(batch.highWatermark),
-          records: batch.messages.map((m) => ({
-            key: m.key ? m.key.toString() : "",
-            value: m.value
-              ? new Uint8Array(m.value.buffer, m.value.byteOffset, m.value.byteLength)
-              : new Uint8Array(),
-            timestamp: Number(m.timestamp),
-            offset: Number(m.offset),
-          })),
-        })
-        const start = Effect.gen(function* () {
-          yield* checkTopics(sub.topics)
-          const consumer = kafka.consumer({
-            groupId: sub.group,
-            partitionAssigners: [fixedAssigner(sub.partitions, Date.now())],
-            allowAutoTopicCreation: false,
-            sessionTimeout: 10_000,
-            rebalanceTimeout: 10_000,
-            heartbeatInterval: 1000,
-            maxWaitTimeInMs: 100,
-            retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 5000 },
-          })
-          consumer.on(consumer.events.CRASH, ({ payload }) => {
-            if (!payload.restart)
-              Effect.runFork(Queue.fail(queue, toBusError(`consumer ${sub.group} crashed`)(payload.error)))
-          })
-          const owned = new Set(sub.topics.flatMap((t) => sub.partitions.map((p) => `${t}/${p}`)))
-          const commits = new Map(
-            (yield* committed(sub.group, sub.topics)).map((c) => [`${c.topic}/${c.partition}`, c]),
-          )
-          yield* Queue.offer(queue, {
-            _tag: "Assigned",
-            generation,
-            partitions: [...owned].map((id) => {
-              const [topic, partition] = [
-                id.slice(0, id.lastIndexOf("/")),
-                Number(id.slice(id.lastIndexOf("/") + 1)),
-              ]
-              return { topic, partition, committed: commits.get(id) }
-            }),
-            commit: (offsets) => commitOffsets(consumer, sub.group, offsets),
-          })
-          yield* Effect.tryPromise({
-            try: async () => {
-              try {
-                await consumer.connect()
-                await consumer.subscribe({ topics: [...sub.topics], fromBeginning: true })
-                await consumer.run({
-                  autoCommit: false,
-                  eachBatchAutoResolve: true,
-                  partitionsConsumedConcurrently: 1,
-                  eachBatch: async ({ batch }) => {
-                    if (batch.messages.length > 0) await Effect.runPromise(Queue.offer(queue, toBatch(batch)))
-                  },
-                })
-              } catch (e) {
-                await consumer.disconnect().catch(() => undefined)
-                throw e
-              }
-            },
-            catch: toBusError(`start consumer ${sub.group}`),
-          })
-          return consumer
-        })
-        // A consumer waits out broker outages (as kafkajs does once it runs); a wrong request fails at once.
-        yield* Effect.acquireRelease(
-          start.pipe(
-            Effect.tapError((e) =>
-              unavailable(e)
-                ? Effect.logWarning(`consumer ${sub.group} cannot start yet: ${e.message}`)
-                : Effect.void,
-            ),
-            Effect.retry({ while: unavailable, schedule: backoff }),
-          ),
-          (consumer) =>
-            Effect.gen(function* () {
-              yield* Queue.shutdown(queue)
-              yield* Effect.promise(() => consumer.disconnect().catch(() => undefined))
-            }),
-        )
-      }),
-      { bufferSize: sub.bufferBatches ?? 16, strategy: "suspend" },
+    if (topics.length === 0) return new Map<string, number>()
+    const metadata = yield* call("describe topics", () =>
+      admin.metadata({ topics: [...topics], forceUpdate: true }),
     )
-
-  const commitOffsets = Effect.fnUntraced(function* (
-    consumer: KafkajsConsumer,
-    group: string,
-    offsets: ReadonlyArray<Committed>,
-  ) {
-    const invalid = validOffsets(offsets)
-    if (invalid) return yield* invalid
-    yield* Effect.tryPromise({
-      try: () =>
-        consumer.commitOffsets(
-          offsets.map((o) => ({
-            topic: o.topic,
-            partition: o.partition,
-            offset: String(o.offset),
-            metadata: o.metadata,
-          })),
-        ),
-      catch: toBusError(`commit ${group}`),
-    })
+    return new Map(topics.map((t) => [t, metadata.topics.get(t)?.partitionsCount ?? 0]))
   })
+
+  /** Committed offsets with metadata of these partitions (left out when the group never committed). */
+  const readCommits = (group: string, partitions: ReadonlyArray<{ topic: string; partition: number }>) =>
+    Effect.gen(function* () {
+      if (partitions.length === 0) return [] as Array<Committed>
+      const byTopic = new Map<string, Array<number>>()
+      for (const p of partitions) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p.partition])
+      const answer = yield* call(`fetch offsets of ${group}`, () =>
+        admin.listConsumerGroupOffsets({
+          groups: [
+            {
+              groupId: group,
+              topics: [...byTopic].map(([name, partitionIndexes]) => ({ name, partitionIndexes })),
+            },
+          ],
+        }),
+      )
+      const out: Array<Committed> = []
+      for (const g of answer)
+        for (const t of g.topics)
+          for (const p of t.partitions)
+            if (p.committedOffset >= 0n)
+              out.push({
+                topic: t.name,
+                partition: p.partitionIndex,
+                offset: Number(p.committedOffset),
+                metadata: p.metadata ?? "",
+              })
+      return out.sort(byPartition)
+    })
 
   const committed = Effect.fnUntraced(function* (group: string, topics: ReadonlyArray<string>) {
-    yield* checkTopics(topics)
-    const fetched = yield* Effect.tryPromise({
-      try: () => admin.fetchOffsets({ groupId: group, topics: [...topics] }),
-      catch: toBusError(`fetch offsets of ${group}`),
-    })
-    const out: Array<Committed> = []
-    for (const t of fetched)
-      for (const p of t.partitions) {
-        const offset = Number(p.offset)
-        if (offset >= 0)
-          out.push({ topic: t.topic, partition: p.partition, offset, metadata: p.metadata ?? "" })
-      }
-    return out.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition)
+    const counts = yield* partitionCounts(topics)
+    const partitions = [...counts].flatMap(([topic, n]) =>
+      Array.from({ length: n }, (_, partition) => ({ topic, partition })),
+    )
+    return yield* readCommits(group, partitions)
   }, retryBriefly)
 
-  /** One attempt; `created` collects what this ensure created across attempts (a retry sees them as existing). */
-  const ensureOnce = Effect.fnUntraced(function* (specs: ReadonlyArray<TopicSpec>, created: Set<string>) {
-    yield* adminReady
-    const callUnavailable = <A>(what: string, f: () => Promise<A>) =>
-      Effect.tryPromise({
-        try: f,
-        catch: (e) =>
-          new BusError({ reason: "Unavailable", message: `${what}: ${(e as Error).message}`, cause: e }),
-      })
-    // Right after a creation, metadata and configs can lag: every failure here is transient.
-    const call = callUnavailable
-    const existingNames = new Set(yield* call("list topics", () => admin.listTopics()))
-    const missing = specs.filter((s) => !existingNames.has(s.name))
-    const present = specs.filter((s) => existingNames.has(s.name))
-    // Creating races with other creators and leader elections: any failure here re-runs the whole
-    // ensure (topics are listed again), through retryBriefly. kafkajs answers `false` when some topic
-    // already existed when it (re)tried: another creator may have made it with other settings, so then
-    // every topic's settings are compared, not only those that existed before.
-    if (missing.length > 0) {
-      for (const s of missing) created.add(s.name)
-      const createdAll = yield* callUnavailable("create topics", () =>
-        admin.createTopics({
-          waitForLeaders: true,
-          topics: missing.map((s) => ({
-            topic: s.name,
-            numPartitions: s.partitions,
-            replicationFactor: s.replicationFactor,
-            configEntries: Object.entries(s.config).map(([name, value]) => ({ name, value })),
+  /** Offsets at `timestamp` (-1: the end, -2: the start) of these partitions. */
+  const listOffsets = (partitions: ReadonlyArray<{ topic: string; partition: number }>, timestamp: bigint) =>
+    Effect.gen(function* () {
+      if (partitions.length === 0) return [] as Array<EndOffset>
+      const byTopic = new Map<string, Array<number>>()
+      for (const p of partitions) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p.partition])
+      const answer = yield* call("list offsets", () =>
+        admin.listOffsets({
+          topics: [...byTopic].map(([name, ps]) => ({
+            name,
+            partitions: ps.map((partitionIndex) => ({ partitionIndex, timestamp })),
           })),
         }),
       )
-      // Some already existed (another creator, or kafkajs retried its own request): let the metadata
-      // settle and look again; the next attempt finds them all and compares them all.
-      if (!createdAll)
+      return answer
+        .flatMap((t) =>
+          t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, offset: Number(p.offset) })),
+        )
+        .sort(byPartition)
+    })
+
+  const endOffsets = Effect.fnUntraced(function* (topics: ReadonlyArray<string>) {
+    const counts = yield* partitionCounts(topics)
+    const partitions = [...counts].flatMap(([topic, n]) =>
+      Array.from({ length: n }, (_, partition) => ({ topic, partition })),
+    )
+    return yield* listOffsets(partitions, -1n)
+  }, retryBriefly)
+
+  /** Waits (up to 10 s) until every partition of these new topics has a leader, as producers need. */
+  const awaitLeaders = (topics: ReadonlyArray<string>) =>
+    call("describe new topics", () => admin.metadata({ topics: [...topics], forceUpdate: true })).pipe(
+      Effect.flatMap((m) =>
+        topics.every((t) => {
+          const topic = m.topics.get(t)
+          return topic?.partitions.every((p) => p && p.leader >= 0) ?? false
+        })
+          ? Effect.void
+          : Effect.fail(new BusError({ reason: "Unavailable", message: "new topics have no leaders yet" })),
+      ),
+      Effect.retry({
+        schedule: Schedule.spaced("100 millis").pipe(Schedule.upTo({ duration: "10 seconds" })),
+      }),
+    )
+
+  /** One attempt; `created` collects what this ensure created across attempts (a retry sees them as existing). */
+  const ensureOnce = Effect.fnUntraced(function* (specs: ReadonlyArray<TopicSpec>, created: Set<string>) {
+    // Right after a creation, metadata and configs can lag: every failure here is transient.
+    const transient = <A>(what: string, f: () => Promise<A>) =>
+      Effect.tryPromise({
+        try: f,
+        catch: (e) => {
+          const error = toBusError(what)(e)
+          return new BusError({ reason: "Unavailable", message: error.message, cause: e })
+        },
+      })
+    const existingNames = new Set(yield* transient("list topics", () => admin.listTopics()))
+    const missing = specs.filter((s) => !existingNames.has(s.name))
+    const present = specs.filter((s) => existingNames.has(s.name))
+    // Creating races with other creators: a topic someone else made first fails its creation, and the
+    // whole ensure runs again (topics listed again), through retryBriefly; the next attempt compares it.
+    if (missing.length > 0) {
+      const results = yield* Effect.forEach(
+        missing,
+        (s) =>
+          Effect.tryPromise({
+            try: () =>
+              admin.createTopics({
+                topics: [s.name],
+                partitions: s.partitions,
+                replicas: s.replicationFactor,
+                configs: Object.entries(s.config).map(([name, value]) => ({ name, value })),
+              }),
+            catch: (e) => e,
+          }).pipe(
+            Effect.as(true),
+            Effect.catch((e) => {
+              const error = toBusError(`create topic ${s.name}`)(e)
+              // Wrong settings are the caller's to fix; anything else (it already exists) re-runs the ensure.
+              return error.reason === "Rejected" && !/TOPIC_ALREADY_EXISTS/.test(error.message)
+                ? Effect.fail(error)
+                : Effect.succeed(false)
+            }),
+          ),
+        { concurrency: 8 },
+      )
+      const made = missing.filter((_, i) => results[i])
+      for (const s of made) created.add(s.name)
+      if (made.length > 0) yield* awaitLeaders(made.map((s) => s.name))
+      if (made.length < missing.length)
         return yield* new BusError({
           reason: "Unavailable",
           message: "create topics: some topics already existed",
         })
     }
-    // What this attempt created is ours and matches; every other topic is compared, including ones an
-    // earlier attempt asked for, which someone else may have made first with other settings.
-    const compare = present
+    // What this ensure created is ours and matches; every other topic is compared.
+    const compare = present.filter((s) => !created.has(s.name))
     const mismatched: Array<TopicMismatch> = []
     if (compare.length > 0) {
-      const metadata = yield* call("describe topics", () =>
-        admin.fetchTopicMetadata({ topics: compare.map((s) => s.name) }),
+      const metadata = yield* transient("describe topics", () =>
+        admin.metadata({ topics: compare.map((s) => s.name), forceUpdate: true }),
       )
-      const configs = yield* call("describe configs", () =>
+      const configs = yield* transient("describe configs", () =>
         admin.describeConfigs({
           includeSynonyms: false,
-          resources: compare.map((s) => ({ type: ConfigResourceTypes.TOPIC, name: s.name })),
+          resources: compare.map((s) => ({
+            resourceType: ConfigResourceTypes.TOPIC,
+            resourceName: s.name,
+            configurationKeys: Object.keys(s.config),
+          })),
         }),
       )
       for (const spec of compare) {
-        const partitions = metadata.topics.find((t) => t.name === spec.name)?.partitions.length ?? 0
-        const entries = configs.resources.find((r) => r.resourceName === spec.name)?.configEntries ?? []
-        const config = Object.fromEntries(entries.map((e) => [e.configName, e.configValue]))
-        const differs = compareSpecs(spec, partitions, config)
-        // A topic this ensure asked for that differs was made by someone else first: not created here.
-        if (differs.length > 0) created.delete(spec.name)
-        mismatched.push(...differs)
+        const partitions = metadata.topics.get(spec.name)?.partitionsCount ?? 0
+        const entries = configs.find((r) => r.resourceName === spec.name)?.configs ?? []
+        const config = Object.fromEntries(entries.map((e) => [e.name, e.value ?? undefined]))
+        mismatched.push(...compareSpecs(spec, partitions, config))
       }
     }
     return {
@@ -532,10 +385,7 @@ export const makeKafkaBus = Effect.fnUntraced(function* (options: KafkaOptions) 
       return retryBriefly(ensureOnce(specs, created))
     })
 
-  const health = adminReady.pipe(
-    Effect.andThen(
-      Effect.tryPromise({ try: () => admin.describeCluster(), catch: toBusError("describe cluster") }),
-    ),
+  const health = call("describe cluster", () => admin.metadata({ topics: [], forceUpdate: true })).pipe(
     Effect.timeoutOrElse({
       duration: "3 seconds",
       orElse: () =>
@@ -544,18 +394,15 @@ export const makeKafkaBus = Effect.fnUntraced(function* (options: KafkaOptions) 
     Effect.asVoid,
   )
 
-  const endOffsets = Effect.fnUntraced(function* (topics: ReadonlyArray<string>) {
-    yield* checkTopics(topics)
-    const out: Array<{ topic: string; partition: number; offset: number }> = []
-    for (const topic of topics) {
-      const offsets = yield* Effect.tryPromise({
-        try: () => admin.fetchTopicOffsets(topic),
-        catch: toBusError(`end offsets of ${topic}`),
-      })
-      for (const o of offsets) out.push({ topic, partition: o.partition, offset: Number(o.high) })
-    }
-    return out.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition)
-  }, retryBriefly)
+  const consume = consumeGroup({
+    brokers: options.brokers,
+    clientId: options.clientId,
+    sessionTimeoutMs: options.sessionTimeoutMs ?? 10_000,
+    heartbeatIntervalMs: options.heartbeatIntervalMs ?? 1000,
+    checkTopics: (topics) => retryBriefly(partitionCounts(topics)),
+    readCommits: (group, partitions) => retryBriefly(readCommits(group, partitions)),
+    earliest: (partitions) => retryBriefly(listOffsets(partitions, -2n)),
+  })
 
   return { produce, consume, committed, endOffsets, ensureTopics, health } satisfies BusApi
 })

@@ -9,8 +9,8 @@ import { Admin } from "@platformatic/kafka"
 import { Effect, Layer } from "effect"
 import { afterAll, inject } from "vitest"
 import { Bus } from "../../src/bus/Bus.ts"
+import { makeKafkaBus } from "../../src/bus/kafka.ts"
 import { partitionFor } from "../../src/bus/Partitioner.ts"
-import { makePlatformaticBus } from "../../src/bus/platformatic.ts"
 import { records } from "./Bus.conformance.ts"
 import { follow, owned, until } from "./follow.ts"
 
@@ -28,7 +28,7 @@ const partition = partitionFor(sent[0]!.key, 4)
 const mine = [`${topic.name}/${partition}`]
 const kafka = Layer.effect(
   Bus,
-  makePlatformaticBus({
+  makeKafkaBus({
     brokers,
     clientId: "tally-test-group",
     sessionTimeoutMs: SESSION_MS,

@@ -1,6 +1,6 @@
 import fc from "fast-check"
+import kafkajs from "kafkajs"
 import { describe, expect, it } from "vitest"
-import kafkajs from "../../src/bus/kafkajs.ts"
 import { partitionFor, partitionKey, partitionsOfWorker } from "../../src/bus/Partitioner.ts"
 
 // kafkajs's DefaultPartitioner is the Java client's murmur2 partitioner; ours must agree with it.

@@ -11,7 +11,7 @@ import {
 describe("topic catalogue", () => {
   const topics = catalogue(1)
 
-  it("names every raw, summary and retry topic of DESIGN.md, 32 partitions each", () => {
+  it("names every raw, summary, retry and dead-letter topic of DESIGN.md, 32 partitions each", () => {
     expect(topics.map((t) => t.name)).toEqual([
       "DYNO_MEMORY.1",
       "DYNO_LOAD.1",
@@ -26,6 +26,10 @@ describe("topic catalogue", () => {
       "RETRY.DYNO_LOAD_SUMMARY.1",
       "RETRY.ROUTER_REQUESTS_SUMMARY.1",
       "RETRY.ERRORS_SUMMARY.1",
+      "DEAD.DYNO_MEMORY_SUMMARY.1",
+      "DEAD.DYNO_LOAD_SUMMARY.1",
+      "DEAD.ROUTER_REQUESTS_SUMMARY.1",
+      "DEAD.ERRORS_SUMMARY.1",
     ])
     expect(new Set(topics.map((t) => t.partitions))).toEqual(new Set([PARTITIONS]))
     expect([rawTopic("ERRORS"), summaryTopic("ERRORS"), retryTopic("ERRORS")]).toEqual([

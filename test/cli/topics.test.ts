@@ -1,8 +1,8 @@
 /** `tally topics ensure` on the real broker: creates what is missing, reports what differs (exit 3). */
 import { spawnSync } from "node:child_process"
 import { join } from "node:path"
+import kafkajs from "kafkajs"
 import { afterAll, describe, expect, inject, it } from "vitest"
-import kafkajs from "../../src/bus/kafkajs.ts"
 import { deleteTopics } from "../support/broker.ts"
 
 const root = join(import.meta.dirname, "../..")

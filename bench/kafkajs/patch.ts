@@ -3,7 +3,7 @@
  * `[...current, message]` for every message: quadratic in the messages per partition, and tally's
  * batches put hundreds of messages on one partition (all of an app's process type). This installs a
  * linear grouping with the same result in the module cache before kafkajs loads it. Every module of
- * tally takes kafkajs from here, so the patch is in place before kafkajs is first required.
+ * the kafkajs peer takes kafkajs from here, so the patch is in place before kafkajs is first required.
  */
 import { createRequire } from "node:module"
 
