@@ -1,13 +1,21 @@
-/** End-to-end helpers: tally processes, drain bodies, and the oracle the API must match. */
+/**
+ * End-to-end helpers: tally processes, drain bodies, and the oracle the API must match. Bodies and oracle
+ * come from the load tool's library (tools/load): the oracle knows what every line contributes because it
+ * wrote the line — none of src's parsing or rollup code is involved.
+ */
 import { type ChildProcess, spawn } from "node:child_process"
 import { randomBytes } from "node:crypto"
 import { createServer } from "node:net"
 import { join } from "node:path"
-import { visitSamples } from "../../src/aggregator/Samples.ts"
-import { tickLines } from "../../src/demo/Fleet.ts"
-import { isRolledUp } from "../../src/domain/MeasurementType.ts"
-import { parseBody } from "../../src/ingress/DrainParser.ts"
-import { toRecord } from "../../src/ingress/Encode.ts"
+import {
+  type AppExpectation,
+  type Body,
+  compareOnce,
+  type Fleet,
+  Generator,
+  makeFleet,
+  Oracle,
+} from "../../tools/load/index.ts"
 
 const root = join(import.meta.dirname, "../..")
 
@@ -67,107 +75,56 @@ export const waitHealthy = async (base: string, p: Proc, ms = 60_000) => {
   throw new Error(`tally did not become healthy:\n${p.output()}`)
 }
 
-const frame = (line: string) => `${Buffer.byteLength(line)} ${line}`
+export interface FleetBody {
+  readonly app: number
+  /** The drain body (ASCII). */
+  readonly body: string
+  /** What the generator wrote into it. */
+  readonly generated: Body
+  readonly fleet: Fleet
+}
 
-/** Drain bodies of a fleet: `ticks` batches 10 s of event time apart, ending `endAgoMs` before now. */
-export const fleetBodies = (apps: number, ticks: number, endAgoMs = 5 * 60_000) => {
+/**
+ * Drain bodies of a simulated fleet (tools/load): `ticks` bodies of 60 lines per app, 10 s of event time
+ * apart, ending `endAgoMs` before now.
+ */
+export const fleetBodies = (
+  apps: number,
+  ticks: number,
+  endAgoMs = 5 * 60_000,
+  seed = 1,
+): Array<FleetBody> => {
+  const fleet = makeFleet({ apps, seed, namePrefix: "e2e" })
+  const generator = new Generator(fleet, { spreadMs: 2000 })
   const start = Date.now() - endAgoMs - ticks * 10_000
-  const out: Array<{ app: number; body: string }> = []
+  const out: Array<FleetBody> = []
   for (let t = 0; t < ticks; t++)
-    for (let a = 0; a < apps; a++)
-      out.push({
-        app: a,
-        body: tickLines(a, t * 2, start + t * 10_000)
-          .map(frame)
-          .join(""),
-      })
-  return out
-}
-
-export interface Expected {
-  count: number
-  sum: number
-  sumsq: number
-  min: number
-  max: number
-  values: Array<number>
-}
-
-/** What the API must answer at step 1m: per `metric|processType|label|minute`, folded in body order. */
-export const oracleFromBodies = (bodies: ReadonlyArray<string>, owner: string) => {
-  const out = new Map<string, Expected>()
-  for (const body of bodies)
-    for (const m of parseBody(Buffer.from(body)).parser.measurements) {
-      if (!isRolledUp(m.type)) continue
-      const r = toRecord(m, { owner, drain: "", frameId: "", delivery: "" })
-      const minute = Math.floor(m.timeUs / 1000 / 60_000) * 60_000
-      visitSamples(m.type as never, r.value, (metric, label, value) => {
-        const k = `${metric}|${m.processType}|${label}|${minute}`
-        let e = out.get(k)
-        if (!e) out.set(k, (e = { count: 0, sum: 0, sumsq: 0, min: Infinity, max: -Infinity, values: [] }))
-        e.count++
-        e.sum += value
-        e.sumsq += value * value
-        e.min = Math.min(e.min, value)
-        e.max = Math.max(e.max, value)
-        e.values.push(value)
-      })
+    for (let a = 0; a < apps; a++) {
+      const generated = generator.body(a, start + t * 10_000, 60)
+      out.push({ app: a, body: generated.bytes.toString("latin1"), generated, fleet })
     }
   return out
 }
 
-/** Reads every metric of `expected` from the API at step 1m and lists the differences (empty: equal). */
+/** What the API must answer for the app of `bodies` (all of one app), every body counted once. */
+export const oracleFromBodies = (bodies: ReadonlyArray<FleetBody>): AppExpectation => {
+  const first = bodies[0]!
+  if (bodies.some((b) => b.app !== first.app || b.fleet !== first.fleet))
+    throw new Error("bodies of one app only")
+  const oracle = new Oracle(first.fleet)
+  for (const b of bodies) oracle.accept(b.generated)
+  return oracle.expectation(first.app)
+}
+
+/** Reads every rollup and event of `expected` from the API and lists the differences (empty: equal). */
 export const differences = async (
   base: string,
   owner: string,
   token: string,
-  expected: Map<string, Expected>,
-) => {
-  const metrics = [...new Set([...expected.keys()].map((k) => k.split("|")[0]!))]
-  const minutes = [...expected.keys()].map((k) => Number(k.split("|")[3]))
-  const from = new Date(Math.min(...minutes)).toISOString().replace(".000", "")
-  const to = new Date(Math.max(...minutes) + 60_000).toISOString().replace(".000", "")
-  const got = new Map<string, Record<string, number>>()
-  for (const metric of metrics) {
-    const r = await fetch(`${base}/api/v1/apps/${owner}/metrics/${metric}?from=${from}&to=${to}&step=1m`, {
-      headers: { authorization: `Bearer ${token}` },
-    })
-    if (r.status !== 200) return [`${metric}: HTTP ${r.status}`]
-    const body = (await r.json()) as {
-      series: Array<{ label: string; processType: string; points: Array<Record<string, number | string>> }>
-    }
-    for (const s of body.series)
-      for (const p of s.points)
-        got.set(
-          `${metric}|${s.processType}|${s.label}|${Date.parse(p.time as string)}`,
-          p as Record<string, number>,
-        )
-  }
-  const diffs: Array<string> = []
-  for (const [k, e] of expected) {
-    const p = got.get(k)
-    if (!p) {
-      diffs.push(`${k}: missing`)
-      continue
-    }
-    for (const f of ["count", "sum", "sumsq", "min", "max"] as const)
-      if (p[f] !== e[f]) diffs.push(`${k}: ${f} ${p[f]} != ${e[f]}`)
-    if (p.p50 !== undefined) {
-      const sorted = [...e.values].sort((a, b) => a - b)
-      for (const [q, name] of [
-        [0.5, "p50"],
-        [0.95, "p95"],
-        [0.99, "p99"],
-      ] as const) {
-        const exact = sorted[Math.floor(q * (sorted.length - 1))]!
-        if (Math.abs(p[name]! - exact) > exact * 0.01 + 1e-9)
-          diffs.push(`${k}: ${name} ${p[name]} not within 1% of ${exact}`)
-      }
-    }
-  }
-  for (const k of got.keys()) if (!expected.has(k)) diffs.push(`${k}: unexpected`)
-  return diffs
-}
+  expected: AppExpectation,
+): Promise<Array<string>> => [
+  ...(await compareOnce(base, [{ owner, readToken: token, expectation: expected }])).differences,
+]
 
 export const postBody = (base: string, secret: string, body: string) =>
   fetch(`${base}/logs`, {
