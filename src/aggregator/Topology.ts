@@ -9,7 +9,7 @@ import type { Assigned, Batch, BusError, Committed, Delivery, OutRecord } from "
 import { rawTopic } from "../bus/Topics.ts"
 import { BACKOFF } from "../domain/Backoff.ts"
 import type { RolledUpType } from "../domain/MeasurementType.ts"
-import { controlled, type Flow, item } from "../stream/Flow.ts"
+import { controlled, type Flow, item, untilStopped } from "../stream/Flow.ts"
 import { OffsetCommitter } from "../stream/OffsetCommitter.ts"
 import * as M from "./AggregatorMetrics.ts"
 import { PartitionRollup } from "./Rollup.ts"
@@ -187,5 +187,6 @@ export const topology = (
     rollUp(state, options.flushAfterMs),
     produceSnapshots,
     committer.points,
+    untilStopped,
   )
 }

@@ -11,7 +11,7 @@ import type { EventKind } from "../domain/Measurement.ts"
 import * as Wire from "../proto/Wire.ts"
 import { type EventRow, SummaryStore } from "../store/SummaryStore.ts"
 import { batchByKey, type Group } from "../stream/Batcher.ts"
-import { controlled, mapItems } from "../stream/Flow.ts"
+import { controlled, mapItems, untilStopped } from "../stream/Flow.ts"
 import { inLanes } from "../stream/Lanes.ts"
 import { type Position, tracking } from "../stream/OffsetCommitter.ts"
 import * as M from "./SinkMetrics.ts"
@@ -97,6 +97,7 @@ export const eventsTopology = (
           run: write,
         }),
         offsets.acknowledged,
+        untilStopped,
       )
     }),
   )

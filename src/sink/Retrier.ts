@@ -11,7 +11,7 @@ import { retryTopic } from "../bus/Topics.ts"
 import { RolledUpTypes } from "../domain/MeasurementType.ts"
 import { SummaryStore } from "../store/SummaryStore.ts"
 import { batchByKey, type Group } from "../stream/Batcher.ts"
-import { controlled, type Flow, mapItems } from "../stream/Flow.ts"
+import { controlled, type Flow, mapItems, untilStopped } from "../stream/Flow.ts"
 import { inLanes } from "../stream/Lanes.ts"
 import { tracking } from "../stream/OffsetCommitter.ts"
 import { patientWriter } from "../stream/RetryFallback.ts"
@@ -80,6 +80,7 @@ export const retrierTopology = (
             ),
         }),
         offsets.acknowledged,
+        untilStopped,
       )
     }),
   )

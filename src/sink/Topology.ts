@@ -11,7 +11,7 @@ import { summaryTopic } from "../bus/Topics.ts"
 import { RolledUpTypes } from "../domain/MeasurementType.ts"
 import { SummaryStore } from "../store/SummaryStore.ts"
 import { batchByKey, type Group } from "../stream/Batcher.ts"
-import { controlled, mapItems } from "../stream/Flow.ts"
+import { controlled, mapItems, untilStopped } from "../stream/Flow.ts"
 import { inLanes } from "../stream/Lanes.ts"
 import { tracking } from "../stream/OffsetCommitter.ts"
 import { fallbackWriter } from "../stream/RetryFallback.ts"
@@ -96,6 +96,7 @@ export const sinkTopology = (
             ),
         }),
         offsets.acknowledged,
+        untilStopped,
       )
     }),
   )

@@ -35,8 +35,9 @@ export const isItem = <A>(f: Flow<A>): f is Item<A> => f._tag === "Item"
 /**
  * A consumer's deliveries as a flow: each Batch an item, each Assigned passed on, a Tick every
  * `tickEvery` (none with "never", for deterministic tests), and one Stop when `stop` completes, after
- * which the flow ends. The flow also ends when the source does (a crash, from the stage's point of view:
- * nothing is flushed).
+ * which nothing more flows — but the consumer stays subscribed (a member of its group) until the stage's
+ * last step has seen the Stop and committed (`untilStopped` ends the stage there). The flow ends when the
+ * source does (a crash, from the stage's point of view: nothing is flushed).
  */
 export const controlled = <E, R>(
   source: Stream.Stream<Delivery, E, R>,
@@ -51,7 +52,17 @@ export const controlled = <E, R>(
       Stream.fromEffect(options.stop).pipe(Stream.map((): Flow<Batch> => STOP)),
     ),
     { haltStrategy: "left" },
-  ).pipe(Stream.takeUntil((f) => f._tag === "Stop"))
+  ).pipe(
+    Stream.mapAccum(
+      () => false,
+      (stopped, f): readonly [boolean, ReadonlyArray<Flow<Batch>>] =>
+        stopped ? [true, []] : [f._tag === "Stop", [f]],
+    ),
+  )
+
+/** The last step of a stage: it ends once the Stop has come through every step before it. */
+export const untilStopped = <A, E, R>(self: Stream.Stream<Flow<A>, E, R>): Stream.Stream<Flow<A>, E, R> =>
+  Stream.takeUntil(self, (f) => f._tag === "Stop")
 
 /** A step that maps items one to one and passes control on. */
 export const mapItems =

@@ -6,7 +6,8 @@
  * run resumes from what was committed, exactly as a restarted process would. `compare` holds the result
  * against an oracle computed by the caller's own code.
  */
-import { Cause, Deferred, Effect, Exit, Stream } from "effect"
+import { Cause, Deferred, type Duration, Effect, Exit, Fiber, Stream } from "effect"
+import { TestClock } from "effect/testing"
 import { Bus } from "../bus/Bus.ts"
 import { makeLocalBus } from "../bus/local.ts"
 import { PartitionedLog } from "../bus/MemoryLog.ts"
@@ -62,16 +63,31 @@ const ends = (log: PartitionedLog, sub: Subscription, from: ReadonlyMap<string, 
   return out
 }
 
+export interface RunOptions {
+  /** Sees the n-th batch as it is delivered (e.g. to start a rebalance of the group there). */
+  readonly onBatch?: (n: number) => void
+  /**
+   * Moves the TestClock on by this much whenever every fiber is waiting, so retries, backoff and
+   * deadlines play out in virtual time (a topology that waits on the clock would otherwise never wake).
+   */
+  readonly clockStep?: Duration.Input
+}
+
 /** Runs `topology` on `log` as `sub`'s consumer until `mode`'s crash point, or to the end. */
 export const runTopology = Effect.fnUntraced(function* <R>(
   log: PartitionedLog,
   sub: Subscription,
   topology: Topology<R>,
   mode: RunMode,
+  options: RunOptions = {},
 ) {
+  const onBatch = options.onBatch ?? (() => undefined)
   const bus = makeLocalBus(log)
   let commits = 0
-  let source: Stream.Stream<Delivery, BusError> = bus.consume({ bufferBatches: 1, ...sub })
+  let delivered = 0
+  let source: Stream.Stream<Delivery, BusError> = bus
+    .consume({ bufferBatches: 1, ...sub })
+    .pipe(Stream.tap((d) => Effect.sync(() => d._tag === "Batch" && onBatch(++delivered))))
   if (mode._tag === "CrashInCommit")
     source = Stream.map(source, (d) =>
       d._tag === "Assigned"
@@ -102,11 +118,17 @@ export const runTopology = Effect.fnUntraced(function* <R>(
       Stream.concat(Stream.make(d), Stream.fromEffectDrain(delivered(d))),
     )
   }
+  const clock = options.clockStep
+    ? yield* Effect.forkChild(
+        Effect.forever(Effect.andThen(Effect.yieldNow, TestClock.adjust(options.clockStep))),
+      )
+    : undefined
   const exit = yield* topology(source, Deferred.await(stop)).pipe(
     Stream.runDrain,
     Effect.provideService(Bus, bus),
     Effect.exit,
   )
+  if (clock) yield* Fiber.interrupt(clock)
   if (Exit.isFailure(exit) && !(mode._tag === "CrashInCommit" && Cause.hasDies(exit.cause)))
     return yield* Effect.failCause(exit.cause)
 })
@@ -127,3 +149,11 @@ export const compare = <A>(
   extra: [...got.keys()].filter((k) => !want.has(k)),
   different: [...want].filter(([k, v]) => got.has(k) && !equal(v, got.get(k)!)).map(([k]) => k),
 })
+
+/** A consumer's records with their topic and partition, in delivery order (assignments left out). */
+export const recordsOf = <E, R>(deliveries: Stream.Stream<Delivery, E, R>) =>
+  Stream.flatMap(deliveries, (d) =>
+    d._tag === "Batch"
+      ? Stream.fromIterable(d.records.map((r) => ({ ...r, topic: d.topic, partition: d.partition })))
+      : Stream.empty,
+  )

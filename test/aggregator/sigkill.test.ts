@@ -53,7 +53,8 @@ const mirror = (group: string, topics: ReadonlyArray<string>, into: PartitionedL
     return yield* bus.consume({ group, topics, partitions: ALL }).pipe(
       Stream.runForEach((b) =>
         Effect.sync(() => {
-          for (const r of b.records) into.append(b.topic.slice(prefix.length), r.key, r.value, r.timestamp)
+          if (b._tag === "Batch")
+            for (const r of b.records) into.appendOne(b.topic.slice(prefix.length), r.key, r.value, r.timestamp)
         }),
       ),
       Effect.forkChild,

@@ -5,8 +5,8 @@ import { assert, layer } from "@effect/vitest"
 import { Effect, Stream } from "effect"
 import { inject } from "vitest"
 import { Bus } from "../../src/bus/Bus.ts"
+import { recordsOf } from "../../src/testing/Harness.ts"
 import { partitionFor } from "../../src/bus/Partitioner.ts"
-import type { InRecord } from "../../src/bus/Records.ts"
 import { rawTopic } from "../../src/bus/Topics.ts"
 import { MeasurementTypes } from "../../src/domain/MeasurementType.ts"
 import { parseBody } from "../../src/ingress/DrainParser.ts"
@@ -89,11 +89,7 @@ layer(ingressStack(kafka), { excludeTestServices: true, timeout: "120 seconds" }
               partitions,
             })
             .pipe(
-              Stream.flatMap((b) =>
-                Stream.fromIterable(
-                  b.records.map((r: InRecord) => ({ ...r, topic: b.topic, partition: b.partition })),
-                ),
-              ),
+              recordsOf,
               Stream.filter((r) => r.key.startsWith(drain.owner)),
               Stream.tap((r) =>
                 Effect.sync(() =>

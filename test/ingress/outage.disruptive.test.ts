@@ -3,6 +3,7 @@ import { assert, layer } from "@effect/vitest"
 import { Effect, Stream } from "effect"
 import { inject } from "vitest"
 import { Bus } from "../../src/bus/Bus.ts"
+import { recordsOf } from "../../src/testing/Harness.ts"
 import { partitionFor } from "../../src/bus/Partitioner.ts"
 import * as Wire from "../../src/proto/Wire.ts"
 import { broker } from "../support/broker.ts"
@@ -71,7 +72,7 @@ layer(ingressStack(kafka), { excludeTestServices: true, timeout: "300 seconds" }
           yield* bus
             .consume({ group: `test-outage-${drain.owner}`, topics: ["ERRORS.1"], partitions: [partition] })
             .pipe(
-              Stream.flatMap((b) => Stream.fromIterable(b.records)),
+              recordsOf,
               Stream.filter((r) => r.key === `${drain.owner}:web`),
               Stream.map((r) => Number(Wire.ErrorCode.decode(r.value).origin.frameId)),
               Stream.takeUntil((i) => {

@@ -1,17 +1,25 @@
-/** The sink and the retrier on the in-memory bus and store: idempotent, order-safe, never losing a row. */
-import { assert, describe, expect, it } from "@effect/vitest"
-import { Deferred, Effect, Layer, Stream } from "effect"
-import { Bus } from "../../src/bus/Bus.ts"
+/**
+ * The sink and the retrier in the deterministic harness (in-memory bus and store, TestClock):
+ * idempotent, order-safe, never losing a row — across a down shard, crashes at every batch, and
+ * rebalances.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Layer } from "effect"
+import { makeLocalBus } from "../../src/bus/local.ts"
 import { PartitionedLog } from "../../src/bus/MemoryLog.ts"
-import { makeMemoryBus } from "../../src/bus/memory.ts"
-import type { Batch, BusError } from "../../src/bus/Records.ts"
 import { catalogue, retryTopic, summaryTopic } from "../../src/bus/Topics.ts"
 import * as Wire from "../../src/proto/Wire.ts"
-import { InFlight } from "../../src/sink/Batches.ts"
 import { retrierTopology, retryTopics } from "../../src/sink/Retrier.ts"
-import { sinkOptions } from "../../src/sink/Sink.ts"
+import { retrierOptions, sinkOptions } from "../../src/sink/Sink.ts"
 import { sinkTopology, summaryTopics } from "../../src/sink/Topology.ts"
 import { makeMemoryStore, SummaryStore } from "../../src/store/SummaryStore.ts"
+import {
+  crashAfter,
+  type RunMode,
+  type RunOptions,
+  runTopology,
+  toTheEnd,
+} from "../../src/testing/Harness.ts"
 
 const T = Date.UTC(2026, 10, 28, 12, 0, 0)
 const ALL = Array.from({ length: 32 }, (_, p) => p)
@@ -19,6 +27,7 @@ const owners = Array.from(
   { length: 12 },
   (_, i) => `0b7a3f2e-${String(i).padStart(4, "0")}-4a57-9c1e-2f0d8b4f1a01`,
 )
+const PROCESS_TYPES = ["web", "worker"]
 
 const summary = (owner: string, processType: string, minute: number, version: number) => {
   const key = `${owner}:${processType}:router_service_ms::1m:${T + minute * 60_000}`
@@ -45,29 +54,34 @@ const traffic = () => {
   const out: Array<ReturnType<typeof summary>> = []
   for (let minute = 0; minute < 30; minute++)
     for (const owner of owners)
-      for (const pt of ["web", "worker"]) {
+      for (const pt of PROCESS_TYPES) {
         out.push(summary(owner, pt, minute, 1), summary(owner, pt, minute, 3))
         if (minute % 3 === 0) out.push(summary(owner, pt, minute, 2)) // an older version after a newer one
       }
   return out
 }
-const expectedRows = owners.length * 2 * 30
+const rowsPerSeries = 30
 
-const setup = () => {
+/** A log with the traffic on the summary topics (not compacted: an older version must arrive after a newer one). */
+const setup = (shards = 3) => {
   const log = new PartitionedLog()
-  // Not compacted here: the sink must see an older version arrive after a newer one.
   for (const spec of catalogue(1)) log.createTopic({ ...spec, config: { "cleanup.policy": "delete" } })
-  const store = makeMemoryStore(3)
-  const layer = Layer.mergeAll(Layer.succeed(Bus, makeMemoryBus(log)), Layer.succeed(SummaryStore, store))
-  return { log, store, layer }
+  for (const r of traffic()) log.appendOne(r.topic, r.key, r.value, r.timestamp)
+  const store = makeMemoryStore(shards)
+  return { log, store, layer: Layer.succeed(SummaryStore, store) }
 }
 
-const readAll = (store: ReturnType<typeof makeMemoryStore>) =>
+type Store = ReturnType<typeof makeMemoryStore>
+
+/** Every stored row of the traffic's series (on the shards not `skipping`), by `owner:pt:start`, with its shard. */
+const readAll = (store: Store, skipping?: number) =>
   Effect.gen(function* () {
-    const rows: Array<{ key: string; version: number; count: number }> = []
+    const rows = new Map<string, { version: number; count: number; shard: number }>()
     for (const owner of owners)
-      for (const pt of ["web", "worker"]) {
-        const found = yield* store.readSummaries(store.shardOf(owner, pt), {
+      for (const pt of PROCESS_TYPES) {
+        const shard = store.shardOf(owner, pt)
+        if (shard === skipping) continue
+        const found = yield* store.readSummaries(shard, {
           type: "ROUTER_REQUESTS",
           period: "1m",
           owner,
@@ -77,112 +91,135 @@ const readAll = (store: ReturnType<typeof makeMemoryStore>) =>
           toMs: T + 3_600_000,
         })
         for (const r of found)
-          rows.push({ key: `${owner}:${pt}:${r.startMs}`, version: r.version, count: r.count })
+          rows.set(`${owner}:${pt}:${r.startMs}`, { version: r.version, count: r.count, shard })
       }
     return rows
   })
 
-/**
- * Runs a topology until it has processed every record of its topics. A graceful one (the sink) is then
- * stopped through `stop`, so it writes and commits what it holds; the retrier is simply cut there.
- */
-const drain = <E, R>(
-  make: (source: Stream.Stream<Batch, BusError>, stop: Effect.Effect<void>) => Stream.Stream<number, E, R>,
-  topics: ReadonlyArray<string>,
-  group: string,
-  log: PartitionedLog,
-  graceful: boolean,
-) =>
+const sink = (log: PartitionedLog, mode: RunMode, options: RunOptions & { group?: string } = {}) =>
+  runTopology(
+    log,
+    { group: options.group ?? "tally-sink", topics: summaryTopics(""), partitions: ALL, maxRecords: 7 },
+    // Commits after every acknowledgement: virtual time stands still, so an interval would never pass.
+    (source, stop) =>
+      sinkTopology(
+        { ...sinkOptions(""), group: options.group ?? "tally-sink", commitIntervalMs: 0 },
+        source,
+        stop,
+      ),
+    mode,
+    options,
+  )
+
+const retrier = (log: PartitionedLog, mode: RunMode) =>
+  runTopology(
+    log,
+    { group: "tally-retrier", topics: retryTopics(""), partitions: ALL, maxRecords: 5 },
+    (source, stop) => retrierTopology({ ...retrierOptions(""), commitIntervalMs: 0 }, source, stop),
+    mode,
+    { clockStep: "100 millis" },
+  )
+
+const committedAll = (log: PartitionedLog, group: string, topics: ReadonlyArray<string>) =>
   Effect.gen(function* () {
-    const bus = yield* Bus
-    const total = topics.reduce((n, t) => n + ALL.reduce((m, p) => m + log.highWatermark(t, p), 0), 0)
-    if (total === 0) return
-    const stop = yield* Deferred.make<void>()
-    let processed = 0
-    yield* make(bus.consume({ group, topics, partitions: ALL, maxRecords: 7 }), Deferred.await(stop)).pipe(
-      Stream.tap((n) => {
-        processed += n
-        return processed >= total ? Deferred.succeed(stop, undefined) : Effect.void
-      }),
-      Stream.takeUntil(() => !graceful && processed >= total),
-      Stream.runDrain,
+    const committed = yield* makeLocalBus(log).committed(group, topics)
+    const behind = committed.filter((c) => c.offset !== log.highWatermark(c.topic, c.partition))
+    const withRecords = topics.flatMap((t) =>
+      ALL.filter((p) => log.highWatermark(t, p) > 0).map((p) => `${t}/${p}`),
+    )
+    return (
+      behind.length === 0 &&
+      withRecords.every((id) => committed.some((c) => `${c.topic}/${c.partition}` === id))
     )
   })
 
-describe("sink", () => {
-  it("in-flight offsets: the commit point never passes an unfinished record", () => {
-    const f = new InFlight()
-    expect(f.commitPoint()).toBeUndefined()
-    for (const o of [5, 6, 7, 8]) f.add(o)
-    f.finish(6)
-    f.finish(8)
-    expect(f.commitPoint()).toBe(5)
-    f.finish(5)
-    expect(f.commitPoint()).toBe(7)
-    f.finish(7)
-    expect(f.commitPoint()).toBe(9)
-  })
+const everySeriesAtVersion3 = (rows: ReadonlyMap<string, { version: number; count: number }>) =>
+  rows.size === owners.length * PROCESS_TYPES.length * rowsPerSeries &&
+  [...rows.values()].every((r) => r.version === 3 && r.count === 3)
 
+describe("sink", () => {
   it.effect(
     "writes the newest version of every key exactly; a full replay changes nothing; offsets are committed",
     () =>
       Effect.gen(function* () {
         const { log, store, layer } = setup()
-        const options = sinkOptions("")
-        const sent = traffic()
-        for (const r of sent) log.append(r.topic, r.key, r.value, r.timestamp)
-        const run = (group: string) =>
-          drain(
-            (source, stop) => sinkTopology({ ...options, group }, source, stop, Stream.empty),
-            summaryTopics(""),
-            group,
-            log,
-            true,
-          )
-        yield* run("sink-a").pipe(Effect.provide(layer))
+        yield* sink(log, toTheEnd).pipe(Effect.provide(layer))
         const first = yield* readAll(store)
-        assert.strictEqual(first.length, expectedRows)
-        assert.isTrue(first.every((r) => r.version === 3 && r.count === 3))
-        const committed = yield* makeMemoryBus(log).committed("sink-a", summaryTopics(""))
-        for (const c of committed) assert.strictEqual(c.offset, log.highWatermark(c.topic, c.partition))
+        assert.isTrue(everySeriesAtVersion3(first))
+        assert.isTrue(yield* committedAll(log, "tally-sink", summaryTopics("")))
         // Another group replays every summary from the start: the rows stay exactly the same.
-        yield* run("sink-b").pipe(Effect.provide(layer))
+        yield* sink(log, toTheEnd, { group: "another-sink" }).pipe(Effect.provide(layer))
         assert.deepStrictEqual(yield* readAll(store), first)
       }),
   )
 
-  it.live(
-    "a shard that is down: its batches go to RETRY, the others are written, the retrier lands every row",
+  it.effect(
+    "killed after any batch and restarted, it ends with exactly the newest version of every key",
+    () =>
+      Effect.gen(function* () {
+        const batches = Math.ceil(traffic().length / 7)
+        for (let k = 1; k <= batches; k += 7) {
+          const { log, store, layer } = setup()
+          yield* sink(log, crashAfter(k)).pipe(Effect.provide(layer))
+          yield* sink(log, crashAfter(Math.ceil(k / 3))).pipe(Effect.provide(layer))
+          yield* sink(log, toTheEnd).pipe(Effect.provide(layer))
+          assert.isTrue(everySeriesAtVersion3(yield* readAll(store)), `killed after batch ${k}`)
+          assert.isTrue(yield* committedAll(log, "tally-sink", summaryTopics("")), `killed after batch ${k}`)
+        }
+      }),
+  )
+
+  it.effect("rebalances in the middle void the old assignments' commits; the result is still exact", () =>
+    Effect.gen(function* () {
+      const { log, store, layer } = setup()
+      const generations: Array<number> = []
+      // Every 40th batch the group starts a new generation (another member joined and left).
+      yield* runTopology(
+        log,
+        { group: "tally-sink", topics: summaryTopics(""), partitions: ALL, maxRecords: 7 },
+        (source, stop) => sinkTopology({ ...sinkOptions(""), commitIntervalMs: 0 }, source, stop),
+        toTheEnd,
+        {
+          // Virtual time moves on, so batches linger out between the rebalances.
+          clockStep: "100 millis",
+          onBatch: (n) => {
+            if (n % 40 === 0) {
+              log.groups.rebalance("tally-sink")
+              generations.push(log.groups.generation("tally-sink"))
+            }
+          },
+        },
+      ).pipe(Effect.provide(layer))
+      assert.isAbove(generations.length, 2)
+      assert.isTrue(everySeriesAtVersion3(yield* readAll(store)))
+      assert.isTrue(yield* committedAll(log, "tally-sink", summaryTopics("")))
+    }),
+  )
+
+  it.effect(
+    "a shard that is down: its batches go to RETRY, every other shard has every row, the retrier lands the rest",
     () =>
       Effect.gen(function* () {
         const { log, store, layer } = setup()
-        const options = sinkOptions("")
-        const sent = traffic()
-        for (const r of sent) log.append(r.topic, r.key, r.value, r.timestamp)
         store.setAvailable(1, false)
-        yield* drain(
-          (source, stop) => sinkTopology(options, source, stop, Stream.empty),
-          summaryTopics(""),
-          options.group,
-          log,
-          true,
-        ).pipe(Effect.provide(layer))
+        // Virtual time moves on, so the quick tries of the down shard's batches play out.
+        yield* sink(log, toTheEnd, { clockStep: "100 millis" }).pipe(Effect.provide(layer))
         const retried = ALL.reduce((n, p) => n + log.highWatermark(retryTopic("ROUTER_REQUESTS"), p), 0)
         assert.isAbove(retried, 0, "batches of the down shard went to RETRY")
-        // Every other shard has all its rows, and the sink committed everything (it moved on).
-        for (const c of yield* makeMemoryBus(log).committed(options.group, summaryTopics("")))
-          assert.strictEqual(c.offset, log.highWatermark(c.topic, c.partition))
+        // The sink moved on: everything is committed, and every series of the other shards is complete.
+        assert.isTrue(yield* committedAll(log, "tally-sink", summaryTopics("")))
+        const written = yield* readAll(store, 1)
+        const healthy = owners.flatMap((o) => PROCESS_TYPES.filter((pt) => store.shardOf(o, pt) !== 1))
+        assert.isAbove(healthy.length, 0)
+        assert.strictEqual(
+          [...written.values()].filter((r) => r.shard !== 1 && r.version === 3).length,
+          healthy.length * rowsPerSeries,
+        )
         store.setAvailable(1, true)
-        yield* drain(
-          (source) => retrierTopology("retrier", "", source),
-          retryTopics(""),
-          "retrier",
-          log,
-          false,
-        ).pipe(Effect.provide(layer))
-        const rows = yield* readAll(store)
-        assert.strictEqual(rows.length, expectedRows)
-        assert.isTrue(rows.every((r) => r.version === 3))
+        assert.strictEqual([...(yield* readAll(store)).values()].filter((r) => r.shard === 1).length, 0)
+        yield* retrier(log, toTheEnd).pipe(Effect.provide(layer))
+        assert.isTrue(everySeriesAtVersion3(yield* readAll(store)))
+        assert.isTrue(yield* committedAll(log, "tally-retrier", retryTopics("")))
       }),
   )
 })
