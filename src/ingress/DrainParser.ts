@@ -6,6 +6,7 @@ import type { Measurement } from "../domain/Measurement.ts"
 import { classify } from "./Classify.ts"
 import { FrameReader, type FramingError } from "./Framing.ts"
 import { newSyslogLine, parseSyslog } from "./Syslog.ts"
+import { cleanEvent, type Refusal, refusalOf } from "./Validate.ts"
 
 export class DrainParser {
   readonly measurements: Array<Measurement> = []
@@ -13,6 +14,8 @@ export class DrainParser {
   ignored = 0
   /** Frames whose content is not an RFC 5424 line. */
   malformed = 0
+  /** Platform lines refused because a key or column value broke the rules, by reason (see Validate.ts). */
+  readonly refused = new Map<Refusal, number>()
   private readonly reader = new FrameReader()
   private readonly line = newSyslogLine()
   private readonly onFrame = (frame: Buffer) => {
@@ -27,7 +30,24 @@ export class DrainParser {
       return
     }
     const msg = frame.toString("utf8", line.msgStart, line.msgEnd)
+    const before = this.measurements.length
     if (classify(line.appName, line.procId, msg, line.timeUs, this.measurements) === 0) this.ignored++
+    this.check(before)
+  }
+
+  /** Refuses the line whose measurements start at `from` if one of them breaks the rules. */
+  private check(from: number): void {
+    const out = this.measurements
+    for (let i = from; i < out.length; i++) {
+      const m = out[i]!
+      const refusal = refusalOf(m)
+      if (refusal) {
+        out.length = from
+        this.refused.set(refusal, (this.refused.get(refusal) ?? 0) + 1)
+        return
+      }
+      if (m.type === "PLATFORM_EVENTS") out[i] = cleanEvent(m)
+    }
   }
 
   get frames(): number {

@@ -122,6 +122,8 @@ export class Ingress extends Context.Service<Ingress, IngressApi>()("tally/ingre
         yield* Metric.update(M.ignored, parser.ignored)
         if (parser.malformed > 0)
           yield* Metric.update(Metric.withAttributes(M.rejected, { reason: "malformed" }), parser.malformed)
+        for (const [reason, n] of parser.refused)
+          yield* Metric.update(Metric.withAttributes(M.rejected, { reason: `bad_${reason}` }), n)
         if (future > 0) yield* Metric.update(Metric.withAttributes(M.rejected, { reason: "future" }), future)
         if (old > 0) yield* Metric.update(Metric.withAttributes(M.rejected, { reason: "too_old" }), old)
         for (const [type, n] of byType) yield* Metric.update(Metric.withAttributes(M.produced, { type }), n)
