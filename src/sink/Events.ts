@@ -6,7 +6,6 @@
  */
 import { Effect, Metric, Stream } from "effect"
 import type { Batch, BusError, Delivery } from "../bus/Records.ts"
-import { PATIENT } from "../domain/Backoff.ts"
 import type { EventKind } from "../domain/Measurement.ts"
 import * as Wire from "../proto/Wire.ts"
 import { type EventRow, SummaryStore } from "../store/SummaryStore.ts"
@@ -14,6 +13,7 @@ import { batchByKey, type Group } from "../stream/Batcher.ts"
 import { controlled, mapItems, untilStopped } from "../stream/Flow.ts"
 import { inLanes } from "../stream/Lanes.ts"
 import { type Position, tracking } from "../stream/OffsetCommitter.ts"
+import { patientWriter } from "../stream/RetryFallback.ts"
 import * as M from "./SinkMetrics.ts"
 
 const KINDS: Readonly<Record<number, EventKind>> = {
@@ -69,20 +69,25 @@ export const eventsTopology = (
             position: { topic: batch.topic, partition: batch.partition, offset: r.offset },
           }
         })
-      const write = (g: Group<LocatedEvent>) => {
-        const shard = g.rows[0]!.shard
-        return store
-          .writeEvents(
-            shard,
-            g.rows.map((r) => r.event),
-          )
-          .pipe(
-            Effect.tapError((e) => Effect.logWarning(`events on shard ${shard} wait: ${e.message}`)),
-            Effect.retry({ while: (e) => e.reason === "Unavailable", schedule: PATIENT }),
-            Effect.tap(() => Metric.update(M.events, g.rows.length)),
-            Effect.as(g.rows.map((r) => r.position)),
-          )
-      }
+      // Events the shard refuses (the ingress cleans their text, so this is a defect upstream) are
+      // isolated, logged and counted, never retried for ever: they would hold back every later event.
+      const write = patientWriter({
+        write: (rows: ReadonlyArray<LocatedEvent>) =>
+          store.writeEvents(
+            rows[0]!.shard,
+            rows.map((r) => r.event),
+          ),
+        deadLetter: (rows: ReadonlyArray<LocatedEvent>, reason: string) =>
+          Effect.logError(`event refused by shard ${rows[0]!.shard}, skipped: ${reason}`).pipe(
+            Effect.andThen(Metric.update(M.eventsRefused, rows.length)),
+          ),
+        tryTimeout: 5000,
+      })
+      const writeGroup = (g: Group<LocatedEvent>) =>
+        write(g.rows[0]!.shard, g.rows).pipe(
+          Effect.tap(() => Metric.update(M.events, g.rows.length)),
+          Effect.as(g.rows.map((r) => r.position)),
+        )
       return controlled(source, { tickEvery: Math.max(50, Math.floor(options.lingerMs / 2)), stop }).pipe(
         offsets.track,
         mapItems(located),
@@ -94,7 +99,7 @@ export const eventsTopology = (
         inLanes({
           laneOf: (g: Group<LocatedEvent>) => g.rows[0]!.shard,
           capacity: options.laneCapacity,
-          run: write,
+          run: writeGroup,
         }),
         offsets.acknowledged,
         untilStopped,

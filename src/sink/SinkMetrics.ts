@@ -36,3 +36,7 @@ export const deadLettered = Metric.counter("tally_dead_letters_total", {
   description: "summary rows a shard refused (not: could not reach), handed to DEAD.<TYPE>_SUMMARY.1",
   incremental: true,
 })
+export const eventsRefused = Metric.counter("tally_events_refused_total", {
+  description: "platform events a shard refused as invalid (skipped, logged)",
+  incremental: true,
+})
