@@ -157,7 +157,13 @@ describe("the generator's bodies, read by the ingress's parser", () => {
     const body = generator.body(0, Date.UTC(2026, 10, 28, 12), 3)
     expect(body.frames).toBe(3)
     expect(body.samples).toBe(0)
-    expect(body.poison.map((p) => p.reason)).toEqual(["nul-dyno", "long-process-type", "bad-label"])
+    expect(
+      body.poison.map((p) => [p.reason, p.processType.slice(0, 12), p.processType.length, p.code]),
+    ).toEqual([
+      ["nul-dyno", "web\u0000evil", 8, ""],
+      ["long-process-type", "pppppppppppp", 300, ""],
+      ["bad-label", "web", 3, "H\u001b[1m12"],
+    ])
     const text = body.bytes.toString("latin1")
     expect(text).toContain("dyno=web\u0000evil.1 ")
     expect(text).toContain(`dyno=${"p".repeat(300)}.1 `)

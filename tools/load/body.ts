@@ -19,6 +19,9 @@ export interface PoisonLine {
   readonly app: number
   readonly reason: PoisonReason
   readonly timeMs: number
+  /** What the line would have counted under, were it accepted: the dyno's process type and the error code. */
+  readonly processType: string
+  readonly code: string
   /** The syslog line (without its octet count). */
   readonly line: string
 }

@@ -321,14 +321,18 @@ export const ignoredLine = (b: BodyBuilder, app: SimApp, rng: Random, us: number
  * with a control character. It must count nowhere; it is recorded in the body's poison list instead.
  */
 export const poisonLine = (b: BodyBuilder, app: SimApp, rng: Random, us: number, reason: PoisonReason) => {
-  const dyno =
-    reason === "nul-dyno"
-      ? "web\u0000evil.1"
-      : reason === "long-process-type"
-        ? `${"p".repeat(300)}.1`
-        : "web.1"
-  const code = reason === "bad-label" ? `at=error code=H\u001b[1m12 desc="Request timeout"` : "at=info"
-  const line = `${head(app, "158", stamp(us), "heroku", "router")}${code} ${rng.pick(app.requests)} request_id=${requestId(app)} ${rng.pick(app.fwd)} dyno=${dyno} connect=1ms service=${serviceMs(app, rng)}ms status=200 bytes=${rng.int(100, 9000)} protocol=https\n`
+  const processType =
+    reason === "nul-dyno" ? "web\u0000evil" : reason === "long-process-type" ? "p".repeat(300) : "web"
+  const code = reason === "bad-label" ? "H\u001b[1m12" : ""
+  const at = code ? `at=error code=${code} desc="Request timeout"` : "at=info"
+  const line = `${head(app, "158", stamp(us), "heroku", "router")}${at} ${rng.pick(app.requests)} request_id=${requestId(app)} ${rng.pick(app.fwd)} dyno=${processType}.1 connect=1ms service=${serviceMs(app, rng)}ms status=${code ? 503 : 200} bytes=${rng.int(100, 9000)} protocol=https\n`
   b.frame(line, us)
-  b.poison.push({ app: app.index, reason, timeMs: Math.floor(us / 1000), line: line.slice(0, -1) })
+  b.poison.push({
+    app: app.index,
+    reason,
+    timeMs: Math.floor(us / 1000),
+    processType,
+    code,
+    line: line.slice(0, -1),
+  })
 }

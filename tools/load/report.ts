@@ -38,6 +38,17 @@ export const formatSummary = (s: RunSummary): string => {
         .map(([k, v]) => `${k}×${v}`)
         .join(", ")}), expected to count nowhere`,
     )
+  const { total, indeterminate } = verdict.rollups
+  if (indeterminate > total)
+    lines.push(
+      `  note: most rollups are indeterminate (touched by bodies given up): the exact comparison covers ${n(total)} of ${n(total + indeterminate)}`,
+    )
+  if (verdict.stoppedBecause === "nothing to compare") {
+    lines.push(
+      "NOT EXACT: nothing to compare — no rollup is determinate (each was touched by a body given up, or none was sent)",
+    )
+    return lines.join("\n")
+  }
   lines.push(
     verdict.exact
       ? `EXACT: every determinate rollup and event equals the oracle, ${((verdict.timeToExactMs ?? 0) / 1000).toFixed(1)} s after the load ended (${verdict.polls} polls)`

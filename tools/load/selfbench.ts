@@ -30,7 +30,9 @@ const port = await new Promise<number>((resolve) => {
   })
 })
 try {
-  console.log("rate offered/s   accepted/s  CPU cores  POST p50/p99 ms  event-loop p99 ms")
+  console.log(
+    "rate offered/s   accepted/s  CPU cores (user+sys)  CPU µs/line  POST p50/p99 ms  event-loop p99 ms",
+  )
   for (const rate of values.rates.split(",").map(Number)) {
     const fleet = makeFleet({ apps: Number(values.apps), seed: rate })
     const targets = fleet.apps.map((a) =>
@@ -40,7 +42,7 @@ try {
     const r = await runLoad(new Generator(fleet), new Oracle(fleet), targets, { rate, seconds })
     const wall = (r.endMs - r.startMs) / 1000
     console.log(
-      `${String(rate).padStart(9)} ${String(Math.round(r.offeredLines / seconds)).padStart(11)} ${String(Math.round(r.acceptedLines / wall)).padStart(12)} ${r.cpu.cores.toFixed(2).padStart(10)} ${`${r.latencyMs.p50.toFixed(1)}/${r.latencyMs.p99.toFixed(1)}`.padStart(16)} ${r.eventLoopDelayP99Ms.toFixed(1).padStart(18)}`,
+      `${String(rate).padStart(9)} ${String(Math.round(r.offeredLines / seconds)).padStart(11)} ${String(Math.round(r.acceptedLines / wall)).padStart(12)} ${`${r.cpu.cores.toFixed(2)} (${(r.cpu.userSeconds / wall).toFixed(2)}+${(r.cpu.systemSeconds / wall).toFixed(2)})`.padStart(21)} ${((1e6 * (r.cpu.userSeconds + r.cpu.systemSeconds)) / r.sentLines).toFixed(2).padStart(12)} ${`${r.latencyMs.p50.toFixed(1)}/${r.latencyMs.p99.toFixed(1)}`.padStart(16)} ${r.eventLoopDelayP99Ms.toFixed(1).padStart(18)}`,
     )
   }
 } finally {

@@ -279,8 +279,9 @@ export interface VerifyOptions {
 }
 
 export interface Verdict {
+  /** Every determinate rollup and event equals the oracle, and there was at least one rollup to compare. */
   readonly exact: boolean
-  readonly stoppedBecause: "exact" | "stable" | "deadline"
+  readonly stoppedBecause: "exact" | "stable" | "deadline" | "nothing to compare"
   /** From the end of the load until the API first answered exactly (confirmed by a full pass; null: never). */
   readonly timeToExactMs: number | null
   readonly polls: number
@@ -362,6 +363,10 @@ export const verify = async (
     options.onPoll?.(c, now - since)
     if (!last || c.fingerprint !== last.fingerprint) lastChangeMs = now
     last = c
+    if (c.rollups === 0) {
+      stoppedBecause = "nothing to compare"
+      break
+    }
     if (c.differences.length === 0) {
       if (only === undefined) {
         stoppedBecause = "exact"
