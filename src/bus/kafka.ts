@@ -77,18 +77,23 @@ export const retryBriefly = <A, R>(self: Effect.Effect<A, BusError, R>): Effect.
 
 const call = <A>(what: string, f: () => Promise<A>) => Effect.tryPromise({ try: f, catch: toBusError(what) })
 
-/** The murmur2 hash of a key's partition key, memoised (tally's keys repeat: one per app and process type). */
-const hashes = new Map<string, number>()
+/**
+ * The murmur2 hash of a key's partition key and the key's bytes, memoised (tally's keys repeat: raw
+ * keys are one per app and process type).
+ */
+const keys = new Map<string, { readonly hash: number; readonly bytes: Buffer }>()
 const encoder = new TextEncoder()
-const keyHash = (key: string): number => {
-  let h = hashes.get(key)
-  if (h === undefined) {
-    if (hashes.size > 50_000) hashes.clear()
-    h = murmur2(encoder.encode(partitionKey(key))) & 0x7fffffff
-    hashes.set(key, h)
+const keyInfo = (key: string) => {
+  let k = keys.get(key)
+  if (k === undefined) {
+    if (keys.size > 50_000) keys.clear()
+    k = { hash: murmur2(encoder.encode(partitionKey(key))) & 0x7fffffff, bytes: Buffer.from(key) }
+    keys.set(key, k)
   }
-  return h
+  return k
 }
+const keyHash = (key: string): number => keyInfo(key).hash
+const keyBytes = (key: string): Buffer => keyInfo(key).bytes
 
 const byPartition = (a: { topic: string; partition: number }, b: { topic: string; partition: number }) =>
   a.topic.localeCompare(b.topic) || a.partition - b.partition
@@ -117,30 +122,43 @@ export const makeKafkaBus = Effect.fnUntraced(function* (options: KafkaOptions) 
   /**
    * Group commit: produce calls that arrive while a send is in flight are merged into the next send,
    * so concurrent drain requests share round trips to the broker. Each caller still learns the outcome
-   * of the very sends that carried its records. A request is at most MAX_REQUEST_BYTES, so one
-   * partition's record batch stays under the broker's default message.max.bytes (1 MiB) even when all
-   * records share a key; a larger produce call is split over several requests (splitByKey).
+   * of the very sends that carried its records. One partition's share of a request stays under
+   * MAX_PARTITION_BYTES (its record batch under the broker's default message.max.bytes, 1 MiB), and a
+   * request under MAX_REQUEST_BYTES; a produce call larger than a partition's share is split over
+   * several requests without splitting any (topic, key) (splitByKey).
    */
   const waiting: Array<{
     readonly records: ReadonlyArray<OutRecord>
     readonly done: (error?: unknown) => void
   }> = []
   let sending = false
-  const MAX_REQUEST_BYTES = 512 * 1024
+  const MAX_PARTITION_BYTES = 512 * 1024
+  const MAX_REQUEST_BYTES = 8 * 1024 * 1024
   const sizeOf = (r: OutRecord) => r.value.byteLength + r.key.length + 24
+  const partitionsOf = (topic: string) => producer.currentMetadata?.topics.get(topic)?.partitionsCount ?? 1
   const sendWaiting = async () => {
     if (sending) return
     sending = true
     try {
       while (waiting.length > 0) {
+        // Take whole calls while every partition's share and the request stay under their limits.
+        const shares = new Map<string, number>()
         let bytes = 0
         let take = 0
-        while (take < waiting.length) {
+        for (; take < waiting.length; take++) {
+          const added = new Map<string, number>()
           let size = 0
-          for (const r of waiting[take]!.records) size += sizeOf(r)
-          if (take > 0 && bytes + size > MAX_REQUEST_BYTES) break
+          for (const r of waiting[take]!.records) {
+            const n = sizeOf(r)
+            const share = `${r.topic}\u0000${keyHash(r.key) % partitionsOf(r.topic)}`
+            added.set(share, (added.get(share) ?? 0) + n)
+            size += n
+          }
+          let fits = bytes + size <= MAX_REQUEST_BYTES
+          for (const [share, n] of added) if ((shares.get(share) ?? 0) + n > MAX_PARTITION_BYTES) fits = false
+          if (take > 0 && !fits) break
+          for (const [share, n] of added) shares.set(share, (shares.get(share) ?? 0) + n)
           bytes += size
-          take++
         }
         const batch = waiting.splice(0, take)
         const messages = []
@@ -148,7 +166,7 @@ export const makeKafkaBus = Effect.fnUntraced(function* (options: KafkaOptions) 
           for (const r of records)
             messages.push({
               topic: r.topic,
-              key: Buffer.from(r.key),
+              key: keyBytes(r.key),
               value: Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength),
               timestamp: BigInt(r.timestamp),
               // The producer takes this modulo the topic's partition count: partitionFor(key).
@@ -166,37 +184,63 @@ export const makeKafkaBus = Effect.fnUntraced(function* (options: KafkaOptions) 
     }
   }
 
+  /**
+   * The topics of a call are known to the producer before it joins a group commit, so one call naming
+   * a topic that does not exist fails alone (Rejected) instead of failing the merged request. A topic
+   * created a moment ago can be missing from the broker's metadata briefly: asked again for 2 s.
+   */
+  const knownTopics = (records: ReadonlyArray<OutRecord>) =>
+    Effect.suspend(() => {
+      const known = producer.currentMetadata?.topics
+      const topics = [...new Set(records.map((r) => r.topic))]
+      const missing = topics.filter((t) => !known?.has(t))
+      if (missing.length === 0) return Effect.void
+      return call("producer metadata", () => producer.metadata({ topics: missing, forceUpdate: true })).pipe(
+        Effect.retry({
+          while: (e) => e.reason === "Rejected",
+          schedule: Schedule.spaced("200 millis").pipe(Schedule.upTo({ duration: "2 seconds" })),
+        }),
+        Effect.asVoid,
+      )
+    })
+
   const produce = (records: ReadonlyArray<OutRecord>): Effect.Effect<void, BusError> => {
     if (records.length === 0) return Effect.void
-    const pieces = splitByKey(records, MAX_REQUEST_BYTES, sizeOf)
-    return Effect.tryPromise({
-      try: () =>
-        Promise.all(
-          pieces.map(
-            (piece) =>
-              new Promise<void>((resolve, reject) => {
-                waiting.push({
-                  records: piece,
-                  done: (error) => (error === undefined ? resolve() : reject(error)),
-                })
-                void sendWaiting()
-              }),
-          ),
+    const pieces = splitByKey(records, MAX_PARTITION_BYTES, sizeOf)
+    return knownTopics(records)
+      .pipe(
+        Effect.andThen(
+          Effect.tryPromise({
+            try: () =>
+              Promise.all(
+                pieces.map(
+                  (piece) =>
+                    new Promise<void>((resolve, reject) => {
+                      waiting.push({
+                        records: piece,
+                        done: (error) => (error === undefined ? resolve() : reject(error)),
+                      })
+                      void sendWaiting()
+                    }),
+                ),
+              ),
+            catch: toBusError("produce"),
+          }),
         ),
-      catch: toBusError("produce"),
-    }).pipe(
-      Effect.timeoutOrElse({
-        duration: produceTimeout + 1000,
-        orElse: () =>
-          Effect.fail(
-            new BusError({
-              reason: "Unavailable",
-              message: `produce: no acknowledgement in ${produceTimeout} ms`,
-            }),
-          ),
-      }),
-      Effect.asVoid,
-    )
+      )
+      .pipe(
+        Effect.timeoutOrElse({
+          duration: produceTimeout + 1000,
+          orElse: () =>
+            Effect.fail(
+              new BusError({
+                reason: "Unavailable",
+                message: `produce: no acknowledgement in ${produceTimeout} ms`,
+              }),
+            ),
+        }),
+        Effect.asVoid,
+      )
   }
 
   /** The partition counts of existing topics; Rejected when one does not exist. */
