@@ -41,7 +41,8 @@ export const MetricsHandlers = HttpApiBuilder.group(
       .handle("series", ({ params, query: q }) =>
         Effect.gen(function* () {
           yield* sameApp(params.owner)
-          if (!(params.metric in METRICS))
+          // Own properties only: `constructor` or `__proto__` are not metrics.
+          if (!Object.hasOwn(METRICS, params.metric))
             return yield* new NotFound({
               message: `no metric ${params.metric}; known: ${Object.keys(METRICS).join(", ")}`,
             })

@@ -118,7 +118,7 @@ layer(ingressStack(), { excludeTestServices: true, timeout: "60 seconds" })("rea
     }),
   )
 
-  it.effect("malformed queries get 400 with a reason", () =>
+  it.effect("malformed queries get 400 with a reason; unknown metrics (also `constructor`) 404", () =>
     Effect.gen(function* () {
       const base = yield* baseUrl
       const a = yield* Effect.promise(() => createApp(base, "reader-c"))
@@ -137,13 +137,16 @@ layer(ingressStack(), { excludeTestServices: true, timeout: "60 seconds" })("rea
         assert.strictEqual(r.status, 400, query)
         assert.match(String(r.body?.message), reason, query)
       }
-      assert.strictEqual(
-        (yield* get(
-          `${base}/api/v1/apps/${a.owner}/metrics/no_such_metric?from=2026-11-28T12:00:00Z&to=2026-11-28T13:00:00Z`,
+      // Unknown metrics are 404, also names every JavaScript object has (never a 500 or a table named undefined_1m).
+      for (const metric of ["no_such_metric", "constructor", "__proto__", "toString", "hasOwnProperty"]) {
+        const r = yield* get(
+          `${base}/api/v1/apps/${a.owner}/metrics/${metric}?from=2026-11-28T12:00:00Z&to=2026-11-28T13:00:00Z`,
           a.readToken,
-        )).status,
-        404,
-      )
+        )
+        assert.strictEqual(r.status, 404, metric)
+        assert.strictEqual(r.body?._tag, "NotFound", metric)
+        assert.match(String(r.body?.message), new RegExp(`^no metric ${metric}; known: memory_total`), metric)
+      }
       const missingFrom = yield* q("to=2026-11-28T13:00:00Z")
       assert.strictEqual(missingFrom.status, 400)
     }),
