@@ -202,8 +202,13 @@ export const compareReads = (
       if (r.error) {
         if (!(r.error instanceof ApiError && r.error.status === 404))
           differences.push(`${name} ${metric} (every process type): ${r.error.message}`)
-      } else
-        for (const s of (r.json as ApiSeriesAnswer).series) {
+      } else {
+        const answer = r.json as ApiSeriesAnswer
+        if (answer.missing.length > 0)
+          differences.push(
+            `${name} ${metric} (every process type): partial, missing ${answer.missing.join(",")}`,
+          )
+        for (const s of answer.series) {
           const pt = s.processType ?? ""
           if (pairs.has(`${metric}|${pt}`)) continue
           for (const p of s.points) {
@@ -214,6 +219,7 @@ export const compareReads = (
             differences.push(`${name} ${show(k)}: unexpected (count ${p.count})${poison}`)
           }
         }
+      }
       if (differences.length > before) dirty.add(key)
     }
     const key = `${i}|events`
@@ -223,9 +229,11 @@ export const compareReads = (
     const before = eventDifferences.length
     if (r.error) eventDifferences.push(`${name} events: ${r.error.message}`)
     else {
+      const answer = r.json as { events: ReadonlyArray<ApiEvent>; missing?: ReadonlyArray<string> }
+      if (answer.missing && answer.missing.length > 0)
+        eventDifferences.push(`${name} events: partial, missing ${answer.missing.join(",")}`)
       const got = new Map<string, number>()
-      for (const e of (r.json as { events: ReadonlyArray<ApiEvent> }).events)
-        got.set(apiKey(e), (got.get(apiKey(e)) ?? 0) + 1)
+      for (const e of answer.events) got.set(apiKey(e), (got.get(apiKey(e)) ?? 0) + 1)
       const maybe = new Set(x.uncertainEvents.map(expectedKey))
       for (const e of x.events) {
         const k = expectedKey(e)
@@ -308,6 +316,7 @@ export const differenceKind = (d: string): string => {
   const field = /: (count|min|max|sum|sumsq|p50|p95|p99) /.exec(d)
   if (field) return field[1]!
   if (d.includes("a poison line counted")) return "poison counted"
+  if (d.includes("partial, missing")) return "partial answer"
   if (d.includes(" event missing: ")) return "event missing"
   if (d.includes(" event unexpected: ")) return "event unexpected"
   if (/: missing \(want/.test(d)) return "missing"
