@@ -7,15 +7,11 @@
 import { Context, Duration, Effect, Layer } from "effect"
 import { Bus } from "../bus/Bus.ts"
 import { partitionsOfWorker } from "../bus/Partitioner.ts"
-import { PARTITIONS } from "../bus/Topics.ts"
+import { groups, PARTITIONS } from "../bus/Topics.ts"
 import { TallyConfig } from "../config/TallyConfig.ts"
 import { RolledUpTypes } from "../domain/MeasurementType.ts"
 import { runStage } from "../stream/Stage.ts"
 import { rawTopics, type TopologyOptions, topology } from "./Topology.ts"
-
-/** The consumer group of worker i of N (prefixed like the topics, so installations sharing a cluster never meet). */
-export const groupOf = (prefix: string, index: number, workers: number) =>
-  `${prefix}tally-aggregator.w${index}of${workers}`
 
 export class Aggregator extends Context.Service<Aggregator, { readonly options: TopologyOptions }>()(
   "tally/aggregator/Aggregator",
@@ -26,7 +22,7 @@ export class Aggregator extends Context.Service<Aggregator, { readonly options: 
       const settings = yield* TallyConfig
       const bus = yield* Bus
       const options: TopologyOptions = {
-        group: groupOf(settings.topicPrefix, settings.workerIndex, settings.workers),
+        group: groups.aggregator(settings.topicPrefix, settings.workerIndex, settings.workers),
         prefix: settings.topicPrefix,
         types: RolledUpTypes,
         partitions: partitionsOfWorker(settings.workerIndex, settings.workers, PARTITIONS),

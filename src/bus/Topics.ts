@@ -20,6 +20,16 @@ export const summaryTopic = (type: RolledUpType, prefix = ""): string => `${pref
 export const retryTopic = (type: RolledUpType, prefix = ""): string => `${prefix}RETRY.${type}_SUMMARY.1`
 export const deadTopic = (type: RolledUpType, prefix = ""): string => `${prefix}DEAD.${type}_SUMMARY.1`
 
+/** Consumer groups, prefixed like the topics, so installations sharing a cluster never meet. */
+export const groups = {
+  /** Aggregator worker i of N: a group of its own, so workers never rebalance each other. */
+  aggregator: (prefix: string, index: number, workers: number) =>
+    `${prefix}tally-aggregator.w${index}of${workers}`,
+  sink: (prefix: string) => `${prefix}tally-sink`,
+  events: (prefix: string) => `${prefix}tally-sink-events`,
+  retrier: (prefix: string) => `${prefix}tally-retrier`,
+} as const
+
 export interface TopicSpec {
   readonly name: string
   readonly partitions: number

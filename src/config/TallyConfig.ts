@@ -38,6 +38,8 @@ export interface Settings {
   readonly publicUrl: Option.Option<string>
   /** TALLY_TOPIC_PREFIX: prepended to every topic name (default none). */
   readonly topicPrefix: string
+  /** TALLY_MAX_LAG: how far behind the aggregators may fall before drains get 503 (backpressure). */
+  readonly maxLag: Duration.Duration
 }
 
 /** Each variable with its default, what it expects and what it means (the README's table comes from here). */
@@ -110,6 +112,11 @@ export const variables = {
     default: "",
     expects: "letters, digits, '.', '_' or '-'",
     means: "prefix of every topic name, to share a Kafka cluster",
+  },
+  TALLY_MAX_LAG: {
+    default: "2m",
+    expects: "a duration such as 30s or 2m",
+    means: "drains get 503 + Retry-After while the aggregators are further behind than this",
   },
   TALLY_PUBLIC_URL: {
     default: "",
@@ -204,6 +211,7 @@ export const loadSettings = Effect.gen(function* () {
       ),
       () => "",
     ),
+    maxLag: yield* setting("TALLY_MAX_LAG", parseDuration),
     publicUrl: yield* optional("TALLY_PUBLIC_URL", (t) =>
       /^https?:\/\/[^\s/]+/.test(t.trim()) ? t.trim().replace(/\/+$/, "") : undefined,
     ),

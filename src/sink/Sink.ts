@@ -5,7 +5,7 @@
  */
 import { Context, Effect, Layer, Schedule } from "effect"
 import { Bus } from "../bus/Bus.ts"
-import { PARTITIONS, rawTopic } from "../bus/Topics.ts"
+import { groups, PARTITIONS, rawTopic } from "../bus/Topics.ts"
 import { TallyConfig } from "../config/TallyConfig.ts"
 import { runStage } from "../stream/Stage.ts"
 import { eventsTopology } from "./Events.ts"
@@ -16,7 +16,7 @@ import { type SinkOptions, sinkTopology, summaryTopics } from "./Topology.ts"
 const ALL = Array.from({ length: PARTITIONS }, (_, p) => p)
 
 export const sinkOptions = (prefix: string): SinkOptions => ({
-  group: `${prefix}tally-sink`,
+  group: groups.sink(prefix),
   prefix,
   partitions: ALL,
   batchRows: 1024,
@@ -29,7 +29,7 @@ export const sinkOptions = (prefix: string): SinkOptions => ({
 })
 
 export const retrierOptions = (prefix: string): RetrierOptions => ({
-  group: `${prefix}tally-retrier`,
+  group: groups.retrier(prefix),
   prefix,
   batchRows: 1024,
   lingerMs: 200,
@@ -55,7 +55,7 @@ export class Sink extends Context.Service<Sink, { readonly options: SinkOptions 
       yield* runStage(
         "events",
         bus.consume({
-          group: `${options.prefix}tally-sink-events`,
+          group: groups.events(options.prefix),
           topics: [rawTopic("PLATFORM_EVENTS", options.prefix)],
           partitions: ALL,
         }),
