@@ -1,7 +1,9 @@
 /**
  * The read side: metric series and events of one app, fanned out over the shards that can hold them.
  * A query with a process type touches one shard; without, the shards of the app's process types (from
- * the catalogue). A shard that fails makes the answer partial, with its process types in `missing`.
+ * the catalogue on shard 0). A shard that fails makes the answer partial, with its process types in
+ * `missing`; when the catalogue itself cannot be read, every shard is asked, and a failing one is named
+ * `shard N` — `missing` is never empty when a shard failed.
  */
 import { Context, Effect, Layer } from "effect"
 import { METRICS } from "../aggregator/Samples.ts"
@@ -50,20 +52,34 @@ export class Query extends Context.Service<
     Effect.gen(function* () {
       const store = yield* SummaryStore
 
-      /** The app's process types grouped by shard (the catalogue lives on shard 0; if it is down, every shard is asked). */
+      /**
+       * Where to read: the shards of the app's process types, each with its types; when the catalogue
+       * cannot be read, every shard, for every type (`types` undefined).
+       */
       const shardsOf = (owner: string, processType: string | undefined) =>
         Effect.gen(function* () {
-          const types =
+          const known =
             processType !== undefined
               ? [processType]
-              : yield* store.processTypesOf(owner).pipe(Effect.orElseSucceed(() => []))
-          const byShard = new Map<number, Array<string>>()
-          for (const t of types) {
-            const s = store.shardOf(owner, t)
-            byShard.set(s, [...(byShard.get(s) ?? []), t])
-          }
+              : yield* store.processTypesOf(owner).pipe(
+                  Effect.tapError((e) =>
+                    Effect.logWarning(`query: catalogue unreadable, asking every shard: ${e.message}`),
+                  ),
+                  Effect.option,
+                  Effect.map((o) => (o._tag === "Some" ? o.value : undefined)),
+                )
+          const byShard = new Map<number, Array<string> | undefined>()
+          if (known === undefined) for (let s = 0; s < store.shardCount; s++) byShard.set(s, undefined)
+          else
+            for (const t of known) {
+              const s = store.shardOf(owner, t)
+              byShard.set(s, [...(byShard.get(s) ?? []), t])
+            }
           return byShard
         })
+
+      /** What `missing` names for a shard that failed: its process types, or the shard. */
+      const unread = (shard: number, types: ReadonlyArray<string> | undefined) => types ?? [`shard ${shard}`]
 
       const series = Effect.fn("Query.series")(function* (
         owner: string,
@@ -90,7 +106,7 @@ export class Query extends Context.Service<
               .pipe(
                 Effect.catch((e) =>
                   Effect.logWarning(`query: ${e.message}`).pipe(
-                    Effect.andThen(Effect.sync(() => missing.push(...types))),
+                    Effect.andThen(Effect.sync(() => missing.push(...unread(shard, types)))),
                     Effect.as([]),
                   ),
                 ),
@@ -135,9 +151,7 @@ export class Query extends Context.Service<
               .readEvents(shard, { owner, fromMs, toMs })
               .pipe(
                 Effect.catch(() =>
-                  Effect.sync(() => missing.push(...(byShard.get(shard) ?? [`shard ${shard}`]))).pipe(
-                    Effect.as([]),
-                  ),
+                  Effect.sync(() => missing.push(...unread(shard, byShard.get(shard)))).pipe(Effect.as([])),
                 ),
               ),
           { concurrency: "unbounded" },

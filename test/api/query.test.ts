@@ -223,4 +223,34 @@ layer(Query.layer.pipe(Layer.provideMerge(Layer.sync(SummaryStore, () => makeMem
       assert.strictEqual(single.series.length, 1)
     }),
   )
+
+  it.effect(
+    "with the catalogue shard down, every shard is asked and the catalogue's shard is named missing",
+    () =>
+      Effect.gen(function* () {
+        const store = (yield* SummaryStore) as ReturnType<typeof makeMemoryStore>
+        const query = yield* Query
+        const owner = "0b7a3f2e-9999-4a57-9c1e-2f0d8b4f1a01"
+        const types = ["web", "worker", "clock", "scheduler", "release", "router"]
+        const { oneMinute } = rollups(owner, 9)
+        for (const pt of types) {
+          const rows = oneMinute
+            .filter((r) => r.processType === "web")
+            .map((r) => ({ ...r, processType: pt }))
+          yield* store.writeSummaries(store.shardOf(owner, pt), "ROUTER_REQUESTS", "1m", rows)
+        }
+        yield* store.noteProcessTypes(types.map((processType) => ({ owner, processType })))
+        const range = { fromMs: T, toMs: T + 3_600_000, step: "1m" as const, stepMs: MIN }
+        store.setAvailable(0, false)
+        const answer = yield* query.series(owner, "router_service_ms", undefined, range)
+        const events = yield* query.events(owner, T, T + 3_600_000)
+        store.setAvailable(0, true)
+        const elsewhere = types.filter((t) => store.shardOf(owner, t) !== 0).sort()
+        assert.isAbove(elsewhere.length, 0)
+        assert.isBelow(elsewhere.length, types.length, "some of the types live on the catalogue's shard")
+        assert.deepStrictEqual(answer.missing, ["shard 0"])
+        assert.deepStrictEqual(answer.series.map((s) => s.processType).sort(), elsewhere)
+        assert.deepStrictEqual(events.missing, ["shard 0"])
+      }),
+  )
 })
