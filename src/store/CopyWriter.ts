@@ -57,17 +57,22 @@ const pgError = (cause: unknown): SqlError => {
   })
 }
 
-const copyIn = (client: pg.PoolClient, data: Buffer) =>
+/** One simple query whose last statement is `COPY … FROM STDIN`, then the data. */
+const copyIn = (client: pg.PoolClient, sql: string, data: Buffer) =>
   new Promise<void>((resolve, reject) => {
-    const stream = client.query(copyStreams.from(COPY_IN))
+    const stream = client.query(copyStreams.from(sql))
     stream.on("error", reject)
     stream.on("finish", () => resolve())
     stream.end(data)
   })
 
-/** Sessions that have their staging table (created once per connection, outside any transaction). */
+/** Sessions that have their staging table (created once per connection, on its own, then kept). */
 const staged = new WeakSet<pg.PoolClient>()
 
+/**
+ * Two round trips a day group, one transaction: `BEGIN; COPY` (with the data) and `upsert; COMMIT`
+ * (simple-query strings; on an error the rest of the string is skipped and we roll back).
+ */
 const writeTx = async (client: pg.PoolClient, targets: ReadonlyArray<CopyTarget>) => {
   // Encode first: a row the format cannot carry fails before anything is sent.
   const data = targets.map((t) => copyBinary(t.rows))
@@ -75,14 +80,11 @@ const writeTx = async (client: pg.PoolClient, targets: ReadonlyArray<CopyTarget>
     await client.query(STAGING_DDL)
     staged.add(client)
   }
-  await client.query("BEGIN")
   try {
     for (const [i, t] of targets.entries()) {
-      if (i > 0) await client.query("TRUNCATE tally_staging")
-      await copyIn(client, data[i]!)
-      await client.query(upsertSql(t.schema, t.table))
+      await copyIn(client, `${i > 0 ? "TRUNCATE tally_staging" : "BEGIN"}; ${COPY_IN}`, data[i]!)
+      await client.query(`${upsertSql(t.schema, t.table)}${i === targets.length - 1 ? "; COMMIT" : ""}`)
     }
-    await client.query("COMMIT")
   } catch (e) {
     await client.query("ROLLBACK").catch(() => undefined)
     throw e
