@@ -8,14 +8,16 @@ import { Bus } from "../../src/bus/Bus.ts"
 import { EnsureTopics } from "../../src/bus/EnsureTopics.ts"
 import { type Settings, TallyConfig } from "../../src/config/TallyConfig.ts"
 import { Ingress } from "../../src/ingress/Ingress.ts"
+import type { CopyWriter } from "../../src/store/CopyWriter.ts"
 import { Shards } from "../../src/store/Shards.ts"
 import { SummaryStore } from "../../src/store/SummaryStore.ts"
+import { Stages } from "../../src/stream/Stage.ts"
 import { ADMIN } from "./http.ts"
 
 export const ingressStack = <B, E>(
   bus: Layer.Layer<B | Bus, E> = Bus.layerMemory as unknown as Layer.Layer<B | Bus, E>,
   overrides: Partial<Settings> = {},
-  shards: Layer.Layer<Shards, unknown> = Shards.layerPglite(undefined),
+  shards: Layer.Layer<Shards | CopyWriter, unknown> = Shards.layerPglite(undefined),
 ) =>
   HttpLive.pipe(
     Layer.provideMerge(Ingress.layer),
@@ -26,5 +28,6 @@ export const ingressStack = <B, E>(
     Layer.provideMerge(shards),
     Layer.provideMerge(EnsureTopics),
     Layer.provideMerge(bus),
+    Layer.provideMerge(Stages.layer),
     Layer.provideMerge(TallyConfig.layerWith({ port: 0, ...overrides })),
   )
