@@ -4,7 +4,10 @@ import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema } from "effect/http-api"
 
 export const Health = Schema.Struct({
   status: Schema.Literals(["ok", "degraded"]),
+  /** Each dependency and stage: "ok" or "down: why". */
   checks: Schema.Record(Schema.String, Schema.String),
+  /** Records each stage of the process is behind the end of what it reads. */
+  lag: Schema.Record(Schema.String, Schema.Number),
 })
 
 export class SystemApi extends HttpApiGroup.make("system")

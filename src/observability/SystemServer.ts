@@ -10,6 +10,7 @@ import { PrometheusMetrics } from "effect/observability"
 import { Bus } from "../bus/Bus.ts"
 import { TallyConfig } from "../config/TallyConfig.ts"
 import { Shards } from "../store/Shards.ts"
+import { Stages } from "../stream/Stage.ts"
 
 const check = <E>(effect: Effect.Effect<unknown, E>) =>
   effect.pipe(
@@ -32,11 +33,29 @@ const shards: Checks<Shards> = Effect.gen(function* () {
   return out
 })
 
-/** Kafka alone (the aggregator), or Kafka and every shard (the sink, the retrier). */
+/** Every stage of this process: "ok" while it runs (or stops gracefully), else why not. */
+const stages: Checks<Stages> = Effect.map(Effect.service(Stages), (s) => {
+  const out: Record<string, string> = {}
+  for (const [name, status] of s.status())
+    out[`stage ${name}`] =
+      status.state === "running" || status.state === "stopping"
+        ? "ok"
+        : `down: ${status.state}${status.reason ? `: ${status.reason}` : ""}`
+  return out
+})
+
+/** Kafka alone (the aggregator), or Kafka and every shard (the sink, the retrier), and the stages. */
 export const healthOf = {
-  kafka,
-  kafkaAndShards: Effect.map(Effect.all([kafka, shards]), ([a, b]) => ({ ...a, ...b })),
+  kafka: Effect.map(Effect.all([kafka, stages]), ([a, b]) => ({ ...a, ...b })),
+  kafkaAndShards: Effect.map(Effect.all([kafka, shards, stages]), ([a, b, c]) => ({ ...a, ...b, ...c })),
 }
+
+/** Records each stage is behind the end of what it reads (as of its last batch). */
+export const stageLag = Effect.map(Effect.service(Stages), (s) => {
+  const out: Record<string, number> = {}
+  for (const [name, status] of s.status()) out[name] = status.lag
+  return out
+})
 
 const routes = <R>(health: Checks<R>) =>
   Layer.mergeAll(
@@ -50,9 +69,10 @@ const routes = <R>(health: Checks<R>) =>
       "/healthz",
       Effect.gen(function* () {
         const checks = yield* health
+        const lag = yield* stageLag
         const ok = Object.values(checks).every((c) => c === "ok")
         return yield* HttpServerResponse.json(
-          { status: ok ? "ok" : "degraded", checks },
+          { status: ok ? "ok" : "degraded", checks, lag },
           { status: ok ? 200 : 503 },
         )
       }),

@@ -1,9 +1,12 @@
-/** Handlers of /healthz (ready only when Kafka and every shard answer) and /metrics (Prometheus text). */
+/**
+ * Handlers of /healthz (ready only when Kafka and every shard answer and every stage of the process runs;
+ * the body names each check and each stage's lag) and /metrics (Prometheus text).
+ */
 import { Effect } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
 import { PrometheusMetrics } from "effect/observability"
 import { TallyApi } from "../api/Api.ts"
-import { healthOf } from "./SystemServer.ts"
+import { healthOf, stageLag } from "./SystemServer.ts"
 
 export const SystemHandlers = HttpApiBuilder.group(
   TallyApi,
@@ -13,9 +16,10 @@ export const SystemHandlers = HttpApiBuilder.group(
       .handle("healthz", () =>
         Effect.gen(function* () {
           const checks = yield* healthOf.kafkaAndShards
+          const lag = yield* stageLag
           if (!Object.values(checks).every((r) => r === "ok"))
-            return yield* Effect.fail({ status: "degraded" as const, checks })
-          return { status: "ok" as const, checks }
+            return yield* Effect.fail({ status: "degraded" as const, checks, lag })
+          return { status: "ok" as const, checks, lag }
         }),
       )
       .handle("metrics", () => PrometheusMetrics.format())
