@@ -12,32 +12,46 @@ import { parseArgs } from "node:util"
 import { formatSummary, toJson } from "./load/report.ts"
 import { loadtest } from "./load/run.ts"
 
+const USAGE = `usage: npm run loadtest -- --url URL --rate R --seconds S --apps N [--admin-token T]
+  [--connections C] [--lines-per-body L] [--tries K] [--poison-every M] [--shield-apps N]
+  [--settle-seconds S] [--stable-seconds S] [--seed S] [--json]
+The admin token comes from --admin-token, TALLY_ADMIN_TOKEN, or $TALLY_DATA_DIR/admin-token (./.tally).`
+
 const usage = (message: string): never => {
-  console.error(
-    `loadtest: ${message}\nusage: npm run loadtest -- --url URL --rate R --seconds S --apps N [--admin-token T] [--connections C] [--lines-per-body L] [--tries K] [--poison-every M] [--shield-apps N] [--settle-seconds S] [--stable-seconds S] [--seed S] [--json]`,
-  )
+  console.error(`loadtest: ${message}\n${USAGE}`)
   process.exit(2)
 }
 
-const { values } = parseArgs({
-  options: {
-    url: { type: "string", default: `http://127.0.0.1:${process.env.TALLY_PORT || "8080"}` },
-    "admin-token": { type: "string" },
-    rate: { type: "string", default: "1000" },
-    seconds: { type: "string", default: "30" },
-    apps: { type: "string", default: "5" },
-    connections: { type: "string", default: "64" },
-    "lines-per-body": { type: "string", default: "200" },
-    tries: { type: "string", default: "3" },
-    "poison-every": { type: "string", default: "0" },
-    "shield-apps": { type: "string", default: "0" },
-    "settle-seconds": { type: "string", default: "90" },
-    "stable-seconds": { type: "string", default: "30" },
-    seed: { type: "string" },
-    json: { type: "boolean", default: false },
-  },
-  strict: true,
-})
+const OPTIONS = {
+  url: { type: "string", default: `http://127.0.0.1:${process.env.TALLY_PORT || "8080"}` },
+  "admin-token": { type: "string" },
+  rate: { type: "string", default: "1000" },
+  seconds: { type: "string", default: "30" },
+  apps: { type: "string", default: "5" },
+  connections: { type: "string", default: "64" },
+  "lines-per-body": { type: "string", default: "200" },
+  tries: { type: "string", default: "3" },
+  "poison-every": { type: "string", default: "0" },
+  "shield-apps": { type: "string", default: "0" },
+  "settle-seconds": { type: "string", default: "90" },
+  "stable-seconds": { type: "string", default: "30" },
+  seed: { type: "string" },
+  json: { type: "boolean", default: false },
+  help: { type: "boolean", default: false },
+} as const
+
+const parsed = (() => {
+  try {
+    return parseArgs({ options: OPTIONS, strict: true })
+  } catch (e) {
+    return usage((e as Error).message)
+  }
+})()
+const { values } = parsed
+if (values.help) {
+  console.log(USAGE)
+  process.exit(0)
+}
 
 const int = (name: keyof typeof values, min: number): number => {
   const raw = values[name]
@@ -97,6 +111,9 @@ try {
   else console.log(formatSummary(summary))
   process.exit(summary.verdict.exact ? 0 : 1)
 } catch (e) {
-  console.error(`loadtest: ${(e as Error).message}`)
+  const cause = (e as Error & { cause?: Error }).cause
+  console.error(
+    `loadtest: ${(e as Error).message}${cause ? ` (${cause.message})` : ""} — is tally running at ${options.url}?`,
+  )
   process.exit(2)
 }
