@@ -15,7 +15,7 @@ import { controlled, type Flow, mapItems, untilStopped } from "../stream/Flow.ts
 import { inLanes } from "../stream/Lanes.ts"
 import { tracking } from "../stream/OffsetCommitter.ts"
 import { patientWriter } from "../stream/RetryFallback.ts"
-import { groupKey, rowsOf, type SinkRow, toDeadLetters, writeRows } from "./Rows.ts"
+import { countedDeadLetters, groupKey, rowsOf, type SinkRow, toDeadLetters, writeRows } from "./Rows.ts"
 import * as M from "./SinkMetrics.ts"
 
 export const retryTopics = (prefix: string) => RolledUpTypes.map((t) => retryTopic(t, prefix))
@@ -56,9 +56,8 @@ export const retrierTopology = (
       const offsets = tracking(options.commitIntervalMs)
       const write = patientWriter({
         write: writeRows(store),
-        deadLetter: toDeadLetters(bus, options.prefix, "retrier"),
+        deadLetter: countedDeadLetters(toDeadLetters(bus, options.prefix, "retrier")),
         tryTimeout: options.tryTimeoutMs,
-        metrics: { deadLettered: M.deadLettered, fellBack: M.retried },
       })
       return controlled(source, { tickEvery: Math.max(50, Math.floor(options.lingerMs / 2)), stop }).pipe(
         offsets.track,

@@ -2,7 +2,7 @@
  * Summary records as rows to write, and the writes shared by the sink and the retrier: a batch of one
  * (shard, type, period) into its shard, refused rows to the dead letters, a failed batch to RETRY.
  */
-import { Effect } from "effect"
+import { Effect, Metric } from "effect"
 import type { Batch, BusApi, OutRecord } from "../bus/Records.ts"
 import { deadTopic, retryTopic } from "../bus/Topics.ts"
 import { type RolledUpType, RolledUpTypes } from "../domain/MeasurementType.ts"
@@ -10,6 +10,7 @@ import * as Wire from "../proto/Wire.ts"
 import type { PeriodName } from "../store/Schema.ts"
 import type { StoreApi, SummaryRow } from "../store/SummaryStore.ts"
 import type { Position } from "../stream/OffsetCommitter.ts"
+import * as M from "./SinkMetrics.ts"
 
 /** One summary record and where it goes. */
 export interface SinkRow {
@@ -113,5 +114,18 @@ export const toDeadLetters =
             stage,
           }).finish(),
         }),
+      ),
+    )
+
+/** Dead letters counted by shard and type on /metrics. */
+export const countedDeadLetters =
+  <E, R>(deadLetter: (rows: ReadonlyArray<SinkRow>, reason: string) => Effect.Effect<void, E, R>) =>
+  (rows: ReadonlyArray<SinkRow>, reason: string) =>
+    deadLetter(rows, reason).pipe(
+      Effect.tap(() =>
+        Metric.update(
+          Metric.withAttributes(M.deadLettered, { shard: String(rows[0]!.shard), type: rows[0]!.type }),
+          rows.length,
+        ),
       ),
     )

@@ -15,7 +15,15 @@ import { controlled, mapItems, untilStopped } from "../stream/Flow.ts"
 import { inLanes } from "../stream/Lanes.ts"
 import { tracking } from "../stream/OffsetCommitter.ts"
 import { fallbackWriter } from "../stream/RetryFallback.ts"
-import { groupKey, rowsOf, type SinkRow, toDeadLetters, toRetry, writeRows } from "./Rows.ts"
+import {
+  countedDeadLetters,
+  groupKey,
+  rowsOf,
+  type SinkRow,
+  toDeadLetters,
+  toRetry,
+  writeRows,
+} from "./Rows.ts"
 import * as M from "./SinkMetrics.ts"
 
 export interface SinkOptions {
@@ -51,11 +59,10 @@ export const sinkTopology = (
       const { write, fallBack } = fallbackWriter({
         write: writeRows(store),
         fallback: toRetry(bus, options.prefix),
-        deadLetter: toDeadLetters(bus, options.prefix, "sink"),
+        deadLetter: countedDeadLetters(toDeadLetters(bus, options.prefix, "sink")),
         tries: options.tries,
         tryTimeout: options.tryTimeoutMs,
         cooldown: options.shardCooldownMs,
-        metrics: { deadLettered: M.deadLettered, fellBack: M.retried },
       })
       const writeGroup = (g: Group<SinkRow>) => {
         const shard = g.rows[0]!.shard
@@ -69,7 +76,7 @@ export const sinkTopology = (
                     Metric.update(Metric.withAttributes(M.rows, { shard: String(shard) }), g.rows.length),
                     Metric.update(M.latency, (performance.now() - started) / 1000),
                   ])
-                : Effect.void,
+                : Metric.update(Metric.withAttributes(M.retried, { shard: String(shard) }), 1),
             ]),
           ),
           Effect.as(positions(g)),
@@ -87,10 +94,16 @@ export const sinkTopology = (
           whenFull: (g: Group<SinkRow>) =>
             fallBack(g.rows).pipe(
               Effect.tap(() =>
-                Metric.update(
-                  Metric.withAttributes(M.batches, { shard: String(g.rows[0]!.shard), outcome: "lane_full" }),
-                  1,
-                ),
+                Effect.all([
+                  Metric.update(Metric.withAttributes(M.retried, { shard: String(g.rows[0]!.shard) }), 1),
+                  Metric.update(
+                    Metric.withAttributes(M.batches, {
+                      shard: String(g.rows[0]!.shard),
+                      outcome: "lane_full",
+                    }),
+                    1,
+                  ),
+                ]),
               ),
               Effect.as(positions(g)),
             ),

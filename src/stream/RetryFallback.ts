@@ -8,7 +8,7 @@
  * - `forever`: tries until the store takes it, with patient backoff (the retrier).
  * Hand-offs (fallback, dead letters) wait for the bus as long as it takes: they are the way out.
  */
-import { Clock, Duration, Effect, Metric } from "effect"
+import { Clock, Duration, Effect } from "effect"
 import { BACKOFF, PATIENT, quickTries } from "../domain/Backoff.ts"
 
 export interface WriteFailure {
@@ -27,10 +27,6 @@ export interface FallbackOptions<A, E extends WriteFailure, EH, R> {
   /** Deadline of one try. */
   readonly tryTimeout: Duration.Input
   readonly cooldown: Duration.Input
-  readonly metrics?: {
-    readonly deadLettered: Metric.Metric<number, unknown>
-    readonly fellBack: Metric.Metric<number, unknown>
-  }
 }
 
 export type Outcome = "written" | "fallback"
@@ -40,7 +36,7 @@ const timedOut = (message: string): WriteFailure => ({ reason: "Unavailable", me
 /** Writes `rows`, isolating rejected rows into the dead letters by halving; fails only Unavailable. */
 export const writeIsolating = <A, E extends WriteFailure, EH, R>(
   rows: ReadonlyArray<A>,
-  options: Pick<FallbackOptions<A, E, EH, R>, "write" | "deadLetter" | "tryTimeout" | "metrics">,
+  options: Pick<FallbackOptions<A, E, EH, R>, "write" | "deadLetter" | "tryTimeout">,
 ): Effect.Effect<void, E | WriteFailure | EH, R> =>
   options.write(rows).pipe(
     Effect.timeoutOrElse({
@@ -50,14 +46,7 @@ export const writeIsolating = <A, E extends WriteFailure, EH, R>(
     Effect.catchIf(
       (e): e is E & { reason: "Rejected" } => (e as WriteFailure).reason === "Rejected",
       (e) => {
-        if (rows.length === 1)
-          return options
-            .deadLetter(rows, e.message)
-            .pipe(
-              Effect.tap(() =>
-                options.metrics ? Metric.update(options.metrics.deadLettered, 1) : Effect.void,
-              ),
-            )
+        if (rows.length === 1) return options.deadLetter(rows, e.message)
         const half = Math.ceil(rows.length / 2)
         return writeIsolating(rows.slice(0, half), options).pipe(
           Effect.andThen(writeIsolating(rows.slice(half), options)),
@@ -81,10 +70,7 @@ export const fallbackWriter = <A, E extends WriteFailure, EH, R>(options: Fallba
     deadLetter: (rows: ReadonlyArray<A>, reason: string) => patiently(options.deadLetter(rows, reason)),
   }
   const toFallback = (rows: ReadonlyArray<A>) =>
-    patiently(options.fallback!(rows)).pipe(
-      Effect.tap(() => (options.metrics ? Metric.update(options.metrics.fellBack, 1) : Effect.void)),
-      Effect.as<Outcome>("fallback"),
-    )
+    patiently(options.fallback!(rows)).pipe(Effect.as<Outcome>("fallback"))
   const write = Effect.fnUntraced(function* (lane: number, rows: ReadonlyArray<A>) {
     const now = yield* Clock.currentTimeMillis
     if ((coolingUntil.get(lane) ?? 0) > now) return yield* toFallback(rows)
@@ -113,7 +99,7 @@ export const fallbackWriter = <A, E extends WriteFailure, EH, R>(options: Fallba
 
 /** The retrier's policy: rejected rows dead-lettered, unavailable retried with patient backoff, for ever. */
 export const patientWriter = <A, E extends WriteFailure, EH, R>(
-  options: Pick<FallbackOptions<A, E, EH, R>, "write" | "deadLetter" | "tryTimeout" | "metrics">,
+  options: Pick<FallbackOptions<A, E, EH, R>, "write" | "deadLetter" | "tryTimeout">,
 ) => {
   const options2 = {
     ...options,

@@ -15,7 +15,9 @@ import * as Wire from "../../src/proto/Wire.ts"
 import { Retrier, Sink } from "../../src/sink/Sink.ts"
 import { Shards } from "../../src/store/Shards.ts"
 import { SummaryStore } from "../../src/store/SummaryStore.ts"
+import { Stages } from "../../src/stream/Stage.ts"
 import { deleteTopics } from "../support/broker.ts"
+import { eventually } from "../support/eventually.ts"
 import { createShards, dropShards, withClient } from "../support/shards.ts"
 
 const brokers = inject("kafkaBrokers")
@@ -79,6 +81,7 @@ const base = Layer.mergeAll(
 const stack = Layer.mergeAll(Sink.layer, Retrier.layer).pipe(
   Layer.provide(EnsureTopics),
   Layer.provideMerge(base),
+  Layer.provideMerge(Stages.layer),
 )
 
 layer(stack, { excludeTestServices: true, timeout: "300 seconds" })("sink while a shard goes away", (it) => {
@@ -103,7 +106,7 @@ layer(stack, { excludeTestServices: true, timeout: "300 seconds" })("sink while 
               return n
             }),
           )
-        const sleep = (ms: number) => Effect.promise(() => new Promise((r) => setTimeout(r, ms)))
+        const counts = Effect.all([count(0), count(1), count(2)])
         // Traffic: 40 rounds, each minute written at version 1 then 2; the shard goes down in the middle.
         let minute = 0
         const send = (rounds: number) =>
@@ -116,44 +119,35 @@ layer(stack, { excludeTestServices: true, timeout: "300 seconds" })("sink while 
                   times: 25,
                 }),
               )
-              yield* sleep(100)
             }
           })
         yield* send(10)
+        yield* eventually(counts, ([a, b, c]) => a + b + c === owners.length * 10, {
+          withinMs: 60_000,
+          what: "the first ten rounds on every shard",
+        })
         yield* setShard(1, false)
-        const before = [yield* count(0), yield* count(2)]
         yield* send(20)
-        yield* sleep(3000)
-        const during = [yield* count(0), yield* count(2)]
-        assert.isAbove(
-          during[0]! + during[1]!,
-          before[0]! + before[1]!,
-          "the other shards kept being written",
+        // While shard 1 is down, the other shards get every row of the twenty rounds sent meanwhile.
+        yield* eventually(
+          Effect.all([count(0), count(2)]),
+          ([a, b]) => a === onShard(0).length * 30 && b === onShard(2).length * 30,
+          { withinMs: 60_000, what: "the other shards kept being written while shard 1 was down" },
         )
-        assert.deepStrictEqual(
-          during,
-          [onShard(0).length * 30, onShard(2).length * 30],
-          "the other shards have every row so far",
-        )
-        const metrics = yield* PrometheusMetrics.format()
-        assert.match(
-          metrics,
-          /tally_sink_retried_batches_total\{shard="1"\} [1-9]/,
-          "the down shard's batches went to RETRY",
+        const metrics = yield* eventually(
+          PrometheusMetrics.format(),
+          (text) => /tally_sink_retried_batches_total\{shard="1"\} [1-9]/.test(text),
+          { withinMs: 30_000, what: "the down shard's batches went to RETRY" },
         )
         assert.notMatch(metrics, /tally_sink_retried_batches_total\{shard="[02]"\}/)
         yield* setShard(1, true)
         yield* send(10)
         // The retrier lands everything; every row at its newest version on its shard.
         const want = [0, 1, 2].map((s) => onShard(s).length * 40)
-        const deadline = Date.now() + 120_000
-        let got = [0, 0, 0]
-        while (Date.now() < deadline) {
-          got = [yield* count(0), yield* count(1), yield* count(2)]
-          if (got.every((n, s) => n === want[s])) break
-          yield* sleep(500)
-        }
-        assert.deepStrictEqual(got, want)
+        yield* eventually(counts, (got) => got.every((n, s) => n === want[s]), {
+          withinMs: 120_000,
+          what: "every row on its shard after the outage",
+        })
         for (const owner of onShard(1)) {
           const rows = yield* store.readSummaries(1, {
             type: "DYNO_MEMORY",
