@@ -331,18 +331,15 @@ WHERE owner = ${q.owner} AND time >= ${new Date(q.fromMs)} AND time < ${new Date
           return days.map((d) => d.day)
         }),
       ),
+    // One call (one deadline) to list, then one a schema: a long backlog of days never hits the deadline.
     dropDaysBefore: (shard, beforeMs) =>
-      shards.use(shard, "drop old days", (sql) =>
-        Effect.gen(function* () {
-          const dropped: Array<string> = []
-          for (const { name, day } of yield* listDays(sql)) {
-            if (day >= dayOf(beforeMs)) continue
-            yield* sql`DROP SCHEMA IF EXISTS ${sql(name)} CASCADE`
-            known[shard]!.delete(day)
-            dropped.push(name)
-          }
-          return dropped
-        }),
-      ),
+      Effect.gen(function* () {
+        const old = (yield* shards.use(shard, "list days", listDays)).filter((d) => d.day < dayOf(beforeMs))
+        for (const { name, day } of old) {
+          yield* shards.use(shard, `drop ${name}`, (sql) => sql`DROP SCHEMA IF EXISTS ${sql(name)} CASCADE`)
+          known[shard]!.delete(day)
+        }
+        return old.map((d) => d.name)
+      }),
   }
 }
