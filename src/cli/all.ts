@@ -24,13 +24,21 @@ const Banner = Layer.effectDiscard(
     const address = server.address
     const url = address._tag === "UnixPathAddress" ? address.path : `http://localhost:${address.port}`
     const mode = `${Option.isSome(settings.kafkaBrokers) ? "Kafka" : "in-process bus"}, ${Option.isSome(settings.pgShards) ? `${settings.pgShards.value.length} Postgres shards` : `PGlite in ${settings.dataDir}`}`
+    // A token given in TALLY_ADMIN_TOKEN is never printed (DESIGN.md): the curl line names the variable.
+    const given = Option.isSome(settings.adminToken)
+    const kept = `${settings.dataDir}/admin-token`
+    const bearer = given
+      ? `"authorization: Bearer $TALLY_ADMIN_TOKEN"`
+      : `'authorization: Bearer ${Redacted.value(token.token)}'`
     yield* Console.log(
       [
         `tally is running (${mode})`,
         `  dashboard:   ${url}/`,
         `  drains:      POST ${url}/logs`,
-        `  admin token: ${Redacted.value(token.token)}${token.generated ? ` (generated, kept in ${settings.dataDir}/admin-token)` : ""}`,
-        `  create an app: curl -s -X POST ${url}/api/v1/apps -H 'authorization: Bearer ${Redacted.value(token.token)}' -H 'content-type: application/json' -d '{"name":"my-app"}'`,
+        given
+          ? "  admin token: the one in TALLY_ADMIN_TOKEN (not printed)"
+          : `  admin token: ${Redacted.value(token.token)} (${token.generated ? "generated, " : ""}kept in ${kept})`,
+        `  create an app: curl -s -X POST ${url}/api/v1/apps -H ${bearer} -H 'content-type: application/json' -d '{"name":"my-app"}'`,
       ].join("\n"),
     )
   }),
