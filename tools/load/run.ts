@@ -45,7 +45,13 @@ export interface LoadtestOptions extends LoadOptions, Omit<VerifyOptions, "since
 
 export const loadtest = async (o: LoadtestOptions): Promise<RunSummary> => {
   const seed = o.seed ?? Math.floor(Math.random() * 2 ** 31)
-  const fleet = makeFleet({ apps: o.apps, seed, shieldApps: o.shieldApps ?? 0 })
+  // App names are unique per tally: a run's names carry its start time (the lines' values depend on the seed only).
+  const fleet = makeFleet({
+    apps: o.apps,
+    seed,
+    shieldApps: o.shieldApps ?? 0,
+    namePrefix: `load-${Date.now().toString(36)}`,
+  })
   const generator = new Generator(fleet, { poisonEvery: o.poisonEvery ?? 0 })
   const oracle = new Oracle(fleet)
   const apps = await createFleetApps(o.url, o.adminToken, fleet)
