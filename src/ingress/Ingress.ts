@@ -46,6 +46,11 @@ export const MAX_FUTURE_MS = 2 * 60 * 1000
 /** Bodies being processed at once, in bytes, before new ones get 503. */
 export const MAX_INFLIGHT_BYTES = 64 * 1024 * 1024
 
+/** The cap on drain bytes in flight (read and not yet answered): MAX_INFLIGHT_BYTES unless a test sets it. */
+export const MaxInflightBytes = Context.Reference<number>("tally/ingress/MaxInflightBytes", {
+  defaultValue: () => MAX_INFLIGHT_BYTES,
+})
+
 export class Ingress extends Context.Service<Ingress, IngressApi>()("tally/ingress/Ingress") {
   static readonly layer = Layer.effect(
     Ingress,
@@ -55,21 +60,30 @@ export class Ingress extends Context.Service<Ingress, IngressApi>()("tally/ingre
       const frameIds = new FrameIds()
       const process = randomBytes(6).toString("hex")
       let sequence = 0
+      const maxInflight = yield* MaxInflightBytes
+      /** Bytes read of the bodies in flight: each is charged as it is read and released when it is answered. */
       let inflight = 0
       const retentionMs = settings.retentionDays * 24 * 60 * 60 * 1000
+      const busy = new IngestError({
+        reason: "Unavailable",
+        message: "too many drain bytes in flight; retry shortly",
+      })
 
-      const read = Effect.fnUntraced(function* (request: DrainRequest) {
+      const read = Effect.fnUntraced(function* (request: DrainRequest, held: { bytes: number }) {
         const parser = new DrainParser()
-        let bytes = 0
         let tooLarge = false
+        let overCap = false
         yield* Stream.runForEachWhile(request.body, (chunk) =>
-          Effect.sync(() => {
-            bytes += chunk.byteLength
-            if (bytes > settings.maxBodyBytes) {
+          Effect.suspend(() => {
+            if (held.bytes + chunk.byteLength > settings.maxBodyBytes) {
               tooLarge = true
-              return false
+              return Effect.succeed(false)
             }
-            return parser.push(chunk)
+            held.bytes += chunk.byteLength
+            inflight += chunk.byteLength
+            overCap = inflight > maxInflight
+            const more = !overCap && parser.push(chunk)
+            return Effect.as(Metric.update(M.inflightBytes, inflight), more)
           }),
         ).pipe(
           Effect.mapError(
@@ -85,6 +99,7 @@ export class Ingress extends Context.Service<Ingress, IngressApi>()("tally/ingre
             reason: "TooLarge",
             message: `the body exceeds ${settings.maxBodyBytes} bytes (TALLY_MAX_BODY)`,
           })
+        if (overCap) return yield* busy
         return { parser, framingError: parser.end() }
       })
 
@@ -132,8 +147,8 @@ export class Ingress extends Context.Service<Ingress, IngressApi>()("tally/ingre
         return records.length
       })
 
-      const process1 = Effect.fnUntraced(function* (request: DrainRequest) {
-        const { parser, framingError } = yield* read(request)
+      const process1 = Effect.fnUntraced(function* (request: DrainRequest, held: { bytes: number }) {
+        const { parser, framingError } = yield* read(request, held)
         const produced = yield* produceParsed(request, parser)
         if (framingError)
           return yield* new IngestError({
@@ -153,12 +168,9 @@ export class Ingress extends Context.Service<Ingress, IngressApi>()("tally/ingre
             reason: "TooLarge",
             message: `the body exceeds ${settings.maxBodyBytes} bytes (TALLY_MAX_BODY)`,
           })
-        const size = request.contentLength ?? 64 * 1024
-        if (inflight + size > MAX_INFLIGHT_BYTES)
-          return yield* new IngestError({
-            reason: "Unavailable",
-            message: "too many drain bytes in flight; retry shortly",
-          })
+        // A declared length that cannot fit is refused unread; what is read is charged as it is read.
+        if (request.contentLength !== undefined && inflight + request.contentLength > maxInflight)
+          return yield* busy
         const key = request.frameId
           ? `${request.drainToken || request.owner}\u0000${request.frameId}`
           : undefined
@@ -178,12 +190,11 @@ export class Ingress extends Context.Service<Ingress, IngressApi>()("tally/ingre
             return yield* Effect.suspend(() => ingest(request))
           }
         }
-        inflight += size
-        yield* Metric.update(M.inflightBytes, inflight)
-        return yield* process1(request).pipe(
+        const held = { bytes: 0 }
+        return yield* process1(request, held).pipe(
           Effect.onExit((exit) =>
             Effect.gen(function* () {
-              inflight -= size
+              inflight -= held.bytes
               yield* Metric.update(M.inflightBytes, inflight)
               if (!key) return
               // Acknowledged: remembered. BadFraming produced what it could and Logplex will not retry a 400.
