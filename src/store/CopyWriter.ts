@@ -13,7 +13,7 @@ import { Context, Effect, Exit, Layer } from "effect"
 import { ConnectionError, SqlError, UnknownError } from "effect/sql/SqlError"
 import pg from "pg"
 import copyStreams from "pg-copy-streams"
-import { copyBinary } from "./CopyFormat.ts"
+import { copyBinary, InvalidRow } from "./CopyFormat.ts"
 import { Embedded, pgliteTry } from "./PgliteClient.ts"
 import type { SummaryRow } from "./Rows.ts"
 import { STAGING_DDL, SUMMARY_COLUMNS, upsertSql } from "./Schema.ts"
@@ -41,9 +41,11 @@ export interface CopyPoolOptions {
 const COPY_IN = `COPY tally_staging (${SUMMARY_COLUMNS.join(", ")}) FROM STDIN WITH (FORMAT binary)`
 const COPY_BLOB = `COPY tally_staging (${SUMMARY_COLUMNS.join(", ")}) FROM '/dev/blob' WITH (FORMAT binary)`
 
-/** A server error keeps its SQLSTATE (the classifier reads it); anything else here is the connection's. */
+/**
+ * The server's errors (and rows the format refused) keep their SQLSTATE for the classifier; anything
+ * else here (a socket error, a connection ended or timed out) is the connection's.
+ */
 const pgError = (cause: unknown): SqlError => {
-  const code = (cause as { code?: unknown })?.code
   const props = {
     cause,
     message: `CopyWriter: ${(cause as Error)?.message ?? String(cause)}`,
@@ -51,7 +53,7 @@ const pgError = (cause: unknown): SqlError => {
   }
   return new SqlError({
     reason:
-      typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)
+      cause instanceof pg.DatabaseError || cause instanceof InvalidRow
         ? new UnknownError(props)
         : new ConnectionError(props),
   })

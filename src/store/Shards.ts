@@ -196,7 +196,8 @@ export class Shards extends Context.Service<Shards, ShardsApi>()("tally/store/Sh
     const shards = Layer.effect(
       Shards,
       Effect.gen(function* () {
-        const clients = yield* Effect.forEach(urls, (url) =>
+        // Nothing connects here (pools open connections on demand): a bad URL is all that can fail.
+        const clients = yield* Effect.forEach(urls, (url, i) =>
           PgClient.make({
             url: Redacted.make(url),
             maxConnections: options.poolSize ?? 4,
@@ -205,10 +206,10 @@ export class Shards extends Context.Service<Shards, ShardsApi>()("tally/store/Sh
             applicationName: "tally",
             // The server gives up too, so a statement abandoned at the deadline does not run on.
             startupParameters: { statement_timeout: String(deadlineMs) },
-          }),
+          }).pipe(Effect.mapError(toStoreError(i, "open"))),
         )
         return yield* makeShards(clients, urls.map(databaseName), options)
-      }).pipe(Effect.orDie),
+      }),
     ).pipe(Layer.provide(Reactivity.layer))
     const copy = CopyWriter.layerPg(urls, {
       copyPoolSize: options.copyPoolSize,

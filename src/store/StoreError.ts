@@ -28,10 +28,13 @@ const UNAVAILABLE_CODES = new Set(["55000", "55P03", "55006", "3D000"])
 export const isUnavailableCode = (code: string): boolean =>
   UNAVAILABLE_CLASSES.has(code.slice(0, 2)) || UNAVAILABLE_CODES.has(code)
 
-/** The SQLSTATE a driver attached to the error's cause, if any. */
+/** The SQLSTATE a driver attached to the error's cause, if any (not a Node system error's code, e.g. EPIPE). */
 export const sqlStateOf = (error: SqlError): string | undefined => {
-  const code = (error.reason.cause as { code?: unknown } | undefined)?.code
-  return typeof code === "string" && /^[0-9A-Z]{5}$/.test(code) ? code : undefined
+  const cause = error.reason.cause as { code?: unknown; syscall?: unknown } | undefined
+  const code = cause?.code
+  return typeof code === "string" && /^[0-9A-Z]{5}$/.test(code) && cause?.syscall === undefined
+    ? code
+    : undefined
 }
 
 export const isUnavailable = (error: SqlError): boolean => {
