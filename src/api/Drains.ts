@@ -10,6 +10,7 @@ import {
 } from "effect/http-api"
 import {
   BadFraming,
+  BadRequest,
   PayloadTooLarge,
   Unauthorized,
   UnavailableWithRetryAfter,
@@ -42,12 +43,19 @@ export class DrainsApi extends HttpApiGroup.make("drains")
         contentType: [LOGPLEX, "application/octet-stream", "text/plain"],
       }),
       success: HttpApiSchema.NoContent,
-      error: [BadFraming, Unauthorized, PayloadTooLarge, UnsupportedMediaType, UnavailableWithRetryAfter],
+      error: [
+        BadFraming,
+        BadRequest,
+        Unauthorized,
+        PayloadTooLarge,
+        UnsupportedMediaType,
+        UnavailableWithRetryAfter,
+      ],
     }).annotateMerge(
       OpenApi.annotations({
         summary: "Receive a Logplex drain batch",
         description:
-          "204 once every frame is in Kafka; 400 when framing breaks (frames before it are kept); 401 bad credentials; 413 over TALLY_MAX_BODY; 415 not application/logplex-1; 503 + Retry-After when Kafka cannot take it.",
+          "204 once every frame is in Kafka; 400 when framing breaks (frames before it are kept) or a Logplex-Frame-Id / Logplex-Drain-Token is malformed; 401 bad credentials; 413 over TALLY_MAX_BODY; 415 not application/logplex-1; 503 + Retry-After when Kafka cannot take it.",
       }),
     ),
   )

@@ -1,9 +1,37 @@
 /**
  * Retried batches count once (DESIGN.md semantics 10), first line of defence: this ingress process
- * remembers the Frame-Ids it has acknowledged (per drain, for 15 minutes, at most 200k). A retry that
- * reaches it again is answered 204 without producing; a retry racing its first delivery waits for it.
+ * remembers the Frame-Ids it has acknowledged (per app and drain, for 15 minutes, at most 200k). A retry
+ * that reaches it again is answered 204 without producing; a retry racing its first delivery waits for it.
  * Retries that reach another ingress process are discarded downstream (by the aggregator, on delivery).
  */
+
+/**
+ * Logplex sends 32 hex characters; other senders may differ, so anything of 1-64 characters that can be
+ * a key and a record field is taken. Logplex drops a batch answered with a 4xx (but 429) for good: only
+ * what is truly malformed is refused.
+ */
+const FRAME_ID = /^[A-Za-z0-9._-]{1,64}$/
+/** Logplex's drain tokens are `d.` and a UUID. */
+const DRAIN_TOKEN = /^d\.[A-Za-z0-9._-]{1,62}$/
+
+/** Why the Logplex headers of a batch cannot be used, or undefined when they can (absent or empty ones can). */
+export const badHeaders = (
+  frameId: string | undefined,
+  drainToken: string | undefined,
+): string | undefined => {
+  if (frameId && !FRAME_ID.test(frameId))
+    return "Logplex-Frame-Id must be 1-64 characters of A-Z, a-z, 0-9, '.', '_' or '-'"
+  if (drainToken && !DRAIN_TOKEN.test(drainToken))
+    return "Logplex-Drain-Token must be 'd.' and 1-62 characters of A-Z, a-z, 0-9, '.', '_' or '-'"
+  return undefined
+}
+
+/**
+ * The key a batch is remembered by: the app (from the drain's credentials), the drain and the Frame-Id,
+ * so an app sending another app's drain token and Frame-Ids only ever meets its own batches.
+ */
+export const batchKey = (owner: string, drainToken: string | undefined, frameId: string): string =>
+  `${owner}\u0000${drainToken ?? ""}\u0000${frameId}`
 
 const TTL_MS = 15 * 60 * 1000
 const MAX = 200_000

@@ -10,11 +10,11 @@ import type { OutRecord } from "../bus/Records.ts"
 import { TallyConfig } from "../config/TallyConfig.ts"
 import { DrainParser } from "./DrainParser.ts"
 import { toRecord } from "./Encode.ts"
-import { FrameIds } from "./FrameIds.ts"
+import { badHeaders, batchKey, FrameIds } from "./FrameIds.ts"
 import * as M from "./IngressMetrics.ts"
 
 export class IngestError extends Schema.TaggedError<IngestError>()("IngestError", {
-  reason: Schema.Literals(["BadFraming", "TooLarge", "Unavailable", "BadBody"]),
+  reason: Schema.Literals(["BadFraming", "TooLarge", "Unavailable", "BadBody", "BadHeader"]),
   message: Schema.String,
   /** BadFraming: where the body broke, and how many frames before it were accepted. */
   offset: Schema.optional(Schema.Number),
@@ -163,6 +163,8 @@ export class Ingress extends Context.Service<Ingress, IngressApi>()("tally/ingre
       const ingest = Effect.fn("Ingress.ingest")(function* (
         request: DrainRequest,
       ): Effect.fn.Return<DrainResult, IngestError> {
+        const bad = badHeaders(request.frameId, request.drainToken)
+        if (bad) return yield* new IngestError({ reason: "BadHeader", message: bad })
         if (request.contentLength !== undefined && request.contentLength > settings.maxBodyBytes)
           return yield* new IngestError({
             reason: "TooLarge",
@@ -171,9 +173,7 @@ export class Ingress extends Context.Service<Ingress, IngressApi>()("tally/ingre
         // A declared length that cannot fit is refused unread; what is read is charged as it is read.
         if (request.contentLength !== undefined && inflight + request.contentLength > maxInflight)
           return yield* busy
-        const key = request.frameId
-          ? `${request.drainToken || request.owner}\u0000${request.frameId}`
-          : undefined
+        const key = request.frameId ? batchKey(request.owner, request.drainToken, request.frameId) : undefined
         if (key) {
           const claim = frameIds.claim(key, yield* Clock.currentTimeMillis)
           if (claim === "duplicate") {

@@ -5,6 +5,7 @@ import { TallyApi } from "../api/Api.ts"
 import { DrainAuth, DrainOwner, LOGPLEX } from "../api/Drains.ts"
 import {
   BadFraming,
+  BadRequest,
   PayloadTooLarge,
   Unauthorized,
   Unavailable,
@@ -44,7 +45,9 @@ const msgCount = (header: string | undefined) => {
   return Number.isInteger(n) && n >= 0 ? n : undefined
 }
 
-const toHttpError = (e: IngestError): readonly [number, BadFraming | PayloadTooLarge | Unavailable] => {
+const toHttpError = (
+  e: IngestError,
+): readonly [number, BadFraming | BadRequest | PayloadTooLarge | Unavailable] => {
   switch (e.reason) {
     case "BadFraming":
       return [
@@ -53,6 +56,8 @@ const toHttpError = (e: IngestError): readonly [number, BadFraming | PayloadTooL
       ]
     case "BadBody":
       return [400, new BadFraming({ message: e.message, offset: 0, framesAccepted: 0 })]
+    case "BadHeader":
+      return [400, new BadRequest({ message: e.message })]
     case "TooLarge":
       return [413, new PayloadTooLarge({ message: e.message })]
     case "Unavailable":

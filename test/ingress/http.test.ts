@@ -167,6 +167,72 @@ layer(ingressStack(undefined, { maxBodyBytes: 64 * 1024 }), {
   )
 
   it.effect(
+    "a malformed Logplex-Frame-Id or Logplex-Drain-Token is a 400 naming the header; nothing is produced",
+    () =>
+      Effect.gen(function* () {
+        const base = yield* baseUrl
+        const log = yield* MemoryLog
+        const drain = yield* promise(() => createApp(base, "headers"))
+        const body = frame(
+          line(new Date().toISOString(), "heroku", "run.1", "Error R14 (Memory quota exceeded)"),
+        )
+        const mine = () => recordsOf(log, "ERRORS.1").filter((r) => r.key === `${drain.owner}:run`).length
+        const refused: Array<[Record<string, string>, RegExp]> = [
+          [{ "logplex-frame-id": "f".repeat(65) }, /Logplex-Frame-Id/],
+          [{ "logplex-frame-id": "abc def" }, /Logplex-Frame-Id/],
+          [{ "logplex-frame-id": "../../etc/passwd" }, /Logplex-Frame-Id/],
+          [{ "logplex-drain-token": "nope" }, /Logplex-Drain-Token/],
+          [{ "logplex-drain-token": "d." }, /Logplex-Drain-Token/],
+          [{ "logplex-drain-token": `d.${"a".repeat(63)}` }, /Logplex-Drain-Token/],
+          [{ "logplex-drain-token": "d.a\tb" }, /Logplex-Drain-Token/],
+        ]
+        for (const [headers, named] of refused) {
+          const response = yield* promise(() => postDrain(drain, body, headers))
+          const detail = (yield* promise(() => response.json())) as { _tag: string; message: string }
+          assert.strictEqual(response.status, 400, JSON.stringify(headers))
+          assert.strictEqual(detail._tag, "BadRequest", JSON.stringify(headers))
+          assert.match(detail.message, named, JSON.stringify(headers))
+        }
+        assert.strictEqual(mine(), 0)
+        // What Logplex sends, and the longest accepted values, are taken.
+        const accepted: Array<Record<string, string>> = [
+          {
+            "logplex-frame-id": "0123456789abcdef0123456789ABCDEF",
+            "logplex-drain-token": "d.01234567-89ab-cdef-0123-456789abcdef",
+          },
+          { "logplex-frame-id": `${"a".repeat(62)}._`, "logplex-drain-token": `d.${"b".repeat(62)}` },
+          {},
+        ]
+        for (const headers of accepted)
+          assert.strictEqual((yield* promise(() => postDrain(drain, body, headers))).status, 204)
+        assert.strictEqual(mine(), accepted.length)
+      }),
+  )
+
+  it.effect("one app cannot suppress another's batches by sending its Frame-Ids with its drain token", () =>
+    Effect.gen(function* () {
+      const base = yield* baseUrl
+      const log = yield* MemoryLog
+      const [victim, other] = yield* promise(() =>
+        Promise.all([createApp(base, "victim"), createApp(base, "copycat")]),
+      )
+      const body = frame(
+        line(new Date().toISOString(), "heroku", "mail.1", "Error R14 (Memory quota exceeded)"),
+      )
+      const headers = { "logplex-frame-id": "e".repeat(32), "logplex-drain-token": "d.shared-token" }
+      const count = (owner: string) =>
+        recordsOf(log, "ERRORS.1").filter((r) => r.key === `${owner}:mail`).length
+      assert.strictEqual((yield* promise(() => postDrain(other, body, headers))).status, 204)
+      assert.strictEqual((yield* promise(() => postDrain(victim, body, headers))).status, 204)
+      assert.deepStrictEqual([count(other.owner), count(victim.owner)], [1, 1])
+      // Each app's own retry still counts once.
+      assert.strictEqual((yield* promise(() => postDrain(victim, body, headers))).status, 204)
+      assert.strictEqual((yield* promise(() => postDrain(other, body, headers))).status, 204)
+      assert.deepStrictEqual([count(other.owner), count(victim.owner)], [1, 1])
+    }),
+  )
+
+  it.effect(
     "future and too-old lines are refused and counted; a Msg-Count mismatch is counted, not refused",
     () =>
       Effect.gen(function* () {
