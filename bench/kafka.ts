@@ -108,6 +108,7 @@ const round = async (client: Client, n: number) => {
       p50: percentile(latencies, 50),
       p99: percentile(latencies, 99),
       records: acked,
+      topic,
     }
   } finally {
     await runtime.dispose()
@@ -147,6 +148,37 @@ export const producerPerformance = (recordSize: number, records = 2_000_000) => 
   }
 }
 
+/**
+ * Kafka's ConsumerPerformance over a topic the Bus produce run wrote: `messages` records from the
+ * start, one consumer in a fresh group; records/s from its start, group join included (as the Bus
+ * consume figure is).
+ */
+export const consumerPerformance = (topic: string, messages: number) => {
+  const home = execFileSync("bash", [join(root, "scripts/kafka.sh"), "home"], { encoding: "utf8" }).trim()
+  const out = execFileSync(
+    "java",
+    [
+      "-Xmx512m",
+      `-Dlog4j2.configurationFile=${home}/log4j2.properties`,
+      "-cp",
+      `${home}/libs/*:${home}/tools/*`,
+      "org.apache.kafka.tools.ConsumerPerformance",
+      "--bootstrap-server",
+      BROKERS.join(","),
+      "--topic",
+      topic,
+      "--messages",
+      String(messages),
+      "--timeout",
+      "60000",
+    ],
+    { encoding: "utf8" },
+  )
+  const last = out.trim().split("\n").pop() ?? ""
+  const cells = last.split(",").map((c) => c.trim())
+  return { recordsPerSecond: Number(cells[5]), line: last }
+}
+
 export const deleteBenchTopics = async () => {
   const admin = new Admin({ clientId: "tally-bench-cleanup", bootstrapBrokers: BROKERS })
   try {
@@ -161,53 +193,89 @@ const median = (xs: ReadonlyArray<number>) => [...xs].sort((a, b) => a - b)[Math
 
 export const run = async () => {
   execFileSync("bash", [join(root, "scripts/kafka.sh"), "start"], { stdio: "inherit" })
-  const rounds = Number(process.env.BENCH_ROUNDS ?? 2)
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 3)
   const clients = ["kafkajs", "platformatic"] as const
-  const results: Record<Client, Array<Awaited<ReturnType<typeof round>>>> = { kafkajs: [], platformatic: [] }
-  const ingress: Record<Client, Array<number>> = { kafkajs: [], platformatic: [] }
-  let perf: ReturnType<typeof producerPerformance>
+  // Each round measures the peers too, so every ratio compares runs made under the same load.
+  const rows: Array<Record<string, number>> = []
   try {
-    for (let n = 0; n < rounds; n++)
+    for (let n = 0; n < rounds; n++) {
+      const r: Record<string, number> = {}
       for (const client of clients) {
-        const r = await round(client, n)
-        results[client].push(r)
-        console.log(client, "bus", n, JSON.stringify(r))
-        const e2e = await endToEnd(busLayer(client), 15, 16)
-        ingress[client].push(e2e.linesPerSecond)
+        const bus = await round(client, n)
+        console.log(client, "bus", n, JSON.stringify(bus))
+        Object.assign(r, {
+          [`${client}.produced`]: bus.produced,
+          [`${client}.consumed`]: bus.consumed,
+          [`${client}.p50`]: bus.p50,
+          [`${client}.p99`]: bus.p99,
+        })
+        if (client === "platformatic") {
+          const cp = consumerPerformance(bus.topic, bus.records)
+          console.log("ConsumerPerformance:", cp.line)
+          r.consumerPerformance = cp.recordsPerSecond
+        }
+      }
+      const pp = producerPerformance(RECORD_BYTES, 1_000_000)
+      console.log("ProducerPerformance:", pp.line)
+      r.producerPerformance = pp.recordsPerSecond
+      for (const client of [...clients, "memory"] as const) {
+        const e2e = await endToEnd(
+          client === "memory" ? (Bus.layerMemory as unknown as Layer.Layer<Bus>) : busLayer(client),
+          15,
+          16,
+        )
+        r[`${client}.ingress`] = e2e.linesPerSecond
         console.log(client, "ingress", n, JSON.stringify(e2e))
       }
-    perf = producerPerformance(RECORD_BYTES)
-    console.log("ProducerPerformance:", perf.line)
+      rows.push(r)
+    }
   } finally {
     await deleteBenchTopics()
   }
-  const ceiling = perf.recordsPerSecond
-  const row = (client: Client) => {
-    const rs = results[client]
-    const produced = median(rs.map((r) => r.produced))
-    const lines = median(ingress[client])
-    return `| ${client} | ${fmt(produced)} records/s (${((produced / ceiling) * 100).toFixed(0)}%) | ${fmt(median(rs.map((r) => r.p50)))} / ${fmt(median(rs.map((r) => r.p99)))} ms | ${fmt(median(rs.map((r) => r.consumed)))} records/s | ${fmt(lines)} lines/s = ${fmt(lines * RECORDS_PER_LINE)} records/s (${((lines * RECORDS_PER_LINE * 100) / ceiling).toFixed(0)}%) |`
-  }
+  const med = (key: string) => median(rows.map((r) => r[key]!))
+  const ratio = (key: string, of: string) =>
+    `${(median(rows.map((r) => r[key]! / r[of]!)) * 100).toFixed(0)}%`
+  const ingressCell = (client: string) =>
+    `${fmt(med(`${client}.ingress`))} lines/s = ${fmt(med(`${client}.ingress`) * RECORDS_PER_LINE)} records/s (${median(rows.map((r) => ((r[`${client}.ingress`]! * RECORDS_PER_LINE) / r.producerPerformance!) * 100)).toFixed(0)}%)`
+  const row = (client: Client) =>
+    `| ${client} | ${fmt(med(`${client}.produced`))} records/s (${ratio(`${client}.produced`, "producerPerformance")}) | ${fmt(med(`${client}.p50`))} / ${fmt(med(`${client}.p99`))} ms | ${fmt(med(`${client}.consumed`))} records/s (${ratio(`${client}.consumed`, "consumerPerformance")}) | ${ingressCell(client)} |`
+  const perRound = rows
+    .map(
+      (r, i) =>
+        `| ${i + 1} | ${fmt(r["kafkajs.produced"]!)} | ${fmt(r["platformatic.produced"]!)} | ${fmt(r.producerPerformance!)} | ${fmt(r["kafkajs.consumed"]!)} | ${fmt(r["platformatic.consumed"]!)} | ${fmt(r.consumerPerformance!)} | ${fmt(r["kafkajs.ingress"]!)} | ${fmt(r["platformatic.ingress"]!)} | ${fmt(r["memory.ingress"]!)} |`,
+    )
+    .join("\n")
   const markdown = `## Kafka client behind the Bus (issue 12)
 
 The same Bus contract on two clients, on the project's single local broker (32-partition topics,
-replication 1). **Bus produce**: ${CALLERS} concurrent callers, each calling \`bus.produce\` with
-${RECORDS_PER_CALL} records of ${RECORD_BYTES} bytes (one app, 3 process types) as fast as it is acknowledged;
-acks=all, idempotent, group-committed; timed over ${SECONDS} s. **Bus consume**: one consumer owning
-all 32 partitions reads everything the produce run wrote, from the start; timed from the stream's
-start (join included) to the last record. **Ingress**: HTTP → Kafka end to end (bench/ingress.ts:
-400-line bodies, 16 connections, load from a separate process, 15 s). Medians of ${rounds} alternating
-rounds; percentages are of ProducerPerformance.
+replication 1): **platformatic** (\`@platformatic/kafka\`, src/bus/kafka.ts, shipped) and **kafkajs** (the
+previous Bus, kept as the peer in bench/kafkajs). **Bus produce**: ${CALLERS} concurrent callers, each
+calling \`bus.produce\` with ${RECORDS_PER_CALL} records of ${RECORD_BYTES} bytes (one app, 3 process types) as fast as it is
+acknowledged; acks=all, idempotent, group-committed; timed over ${SECONDS} s; % of Kafka's
+ProducerPerformance (same record size, acks=all, idempotent, 1,000,000 records, 32 partitions).
+**Bus consume**: one consumer owning all 32 partitions reads everything its produce run wrote, from
+the start; timed from the stream's start (group join included) to the last record; % of Kafka's
+ConsumerPerformance over the platformatic run's topic (join included too). **Ingress**: HTTP → Kafka
+end to end (bench/ingress.ts: 400-line bodies, 16 connections, load from a separate process, 15 s),
+records = lines × ${RECORDS_PER_LINE}; % of ProducerPerformance. Every round runs the clients and the peers
+in turn under the same load; medians of ${rounds} rounds, percentages are medians of the per-round ratios.
 
 | client | Bus produce | produce call p50 / p99 | Bus consume | ingress end to end |
 |---|---|---|---|---|
 ${row("kafkajs")}
 ${row("platformatic")}
-| Kafka ProducerPerformance, ${RECORD_BYTES}-byte records, acks=all, idempotent | ${fmt(ceiling)} records/s (100%) | | | |
+| in-memory Bus (no Kafka: the ingress stage's own ceiling) | | | | ${ingressCell("memory")} |
+| Kafka ProducerPerformance / ConsumerPerformance | ${fmt(med("producerPerformance"))} records/s | | ${fmt(med("consumerPerformance"))} records/s | |
 
-ProducerPerformance: \`${perf.line.trim()}\`
+Per round (records/s; ingress in lines/s):
 
-Preliminary: the machine (2 cores) was shared with other engineers' builds and tests while this ran.`
+| round | produce kafkajs | produce platformatic | ProducerPerformance | consume kafkajs | consume platformatic | ConsumerPerformance | ingress kafkajs | ingress platformatic | ingress in-memory |
+|---|---|---|---|---|---|---|---|---|---|
+${perRound}
+
+Preliminary: the machine (2 cores) was shared with other engineers' builds and tests while this ran
+(load average 10–14), so absolute figures are several times below an idle machine's; the ratios
+within a round are what to read.`
   writeSection("kafka", markdown)
   console.log(markdown)
 }

@@ -112,9 +112,12 @@ export const makeKafkaBus = Effect.fnUntraced(function* (options: KafkaOptions) 
     idempotent: true,
     retries: 5,
     retryDelay: 300,
+    // The broker's wait for the in-sync replicas, and the client's wait for its answer: a dead broker
+    // frees the group commit's one in-flight send within the produce timeout.
     timeout: produceTimeout,
+    requestTimeout: produceTimeout + 500,
   })
-  const admin = new Admin({ ...base, timeout: 10_000, retries: 3, retryDelay: 300 })
+  const admin = new Admin({ ...base, timeout: 10_000, requestTimeout: 10_000, retries: 3, retryDelay: 300 })
   yield* Effect.addFinalizer(() =>
     Effect.promise(() => Promise.allSettled([producer.close(true), admin.close()])),
   )
@@ -136,6 +139,34 @@ export const makeKafkaBus = Effect.fnUntraced(function* (options: KafkaOptions) 
   const MAX_REQUEST_BYTES = 8 * 1024 * 1024
   const sizeOf = (r: OutRecord) => r.value.byteLength + r.key.length + 24
   const partitionsOf = (topic: string) => producer.currentMetadata?.topics.get(topic)?.partitionsCount ?? 1
+  /**
+   * One send, given up (Unavailable) after the produce timeout even while the client still retries it
+   * in the background, so a dead broker never holds the group commit's next sends behind it.
+   */
+  const sendWithin = (messages: Parameters<typeof producer.send>[0]["messages"]) =>
+    new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () =>
+          reject(
+            new BusError({
+              reason: "Unavailable",
+              message: `produce: no acknowledgement in ${produceTimeout} ms`,
+            }),
+          ),
+        produceTimeout,
+      )
+      producer.send({ messages }).then(
+        () => {
+          clearTimeout(timer)
+          resolve()
+        },
+        (e) => {
+          clearTimeout(timer)
+          reject(e)
+        },
+      )
+    })
+
   const sendWaiting = async () => {
     if (sending) return
     sending = true
@@ -173,7 +204,7 @@ export const makeKafkaBus = Effect.fnUntraced(function* (options: KafkaOptions) 
               partition: keyHash(r.key),
             })
         try {
-          await producer.send({ messages })
+          await sendWithin(messages)
           for (const b of batch) b.done()
         } catch (e) {
           for (const b of batch) b.done(e)

@@ -86,7 +86,8 @@ class GroupMember {
       bootstrapBrokers: [...config.brokers],
       groupId: sub.group,
       connectTimeout: 3000,
-      timeout: 10_000,
+      // A JoinGroup may wait up to the rebalance timeout on the broker before it answers.
+      requestTimeout: config.sessionTimeoutMs + 5000,
       retries: 3,
       retryDelay: 500,
       autocreateTopics: false,
