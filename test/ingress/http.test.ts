@@ -257,7 +257,7 @@ layer(ingressStack(undefined, { maxBodyBytes: 64 * 1024 }), {
   )
 
   it.effect(
-    "property: random and mutated bodies never get a 5xx, and valid frames before a break are kept",
+    "property: random and mutated bodies never get a 5xx; a 400 says where in the body it broke",
     () =>
       Effect.gen(function* () {
         const base = yield* baseUrl
@@ -289,6 +289,59 @@ layer(ingressStack(undefined, { maxBodyBytes: 64 * 1024 }), {
               },
             ),
             { numRuns: 150 },
+          ),
+        )
+      }),
+  )
+
+  it.effect(
+    "property: exactly the frames before a framing break are produced, none after it; no break, every frame",
+    () =>
+      Effect.gen(function* () {
+        const base = yield* baseUrl
+        const log = yield* MemoryLog
+        const drain = yield* promise(() => createApp(base, "breaks"))
+        // Each way framing can break at the break's first byte ("" is no break).
+        const breaks = ["", "oops ", "0 x", "1234567 x", "12x3 ", "99999 x", "60000 <158>1 cut short"]
+        let run = 0
+        yield* promise(() =>
+          fc.assert(
+            fc.asyncProperty(
+              fc.nat({ max: 6 }),
+              fc.nat({ max: 4 }),
+              fc.constantFrom(...breaks),
+              async (before, after, broken) => {
+                const r = ++run
+                // Every frame carries its own path, so the records say which frames were produced.
+                const at = new Date().toISOString()
+                const router = (i: number) =>
+                  frame(
+                    line(
+                      at,
+                      "heroku",
+                      "router",
+                      `at=info method=GET path=/r${r}/f${i} dyno=web.1 connect=1ms service=5ms status=200 bytes=10`,
+                    ),
+                  )
+                const head = Array.from({ length: before }, (_, i) => router(i)).join("")
+                const tail = Array.from({ length: after }, (_, i) => router(before + i)).join("")
+                const response = await postDrain(drain, head + broken + tail)
+                const kept = broken === "" ? before + after : before
+                if (broken === "") expect(response.status).toBe(204)
+                else {
+                  expect(response.status).toBe(400)
+                  const detail = (await response.json()) as { offset: number; framesAccepted: number }
+                  expect([detail.offset, detail.framesAccepted]).toEqual([Buffer.byteLength(head), before])
+                }
+                const produced = recordsOf(log, "ROUTER_REQUESTS.1")
+                  .filter((rec) => rec.key === `${drain.owner}:web`)
+                  .map((rec) => Wire.RouterRequest.decode(rec.value).path)
+                  .filter((path) => path.startsWith(`/r${r}/`))
+                  .sort()
+                expect(produced).toEqual(Array.from({ length: kept }, (_, i) => `/r${r}/f${i}`).sort())
+              },
+            ),
+            { numRuns: 60 },
           ),
         )
       }),
