@@ -1,7 +1,9 @@
 /**
  * The store in memory, for tests and the in-process demo: the same semantics as SQL (a row only moves
  * to a higher version, events are idempotent, one map per UTC day, retention drops whole days), shard
- * outages played with `setAvailable`, and text a database refuses (a NUL byte) Rejected like one.
+ * outages played with `setAvailable` (down: Unavailable at once) and `setHung` (calls never answer, as
+ * a server that accepts connections and then says nothing), and text a database refuses (a NUL byte)
+ * Rejected like one.
  */
 import { Effect } from "effect"
 import type { EventRow, SummaryRow } from "./Rows.ts"
@@ -13,12 +15,15 @@ import type { StoreApi } from "./SummaryStore.ts"
 export interface MemoryShards {
   /** Plays a shard outage: every call on that shard fails as Unavailable. */
   readonly setAvailable: (shard: number, up: boolean) => void
+  /** Plays a hung shard: every call on it waits for ever (until interrupted). */
+  readonly setHung: (shard: number, hung: boolean) => void
 }
 
 export const makeMemoryStore = (shardCount: number): StoreApi & MemoryShards => {
   const summaries = Array.from({ length: shardCount }, () => new Map<number, Map<string, SummaryRow>>())
   const events = Array.from({ length: shardCount }, () => new Map<number, Map<string, EventRow>>())
   const down = new Set<number>()
+  const hung = new Set<number>()
   const processTypes = new Map<string, Set<string>>()
   const day = <A>(maps: Array<Map<number, Map<string, A>>>, shard: number, d: number) => {
     let m = maps[shard]!.get(d)
@@ -27,6 +32,7 @@ export const makeMemoryStore = (shardCount: number): StoreApi & MemoryShards => 
   }
   const guard = <A>(shard: number, what: string, f: () => A, text: () => ReadonlyArray<string> = () => []) =>
     Effect.suspend((): Effect.Effect<A, StoreError> => {
+      if (hung.has(shard)) return Effect.never
       if (down.has(shard))
         return Effect.fail(
           new StoreError({
@@ -49,6 +55,7 @@ export const makeMemoryStore = (shardCount: number): StoreApi & MemoryShards => 
     shardCount,
     shardOf: (owner, processType) => shardFor(owner, processType, shardCount),
     setAvailable: (shard, up) => (up ? down.delete(shard) : down.add(shard)),
+    setHung: (shard, on) => (on ? hung.add(shard) : hung.delete(shard)),
     noteProcessTypes: (pairs) =>
       guard(
         0,

@@ -7,7 +7,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import { makeLocalBus } from "../../src/bus/local.ts"
 import { PartitionedLog } from "../../src/bus/MemoryLog.ts"
-import { catalogue, retryTopic, summaryTopic } from "../../src/bus/Topics.ts"
+import { catalogue, deadTopic, retryTopic, summaryTopic } from "../../src/bus/Topics.ts"
 import * as Wire from "../../src/proto/Wire.ts"
 import { retrierTopology, retryTopics } from "../../src/sink/Retrier.ts"
 import { retrierOptions, sinkOptions } from "../../src/sink/Sink.ts"
@@ -220,6 +220,52 @@ describe("sink", () => {
         yield* retrier(log, toTheEnd).pipe(Effect.provide(layer))
         assert.isTrue(everySeriesAtVersion3(yield* readAll(store)))
         assert.isTrue(yield* committedAll(log, "tally-retrier", retryTopics("")))
+      }),
+  )
+
+  it.effect(
+    "a row the store refuses goes to the dead letters with the reason; every other row is written",
+    () =>
+      Effect.gen(function* () {
+        const { log, store, layer } = setup()
+        const poison = summary(owners[0]!, "web\u0000x", 3, 1)
+        log.appendOne(poison.topic, poison.key, poison.value, poison.timestamp)
+        yield* sink(log, toTheEnd).pipe(Effect.provide(layer))
+        assert.isTrue(everySeriesAtVersion3(yield* readAll(store)))
+        assert.isTrue(yield* committedAll(log, "tally-sink", summaryTopics("")))
+        const dead = ALL.flatMap((p) => log.readAll(deadTopic("ROUTER_REQUESTS"), p))
+        assert.strictEqual(dead.length, 1)
+        const letter = Wire.DeadLetter.decode(dead[0]!.value)
+        assert.strictEqual(letter.key, poison.key)
+        assert.deepStrictEqual([...letter.value], [...poison.value])
+        assert.match(letter.reason, /0x00/)
+        assert.strictEqual(letter.stage, "sink")
+        assert.strictEqual(
+          ALL.reduce((n, p) => n + log.highWatermark(retryTopic("ROUTER_REQUESTS"), p), 0),
+          0,
+        )
+      }),
+  )
+
+  it.effect(
+    "a hung shard holds back only its own rows, for the quick-try window, then they go to RETRY",
+    () =>
+      Effect.gen(function* () {
+        const { log, store, layer } = setup()
+        store.setHung(2, true)
+        // Virtual time moves on, so the tries' deadlines pass.
+        yield* sink(log, toTheEnd, { clockStep: "100 millis" }).pipe(Effect.provide(layer))
+        assert.isTrue(yield* committedAll(log, "tally-sink", summaryTopics("")))
+        const written = yield* readAll(store, 2)
+        const healthy = owners.flatMap((o) => PROCESS_TYPES.filter((pt) => store.shardOf(o, pt) !== 2))
+        assert.strictEqual(written.size, healthy.length * rowsPerSeries)
+        assert.isAbove(
+          ALL.reduce((n, p) => n + log.highWatermark(retryTopic("ROUTER_REQUESTS"), p), 0),
+          0,
+        )
+        store.setHung(2, false)
+        yield* retrier(log, toTheEnd).pipe(Effect.provide(layer))
+        assert.isTrue(everySeriesAtVersion3(yield* readAll(store)))
       }),
   )
 })
