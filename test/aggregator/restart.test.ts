@@ -4,7 +4,7 @@
  * summaries of an oracle computed directly from the input.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer } from "effect"
+import { Effect, Fiber, Layer } from "effect"
 import { visitSamples } from "../../src/aggregator/Samples.ts"
 import { type TopologyOptions, topology } from "../../src/aggregator/Topology.ts"
 import { Bus } from "../../src/bus/Bus.ts"
@@ -146,5 +146,57 @@ describe("aggregator restart exactness (in-memory bus, TestClock)", () => {
         }
       }),
     600_000,
+  )
+
+  it.effect(
+    "rebalances in the middle: kept state where the commits are its own, rebuilt from them otherwise",
+    () =>
+      Effect.gen(function* () {
+        const { log } = yield* buildInput
+        const want = oracle(log, RolledUpTypes)
+        // After a rebalance the consumer reads again from the commit points (the oldest open windows), so a
+        // few rebalances per run, as in production, not one every few batches (that would never finish).
+        for (const at of [
+          [30, 90, 150],
+          [5, 60],
+          [100, 101, 102],
+        ]) {
+          const copy = copyRaw(log)
+          let rebalances = 0
+          yield* runTopology(
+            copy,
+            { group: "harness", topics: rawTopics, partitions: ALL, maxRecords: 2 },
+            (source, stop) => topology(options(0), source, stop),
+            toTheEnd,
+            {
+              onBatch: (n) => {
+                if (at.includes(n)) {
+                  copy.groups.rebalance("harness")
+                  rebalances++
+                }
+              },
+            },
+          )
+          assert.strictEqual(rebalances, at.length)
+          compare(copy, want, `rebalanced at batches ${at.join(", ")}`)
+        }
+      }),
+  )
+
+  it.effect("a hot standby takes over from an owner that dies, from the owner's commits", () =>
+    Effect.gen(function* () {
+      const { log } = yield* buildInput
+      const want = oracle(log, RolledUpTypes)
+      for (const k of [5, 40, 150]) {
+        const copy = copyRaw(log)
+        const owner = yield* Effect.forkChild(run(copy, options(0), crashAfter(k), 1))
+        // The owner joins first; the standby joins behind it and gets an empty assignment.
+        while (copy.groups.generation("harness") === 0) yield* Effect.yieldNow
+        const standby = yield* Effect.forkChild(run(copy, options(0), toTheEnd, 1))
+        yield* Fiber.join(owner)
+        yield* Fiber.join(standby)
+        compare(copy, want, `the owner died after batch ${k}`)
+      }
+    }),
   )
 })
