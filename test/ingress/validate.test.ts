@@ -17,7 +17,12 @@ const event = (description: string) =>
 
 describe("poison input", () => {
   it("refuses a line whose dyno holds a NUL byte or whose process type is 300 characters, keeping the others", () => {
-    const body = [router("web.1"), router("web.2\u0000"), router(`${"w".repeat(300)}.1`), router("worker.3")].join("")
+    const body = [
+      router("web.1"),
+      router("web.2\u0000"),
+      router(`${"w".repeat(300)}.1`),
+      router("worker.3"),
+    ].join("")
     const { parser, error } = parseBody(Buffer.from(body))
     expect(error).toBeUndefined()
     expect(parser.measurements.map((m) => m.processType)).toEqual(["web", "worker"])
