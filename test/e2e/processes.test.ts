@@ -103,13 +103,18 @@ describe("end to end: real Kafka, 3 Postgres shards, one process per stage", () 
       for (const [name, metric] of [
         ["aggregator", "tally_aggregator_records_total"],
         ["sink", "tally_sink_rows_written_total"],
-        ["retrier", ""],
+        ["retrier", undefined],
       ] as const) {
         const health = await fetch(`http://127.0.0.1:${metricsPorts[name]}/healthz`)
         expect(health.status, `${name} /healthz`).toBe(200)
         const metrics = await fetch(`http://127.0.0.1:${metricsPorts[name]}/metrics`)
         expect(metrics.status, `${name} /metrics`).toBe(200)
-        expect(await metrics.text(), name).toContain(metric)
+        const text = await metrics.text()
+        for (const line of text.split("\n").filter((l) => l !== ""))
+          expect(line, `${name} /metrics is Prometheus text`).toMatch(/^(#.*|[a-zA-Z_:][\w:]*(\{.*\})? \S+)$/)
+        if (metric) expect(text, name).toContain(metric)
+        // Nothing failed here, so the retrier wrote nothing and its metrics may be empty: none is another stage's.
+        else expect(text, name).not.toMatch(/tally_(aggregator|sink|ingress)_/)
       }
     } catch (e) {
       for (const [name, p] of Object.entries(procs)) console.error(`--- ${name}\n${p.output().slice(-3000)}`)
