@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { describe, expect, it } from "vitest"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
 
 const root = join(import.meta.dirname, "../..")
 const tally = (args: ReadonlyArray<string>, env: Record<string, string>) =>
@@ -23,26 +23,32 @@ const freePort = () =>
     })
   })
 
-/** Starts `tally all` on embedded parts, reads its output until the banner is complete, then SIGTERMs it. */
-const banner = async (env: Record<string, string>) => {
+/** `tally all` on embedded parts in its own data dir, its output collected; `up` resolves once the banner is out. */
+const startAll = (env: Record<string, string>) => {
   const child = spawn(process.execPath, [join(root, "src/main.ts"), "all"], {
     env: { ...process.env, TALLY_KAFKA_BROKERS: "", TALLY_PG_SHARDS: "", TALLY_ADMIN_TOKEN: "", ...env },
   })
-  let stdout = ""
-  let stderr = ""
+  const out = { stdout: "", stderr: "" }
   child.stdout.setEncoding("utf8").on("data", (d: string) => {
-    stdout += d
+    out.stdout += d
   })
   child.stderr.setEncoding("utf8").on("data", (d: string) => {
-    stderr += d
+    out.stderr += d
   })
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
-  const deadline = Date.now() + 150_000
-  while (!/create an app: .*\n/.test(stdout) && child.exitCode === null && Date.now() < deadline)
-    await new Promise((r) => setTimeout(r, 50))
-  child.kill("SIGTERM")
-  const code = await exited
-  return { stdout, stderr, code }
+  const up = (async () => {
+    const deadline = Date.now() + 150_000
+    while (!/create an app: .*\n/.test(out.stdout) && child.exitCode === null && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50))
+    if (!/create an app: .*\n/.test(out.stdout))
+      throw new Error(`tally all did not start:\n${out.stdout}\n${out.stderr}`)
+  })()
+  /** SIGTERM, then the exit code. */
+  const stop = () => {
+    if (child.exitCode === null) child.kill("SIGTERM")
+    return exited
+  }
+  return { out, up, stop }
 }
 
 describe("tally CLI", () => {
@@ -73,35 +79,102 @@ describe("tally CLI", () => {
       'tally: TALLY_FLUSH_AFTER expects a duration such as 500ms, 10s or 2m; got "soon"',
     )
   })
+})
 
-  it("tally all prints a generated admin token (and where it is kept), never a given one", async () => {
-    const given = "given-admin-token-must-not-be-printed-0123"
-    const [generatedDir, givenDir] = [
-      mkdtempSync(join(tmpdir(), "tally-cli-all-")),
-      mkdtempSync(join(tmpdir(), "tally-cli-all-")),
-    ]
-    const [generatedPort, givenPort] = [await freePort(), await freePort()]
-    // Both at once, so the test takes about as long as one start.
-    const [generated, run] = await Promise.all([
-      banner({ TALLY_DATA_DIR: generatedDir, TALLY_PORT: String(generatedPort) }),
-      banner({ TALLY_DATA_DIR: givenDir, TALLY_PORT: String(givenPort), TALLY_ADMIN_TOKEN: given }),
-    ])
+describe("tally all", () => {
+  const given = "given-admin-token-must-not-be-printed-0123"
+  const dirs = [mkdtempSync(join(tmpdir(), "tally-cli-all-")), mkdtempSync(join(tmpdir(), "tally-cli-all-"))]
+  const [generatedDir, givenDir] = dirs as [string, string]
+  let ports: [number, number]
+  let generated: ReturnType<typeof startAll>
+  let withGiven: ReturnType<typeof startAll>
 
-    expect(generated.stdout, generated.stderr).toContain(`dashboard:   http://localhost:${generatedPort}/`)
+  // Both at once, so they take about as long as one start.
+  beforeAll(async () => {
+    ports = [await freePort(), await freePort()]
+    generated = startAll({ TALLY_DATA_DIR: generatedDir, TALLY_PORT: String(ports[0]) })
+    withGiven = startAll({ TALLY_DATA_DIR: givenDir, TALLY_PORT: String(ports[1]), TALLY_ADMIN_TOKEN: given })
+    for (const started of await Promise.allSettled([generated.up, withGiven.up]))
+      if (started.status === "rejected") throw started.reason
+  }, 200_000)
+
+  afterAll(async () => {
+    await Promise.all([generated?.stop(), withGiven?.stop()])
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
+  }, 60_000)
+
+  it("prints a generated admin token, with where it is kept", () => {
+    const { stdout } = generated.out
+    expect(stdout).toContain(`dashboard:   http://localhost:${ports[0]}/`)
     const token = readFileSync(join(generatedDir, "admin-token"), "utf8").trim()
     expect(token).toMatch(/^tly_a_/)
-    expect(generated.stdout).toContain(
-      `admin token: ${token} (generated, kept in ${generatedDir}/admin-token)`,
-    )
-    expect(generated.stdout).toContain(`-H 'authorization: Bearer ${token}'`)
-    expect(generated.code).toBe(0)
+    expect(stdout).toContain(`admin token: ${token} (generated, kept in ${generatedDir}/admin-token)`)
+    expect(stdout).toContain(`-H 'authorization: Bearer ${token}'`)
+  })
 
-    expect(run.stdout, run.stderr).toContain(`dashboard:   http://localhost:${givenPort}/`)
-    expect(run.stdout).toContain("admin token: the one in TALLY_ADMIN_TOKEN (not printed)")
-    expect(run.stdout).toContain('-H "authorization: Bearer $TALLY_ADMIN_TOKEN"')
-    expect(run.stdout).not.toContain(given)
-    expect(run.stderr).not.toContain(given)
-    expect(run.code).toBe(0)
-    for (const dir of [generatedDir, givenDir]) rmSync(dir, { recursive: true, force: true })
-  }, 200_000)
+  it("never prints a token given in TALLY_ADMIN_TOKEN", () => {
+    const { stdout, stderr } = withGiven.out
+    expect(stdout).toContain(`dashboard:   http://localhost:${ports[1]}/`)
+    expect(stdout).toContain("admin token: the one in TALLY_ADMIN_TOKEN (not printed)")
+    expect(stdout).toContain('-H "authorization: Bearer $TALLY_ADMIN_TOKEN"')
+    expect(stdout).not.toContain(given)
+    expect(stderr).not.toContain(given)
+  })
+
+  it("/metrics counts measurements dropped as late by type and period, never by app", async () => {
+    const base = `http://127.0.0.1:${ports[1]}`
+    const created = await fetch(`${base}/api/v1/apps`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${given}`, "content-type": "application/json" },
+      body: JSON.stringify({ name: "late-app" }),
+    })
+    expect(created.status).toBe(201)
+    const app = (await created.json()) as { owner: string; drainUrl: string }
+    const secret = decodeURIComponent(new URL(app.drainUrl).password)
+    const r14 = (ms: number) => {
+      const line = `<158>1 ${new Date(ms).toISOString()} host heroku run.1 - Error R14 (Memory quota exceeded)\n`
+      return `${Buffer.byteLength(line)} ${line}`
+    }
+    const post = (body: string) =>
+      fetch(`${base}/logs`, {
+        method: "POST",
+        headers: {
+          authorization: `Basic ${Buffer.from(`tally:${secret}`).toString("base64")}`,
+          "content-type": "application/logplex-1",
+        },
+        body,
+      }).then((r) => r.status)
+    // The first line moves the partition's stream time to now; the second's 1m window closed 5 min after it ended.
+    expect(await post(r14(Date.now() - 60_000))).toBe(204)
+    expect(await post(r14(Date.now() - 12 * 60_000))).toBe(204)
+    let lines: Array<string> = []
+    const deadline = Date.now() + 60_000
+    while (lines.length === 0 && Date.now() < deadline) {
+      const text = await fetch(`${base}/metrics`).then((r) => r.text())
+      lines = text.split("\n").filter((l) => l.startsWith("tally_aggregator_late_dropped_total"))
+      if (lines.length === 0) await new Promise((r) => setTimeout(r, 250))
+    }
+    // Each series is labelled with exactly a type and a period: never an app (unbounded label values).
+    const series = lines.map((line) => {
+      const [, labels = "", value = ""] =
+        /^tally_aggregator_late_dropped_total\{(.*)\} (\S+)$/.exec(line) ?? []
+      return {
+        labels: Object.fromEntries([...labels.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]])),
+        value: Number(value),
+        line,
+      }
+    })
+    for (const { labels, line } of series) {
+      expect(Object.keys(labels).sort(), line).toEqual(["period", "type"])
+      expect(["DYNO_MEMORY", "DYNO_LOAD", "ROUTER_REQUESTS", "ERRORS"], line).toContain(labels.type)
+      expect(["1m", "15m"], line).toContain(labels.period)
+      expect(line).not.toContain(app.owner)
+    }
+    const errors1m = series.find((s) => s.labels.type === "ERRORS" && s.labels.period === "1m")
+    expect(errors1m?.value, lines.join("\n")).toBeGreaterThanOrEqual(1)
+  }, 90_000)
+
+  it("stops on SIGTERM with exit code 0", async () => {
+    expect(await Promise.all([generated.stop(), withGiven.stop()])).toEqual([0, 0])
+  }, 60_000)
 })
