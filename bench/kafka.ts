@@ -77,6 +77,7 @@ const round = async (client: Client, n: number) => {
     const latencies: Array<number> = []
     const until = performance.now() + SECONDS * 1000
     const started = performance.now()
+    const cpu0 = process.cpuUsage()
     await Promise.all(
       Array.from({ length: CALLERS }, async (_, c) => {
         for (let i = c; performance.now() < until; i += CALLERS) {
@@ -88,9 +89,12 @@ const round = async (client: Client, n: number) => {
       }),
     )
     const produced = (acked - RECORDS_PER_CALL) / ((performance.now() - started) / 1000)
+    const cpu1 = process.cpuUsage(cpu0)
+    const produceCpu = (cpu1.user + cpu1.system) / (acked - RECORDS_PER_CALL)
     latencies.sort((a, b) => a - b)
     const all = [...Array(PARTITIONS).keys()]
     const t0 = performance.now()
+    const cpu2 = process.cpuUsage()
     await runtime.runPromise(
       bus.consume({ group: `${topic}-read`, topics: [topic], partitions: all }).pipe(
         Stream.scan(
@@ -102,11 +106,16 @@ const round = async (client: Client, n: number) => {
       ),
     )
     const consumed = acked / ((performance.now() - t0) / 1000)
+    const cpu3 = process.cpuUsage(cpu2)
+    const consumeCpu = (cpu3.user + cpu3.system) / acked
     return {
       produced,
       consumed,
       p50: percentile(latencies, 50),
       p99: percentile(latencies, 99),
+      /** This process's CPU time per record (µs): what the client costs, whatever else runs. */
+      produceCpu,
+      consumeCpu,
       records: acked,
       topic,
     }
@@ -208,6 +217,8 @@ export const run = async () => {
           [`${client}.consumed`]: bus.consumed,
           [`${client}.p50`]: bus.p50,
           [`${client}.p99`]: bus.p99,
+          [`${client}.produceCpu`]: bus.produceCpu,
+          [`${client}.consumeCpu`]: bus.consumeCpu,
         })
         if (client === "platformatic") {
           const cp = consumerPerformance(bus.topic, bus.records)
@@ -238,7 +249,7 @@ export const run = async () => {
   const ingressCell = (client: string) =>
     `${fmt(med(`${client}.ingress`))} lines/s = ${fmt(med(`${client}.ingress`) * RECORDS_PER_LINE)} records/s (${median(rows.map((r) => ((r[`${client}.ingress`]! * RECORDS_PER_LINE) / r.producerPerformance!) * 100)).toFixed(0)}%)`
   const row = (client: Client) =>
-    `| ${client} | ${fmt(med(`${client}.produced`))} records/s (${ratio(`${client}.produced`, "producerPerformance")}) | ${fmt(med(`${client}.p50`))} / ${fmt(med(`${client}.p99`))} ms | ${fmt(med(`${client}.consumed`))} records/s (${ratio(`${client}.consumed`, "consumerPerformance")}) | ${ingressCell(client)} |`
+    `| ${client} | ${fmt(med(`${client}.produced`))} records/s (${ratio(`${client}.produced`, "producerPerformance")}) | ${fmt(med(`${client}.p50`))} / ${fmt(med(`${client}.p99`))} ms | ${fmt(med(`${client}.consumed`))} records/s (${ratio(`${client}.consumed`, "consumerPerformance")}) | ${med(`${client}.produceCpu`).toFixed(1)} / ${med(`${client}.consumeCpu`).toFixed(1)} µs | ${ingressCell(client)} |`
   const perRound = rows
     .map(
       (r, i) =>
@@ -255,17 +266,19 @@ acknowledged; acks=all, idempotent, group-committed; timed over ${SECONDS} s; % 
 ProducerPerformance (same record size, acks=all, idempotent, 1,000,000 records, 32 partitions).
 **Bus consume**: one consumer owning all 32 partitions reads everything its produce run wrote, from
 the start; timed from the stream's start (group join included) to the last record; % of Kafka's
-ConsumerPerformance over the platformatic run's topic (join included too). **Ingress**: HTTP → Kafka
+ConsumerPerformance over the platformatic run's topic (join included too). **Client CPU**: the
+benchmark process's user+system CPU time per record while producing / consuming (the client's cost,
+much less sensitive than throughput to what else runs on the machine). **Ingress**: HTTP → Kafka
 end to end (bench/ingress.ts: 400-line bodies, 16 connections, load from a separate process, 15 s),
 records = lines × ${RECORDS_PER_LINE}; % of ProducerPerformance. Every round runs the clients and the peers
 in turn under the same load; medians of ${rounds} rounds, percentages are medians of the per-round ratios.
 
-| client | Bus produce | produce call p50 / p99 | Bus consume | ingress end to end |
-|---|---|---|---|---|
+| client | Bus produce | produce call p50 / p99 | Bus consume | client CPU per record, produce / consume | ingress end to end |
+|---|---|---|---|---|---|
 ${row("kafkajs")}
 ${row("platformatic")}
-| in-memory Bus (no Kafka: the ingress stage's own ceiling) | | | | ${ingressCell("memory")} |
-| Kafka ProducerPerformance / ConsumerPerformance | ${fmt(med("producerPerformance"))} records/s | | ${fmt(med("consumerPerformance"))} records/s | |
+| in-memory Bus (no Kafka: the ingress stage's own ceiling) | | | | | ${ingressCell("memory")} |
+| Kafka ProducerPerformance / ConsumerPerformance | ${fmt(med("producerPerformance"))} records/s | | ${fmt(med("consumerPerformance"))} records/s | | |
 
 Per round (records/s; ingress in lines/s):
 

@@ -136,7 +136,7 @@ export const makeKafkaBus = Effect.fnUntraced(function* (options: KafkaOptions) 
   }> = []
   let sending = false
   const MAX_PARTITION_BYTES = 512 * 1024
-  const MAX_REQUEST_BYTES = 8 * 1024 * 1024
+  const MAX_REQUEST_BYTES = 1024 * 1024
   const sizeOf = (r: OutRecord) => r.value.byteLength + r.key.length + 24
   const partitionsOf = (topic: string) => producer.currentMetadata?.topics.get(topic)?.partitionsCount ?? 1
   /**

@@ -12,7 +12,7 @@
 
 import type { API, Connection, fetchV17 } from "@platformatic/kafka"
 import { Consumer, IS_CONTROL, kGetApi, kGetConnection } from "@platformatic/kafka"
-import { Effect, Queue, Schedule, Stream } from "effect"
+import { Cause, Effect, Queue, Schedule, Stream } from "effect"
 import { ASSIGNER_NAME, chooseOwner, decodeClaim, encodeClaim } from "./FixedAssigner.ts"
 import { apiIds, toBusError } from "./kafkaErrors.ts"
 import { validOffsets } from "./local.ts"
@@ -405,7 +405,26 @@ export const consumeGroup =
               }
           }
         })
-        yield* Effect.forkScoped(loop.pipe(Effect.catch((e) => Queue.fail(queue, e))))
+        // Whatever ends the loop but the stream's own end ends the stream: a BusError as it is, a
+        // crash (a defect in the client or here) as Unavailable, so the stage ends instead of hanging.
+        yield* Effect.forkScoped(
+          loop.pipe(
+            Effect.catchCause((cause) =>
+              Cause.hasInterruptsOnly(cause)
+                ? Effect.void
+                : Queue.fail(
+                    queue,
+                    Cause.squash(cause) instanceof BusError
+                      ? (Cause.squash(cause) as BusError)
+                      : new BusError({
+                          reason: "Unavailable",
+                          message: `consumer ${sub.group} crashed: ${Cause.pretty(cause)}`,
+                          cause: Cause.squash(cause),
+                        }),
+                  ),
+            ),
+          ),
+        )
       }),
       { bufferSize: sub.bufferBatches ?? 16, strategy: "suspend" },
     )

@@ -1,16 +1,18 @@
 /**
  * Group membership on the real broker (not disruptive: the broker keeps running): heartbeats that a
- * slow downstream cannot starve, a member the coordinator dropped, and a SIGKILLed owner.
+ * slow downstream cannot starve, a member the coordinator dropped, a topic deleted under a consumer,
+ * and a SIGKILLed owner.
  */
 import { spawn } from "node:child_process"
 import { join } from "node:path"
 import { assert, layer } from "@effect/vitest"
 import { Admin } from "@platformatic/kafka"
-import { Effect, Layer } from "effect"
+import { Cause, Effect, Layer } from "effect"
 import { afterAll, inject } from "vitest"
 import { Bus } from "../../src/bus/Bus.ts"
 import { makeKafkaBus } from "../../src/bus/kafka.ts"
 import { partitionFor } from "../../src/bus/Partitioner.ts"
+import { BusError } from "../../src/bus/Records.ts"
 import { records } from "./Bus.conformance.ts"
 import { follow, owned, until } from "./follow.ts"
 
@@ -37,7 +39,8 @@ const kafka = Layer.effect(
 )
 const admin = new Admin({ clientId: "tally-test-group-admin", bootstrapBrokers: brokers })
 afterAll(async () => {
-  await admin.deleteTopics({ topics: [topic.name] }).catch(() => undefined)
+  for (const name of [topic.name, `${run}.doomed`])
+    await admin.deleteTopics({ topics: [name] }).catch(() => undefined)
   await admin.close()
 })
 
@@ -131,6 +134,22 @@ layer(kafka, { excludeTestServices: true, timeout: "120 seconds" })("Kafka group
         ])
       }),
     90_000,
+  )
+
+  it.effect("a consumer whose topic is deleted under it fails its stream with a BusError", () =>
+    Effect.gen(function* () {
+      const bus = yield* Bus
+      const doomed = { ...topic, name: `${run}.doomed` }
+      yield* bus.ensureTopics([doomed])
+      yield* bus.produce(records(doomed.name, 1, 3))
+      const a = yield* follow({ group: `${run}-doomed`, topics: [doomed.name], partitions: [0, 1, 2, 3] })
+      yield* until("it reads", () => a.batches().length > 0)
+      yield* Effect.promise(() => admin.deleteTopics({ topics: [doomed.name] }))
+      yield* until("the stream fails", () => a.failure() !== undefined, 60)
+      const error = Cause.squash(a.failure() as Cause.Cause<unknown>)
+      assert.instanceOf(error, BusError)
+      assert.strictEqual((error as BusError).reason, "Rejected")
+    }),
   )
 
   it.effect(
