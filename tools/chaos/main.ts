@@ -1,0 +1,117 @@
+/**
+ * npm run chaos -- --minutes N --seed S [--rate R] [--apps N] [--poison-every M] [--tries K]
+ *   [--flush-after D] [--settle-seconds S] [--without KIND,…] [--keep] [--json]
+ *
+ * Every tally stage its own process under a small supervisor (ingress/API, aggregator workers 0 and 1
+ * of 2 plus a hot standby of worker 0, sink, retrier) on the project's Kafka broker and 3 fresh Postgres
+ * shard databases (shard 1 behind a proxy the harness can hang), drain load from tools/load with its
+ * oracle, and a seeded schedule of faults (printed first: the same seed replays it). Exit 0 only when
+ * every stored 1-minute rollup equals the oracle, the poison lines were refused and counted, and no row
+ * reached a dead-letter topic; 1 otherwise; 2 on bad usage. Output and logs: test-output/chaos/<seed>/.
+ */
+import { appendFileSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+import { parseArgs } from "node:util"
+import { formatResult, toJson } from "./report.ts"
+import { type ChaosOptions, chaos } from "./run.ts"
+import { FAULT_KINDS, type FaultKind } from "./schedule.ts"
+
+const USAGE = `usage: npm run chaos -- --minutes N [--seed S] [--rate R] [--apps N] [--poison-every M]
+  [--tries K] [--flush-after D] [--settle-seconds S] [--without KIND,…] [--keep] [--json]
+  --without leaves fault kinds out of the schedule: ${FAULT_KINDS.join(", ")}`
+
+const usage = (message: string): never => {
+  console.error(`chaos: ${message}\n${USAGE}`)
+  process.exit(2)
+}
+
+const parsed = (() => {
+  try {
+    return parseArgs({
+      options: {
+        minutes: { type: "string", default: "15" },
+        seed: { type: "string" },
+        rate: { type: "string", default: "3000" },
+        apps: { type: "string", default: "5" },
+        "poison-every": { type: "string", default: "20" },
+        tries: { type: "string", default: "100" },
+        "flush-after": { type: "string", default: "1s" },
+        "settle-seconds": { type: "string", default: "180" },
+        without: { type: "string", default: "" },
+        keep: { type: "boolean", default: false },
+        json: { type: "boolean", default: false },
+        help: { type: "boolean", default: false },
+      },
+      strict: true,
+    })
+  } catch (e) {
+    return usage((e as Error).message)
+  }
+})()
+const { values } = parsed
+if (values.help) {
+  console.log(USAGE)
+  process.exit(0)
+}
+
+const number = (name: keyof typeof values, min: number, integer = true): number => {
+  const raw = values[name]
+  const v = Number(raw)
+  if (typeof raw !== "string" || !Number.isFinite(v) || v < min || (integer && !Number.isInteger(v)))
+    return usage(`--${name} must be ${integer ? "an integer" : "a number"} ≥ ${min}; got ${raw}`)
+  return v
+}
+
+const without = values.without
+  .split(",")
+  .map((s) => s.trim())
+  .filter(Boolean)
+for (const k of without)
+  if (!(FAULT_KINDS as ReadonlyArray<string>).includes(k)) usage(`unknown fault kind ${k}`)
+
+const root = join(import.meta.dirname, "../..")
+const seed = values.seed === undefined ? Math.floor(Math.random() * 100_000) : number("seed", 0)
+const logFile = join(root, "test-output", "chaos", `${seed}.log`)
+let started = false
+const say = (line: string) => {
+  const text = `${new Date().toISOString().slice(11, 19)} ${line}`
+  if (!values.json) console.error(text)
+  // The run directory is emptied at the start of the run; the log of the run is written next to it.
+  if (!started) writeFileSync(logFile, "")
+  started = true
+  appendFileSync(logFile, `${text}\n`)
+}
+
+const options: ChaosOptions = {
+  root,
+  seed,
+  minutes: number("minutes", 1, false),
+  rate: number("rate", 1),
+  apps: number("apps", 1),
+  poisonEvery: number("poison-every", 1),
+  tries: number("tries", 1),
+  flushAfter: values["flush-after"],
+  settleSeconds: number("settle-seconds", 10),
+  without: without as Array<FaultKind>,
+  keep: values.keep,
+  say,
+}
+
+// Ctrl-C or SIGTERM: the run's cleanup (stop the processes, start the broker again if a fault stopped
+// it, drop the databases and topics), then exit 130; a second one exits at once.
+let cleanup: (() => Promise<void>) | undefined
+let interrupted = false
+const interrupt = () => {
+  if (interrupted || !cleanup) process.exit(130)
+  interrupted = true
+  console.error("chaos: interrupted; cleaning up (again to leave everything as it is)")
+  void cleanup().finally(() => process.exit(130))
+}
+process.on("SIGINT", interrupt)
+process.on("SIGTERM", interrupt)
+
+const result = await chaos({ ...options, onInterrupt: (f) => (cleanup = f) })
+writeFileSync(join(result.runDir, "result.json"), JSON.stringify(toJson(result), null, 2))
+if (values.json) console.log(JSON.stringify(toJson(result)))
+else console.log(formatResult(result))
+process.exit(result.failures.length === 0 ? 0 : 1)

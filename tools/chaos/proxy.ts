@@ -1,0 +1,74 @@
+/**
+ * A TCP proxy in front of a shard that can play a hung server (copied from test/store/TcpProxy.ts): in
+ * "hang" mode it keeps accepting connections and reading bytes but forwards nothing either way, on new
+ * and existing connections alike (a server that accepts TCP and never answers). Back in "forward" mode
+ * new connections work; the ones that hung stay black holes, as after a real stall, until their client
+ * gives up on them.
+ */
+import { connect, createServer, type Server, type Socket } from "node:net"
+
+export interface TcpProxy {
+  readonly port: number
+  readonly hang: () => void
+  readonly forward: () => void
+  /** Connections accepted so far, and how many of them hung (black holes). */
+  readonly accepted: () => number
+  readonly hung: () => number
+  readonly close: () => Promise<void>
+}
+
+export const startProxy = async (target: { host: string; port: number }): Promise<TcpProxy> => {
+  let hanging = false
+  let accepted = 0
+  let holes = 0
+  const sockets = new Set<Socket>()
+  const blackHoles = new WeakSet<Socket>()
+  const track = (s: Socket) => {
+    sockets.add(s)
+    s.on("close", () => sockets.delete(s))
+    s.on("error", () => undefined)
+  }
+  const hole = (s: Socket) => {
+    if (blackHoles.has(s)) return
+    blackHoles.add(s)
+    holes++
+  }
+  const server: Server = createServer((client) => {
+    accepted++
+    track(client)
+    const upstream = connect(target.port, target.host)
+    track(upstream)
+    const pass = (from: Socket, to: Socket) =>
+      from.on("data", (chunk) => {
+        if (hanging || blackHoles.has(from) || blackHoles.has(to)) {
+          hole(from)
+          hole(to)
+          return
+        }
+        to.write(chunk)
+      })
+    pass(client, upstream)
+    pass(upstream, client)
+    client.on("close", () => upstream.destroy())
+    upstream.on("close", () => client.destroy())
+  })
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+  const port = (server.address() as { port: number }).port
+  return {
+    port,
+    hang: () => {
+      hanging = true
+      // Whatever is in flight now never arrives either.
+      for (const s of sockets) hole(s)
+    },
+    forward: () => {
+      hanging = false
+    },
+    accepted: () => accepted,
+    hung: () => Math.floor(holes / 2),
+    close: async () => {
+      for (const s of sockets) s.destroy()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    },
+  }
+}
