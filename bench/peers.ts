@@ -15,15 +15,16 @@
  */
 import { execFileSync, spawn } from "node:child_process"
 import { once } from "node:events"
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { connect } from "node:net"
-import { tmpdir } from "node:os"
+import { loadavg, tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import { createInterface } from "node:readline"
 import type { OutRecord } from "../src/bus/Records.ts"
 import { catalogue, PARTITIONS, rawTopic, summaryTopic } from "../src/bus/Topics.ts"
-import { APPS, emptyPlan, LINES_PER_BATCH, load, type Plan, PROCESS_TYPES } from "./peers/load.ts"
+import { emptyPlan, load, type Plan } from "./peers/load.ts"
 import { Sampler, start, stop } from "./peers/procs.ts"
+import { type Conditions, type Result, render, type System } from "./peers/report.ts"
 import { fmt, writeSection } from "./report.ts"
 
 const root = join(import.meta.dirname, "..")
@@ -40,32 +41,12 @@ const KS_CACHE_MB = 64
 const KS_HEAP = "512m"
 const SPAN_MS = 12 * 60_000
 
-interface System {
-  readonly id: string
-  readonly name: string
-  readonly kind: "tally" | "ks"
-  /** tally worker processes, or Kafka Streams stream threads */
-  readonly parallelism: number
-}
-
 const SYSTEMS: ReadonlyArray<System> = [
   { id: "tally1", name: "tally aggregator, 1 worker", kind: "tally", parallelism: 1 },
   { id: "ks1", name: "Kafka Streams, 1 stream thread", kind: "ks", parallelism: 1 },
   { id: "tally2", name: "tally aggregator, 2 workers (2 processes)", kind: "tally", parallelism: 2 },
   { id: "ks2", name: "Kafka Streams, 2 stream threads", kind: "ks", parallelism: 2 },
 ]
-
-interface Result {
-  readonly system: System
-  readonly seconds: number
-  readonly rate: number
-  readonly firstOutputS: number
-  readonly peakRssMb: number
-  readonly cpuS: number
-  readonly series: number
-  readonly statsHash: string
-  readonly quantiles: Record<string, [number, number]>
-}
 
 const answers = () =>
   new Promise<boolean>((resolve) => {
@@ -307,6 +288,7 @@ const measure = async (
   const seconds = (outcome.doneAt - t0) / 1000
   const result: Result = {
     system,
+    rep,
     seconds,
     rate: plan.records / seconds,
     firstOutputS: (outcome.firstAt - t0) / 1000,
@@ -317,23 +299,31 @@ const measure = async (
     quantiles: outcome.quantiles,
   }
   console.log(
-    `${system.name}, run ${rep}: ${fmt(result.rate)} measurements/s (${seconds.toFixed(1)} s), peak RSS ${fmt(result.peakRssMb)} MB, CPU ${cpu.toFixed(1)} s, ${result.series} series, hash ${result.statsHash}`,
+    `${system.name}, run ${rep}: ${fmt(result.rate)} measurements/s (${seconds.toFixed(1)} s, first output ${result.firstOutputS.toFixed(1)} s), peak RSS ${fmt(result.peakRssMb)} MB, CPU ${cpu.toFixed(1)} s, ${result.series} series, hash ${result.statsHash}`,
   )
   return result
 }
 
-const median = (xs: ReadonlyArray<number>) => {
-  const s = [...xs].sort((a, b) => a - b)
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
+/** Writes the section and prints it; the results stay beside the logs (`--render=that file` writes it again). */
+const publish = (saved: { plan: Plan; conditions: Conditions; results: ReadonlyArray<Result> }) => {
+  const markdown = render(saved.plan, saved.conditions, saved.results)
+  writeSection("peers", markdown)
+  console.log(markdown)
 }
 
 export const run = async () => {
+  const rendering = option("render", "")
+  if (rendering) return publish(JSON.parse(readFileSync(rendering, "utf8")))
   const records = Number(option("measurements", "2000000"))
   const runs = Number(option("runs", "3"))
   const ids = option("systems", SYSTEMS.map((s) => s.id).join(",")).split(",")
   const systems = SYSTEMS.filter((s) => ids.includes(s.id))
-  // Another checkout's tally (e.g. a clean export of a commit) while this one is being edited.
+  // Another checkout's tally (e.g. a clean export of a commit while this one is being edited).
   const tally = resolve(option("tally", root))
+  const tallyLabel = option(
+    "tally-label",
+    tally === root ? `this checkout at ${describe()}` : `tally from ${tally}`,
+  )
   if (!(await answers()))
     execFileSync("bash", [join(root, "scripts/kafka.sh"), "start"], { stdio: "inherit" })
   buildJar()
@@ -346,6 +336,7 @@ export const run = async () => {
   mkdirSync(join(tmpdir(), "tally-test-runs"), { recursive: true })
   writeFileSync(registration, "")
   const started = Date.now()
+  const loadAtStart = loadavg()[0]!
   try {
     // Event times end 5 minutes ago, well inside the raw topic's retention.
     const t0 = Math.floor((Date.now() - 5 * 60_000 - SPAN_MS) / 60_000) * 60_000
@@ -357,67 +348,35 @@ export const run = async () => {
     const results: Array<Result> = []
     for (let rep = 1; rep <= runs; rep++)
       for (const system of systems) results.push(await measure(system, rep, tally, prefix, plan, logDir))
-    report(plan, runs, results, (Date.now() - started) / 1000)
+    const conditions: Conditions = {
+      runs,
+      spanMs: SPAN_MS,
+      emitMs: EMIT_MS,
+      ksCacheMb: KS_CACHE_MB,
+      ksHeap: KS_HEAP,
+      tally: tallyLabel,
+      loadAverage: { start: loadAtStart, end: loadavg()[0]! },
+      wallS: (Date.now() - started) / 1000,
+      note: option("note", ""),
+    }
+    const saved = join(logDir, "results.json")
+    writeFileSync(saved, JSON.stringify({ plan, conditions, results }, null, 2))
+    console.log(`results: ${saved}`)
+    publish({ plan, conditions, results })
   } finally {
     console.log(admin("cleanup", "--prefix", prefix).trim())
     rmSync(registration, { force: true })
   }
 }
 
-const report = (plan: Plan, runs: number, results: ReadonlyArray<Result>, wallS: number) => {
-  const bySystem = new Map<string, Array<Result>>()
-  for (const r of results) bySystem.set(r.system.id, [...(bySystem.get(r.system.id) ?? []), r])
-  const med = (id: string, f: (r: Result) => number) => median((bySystem.get(id) ?? []).map(f))
-  const rows = [...bySystem.entries()].map(([id, rs]) => {
-    const s = rs[0]!.system
-    return `| ${s.name} | ${fmt(med(id, (r) => r.rate))} | ${rs.map((r) => fmt(r.rate)).join(" / ")} | ${med(id, (r) => r.seconds).toFixed(1)} | ${med(id, (r) => r.firstOutputS).toFixed(1)} | ${fmt(med(id, (r) => r.peakRssMb))} | ${(med(id, (r) => r.cpuS) / (plan.records / 1e6)).toFixed(1)} |`
-  })
-  const ratioOf = (a: string, b: string) =>
-    bySystem.has(a) && bySystem.has(b)
-      ? `${(med(a, (r) => r.rate) / med(b, (r) => r.rate)).toFixed(2)}× throughput, ${(med(a, (r) => r.peakRssMb) / med(b, (r) => r.peakRssMb)).toFixed(2)}× peak RSS`
-      : "not run"
-  const hashes = new Set(results.map((r) => `${r.series} series, stats ${r.statsHash}`))
-  const quantiles = [...bySystem.values()]
-    .map(
-      (rs) =>
-        `${rs[0]!.system.name}: ${Object.entries(rs[0]!.quantiles)
-          .map(([k, [p50, p99]]) => `${k} p50 ${p50.toFixed(1)} p99 ${p99.toFixed(1)}`)
-          .join("; ")}`,
-    )
-    .join("<br>")
-  const markdown = `## Kafka Streams side by side (issue 12)
-
-${fmt(plan.records)} raw router measurements (${fmt(plan.retried)} of them retried deliveries that must be dropped),
-encoded by tally's ingress encoder, keys ${APPS} apps × ${PROCESS_TYPES.length} process types, drain batches of
-${LINES_PER_BATCH} lines with real Frame-Ids and delivery ids, event time over ${SPAN_MS / 60_000} minutes (1-minute
-windows close), loaded once into one 32-partition topic on the shared broker. Each system computes 1m and 15m
-windows with 5 minutes of grace, count/sum/sumsq/min/max per owner:process_type:metric(:label), DDSketch bins
-for service and connect times, drops retried deliveries, and writes tally.v1.Summary records.
-${runs} runs each, alternating, each from scratch. **Done** = the summary topic holds snapshots whose counts add
-up to every measurement of the input for each period and metric (read by one watcher process, the same for
-both); timed from process start, so it includes start-up (JVM, Kafka Streams rebalance and changelog topic
-creation; Node module load and group join) and up to one emit interval. Peak RSS: the process trees, sampled
-every 200 ms.
-
-| system | measurements/s (median) | each run | s to done | s to first output | peak RSS MB | CPU s per 1M |
-|---|---|---|---|---|---|---|
-${rows.join("\n")}
-
-- **tally ÷ Kafka Streams, 1 worker vs 1 stream thread: ${ratioOf("tally1", "ks1")}** (goal ≥ 1.0× throughput).
-- **tally ÷ Kafka Streams, 2 workers vs 2 stream threads: ${ratioOf("tally2", "ks2")}.**
-- Output check: ${hashes.size === 1 ? `every run of every system ended with the same final summaries (${[...hashes][0]}: a hash of each series' exact count, sum, sumsq, min and max)` : `**final summaries differ between runs: ${[...hashes].join("; ")}**`}.
-  Merged sketch quantiles (ms), 1st run: ${quantiles}.
-
-Settings: emit interval ${EMIT_MS / 1000} s for both (tally \`TALLY_FLUSH_AFTER=${EMIT_MS}ms\`; Kafka Streams
-\`commit.interval.ms=${EMIT_MS}\`, which is when its record cache flushes changed windows downstream).
-Kafka Streams: \`statestore.cache.max.bytes=${KS_CACHE_MB} MiB\` (holds every open window's aggregate, so updates
-hit the cache and RocksDB and the changelogs see one write per changed window per commit), default RocksDB
-window stores with changelogs, at_least_once, default client settings, \`-Xmx${KS_HEAP}\`; one aggregate per record
-key (owner:process_type: the input's own partitioning, so no repartition topic); protobuf decoded with classes
-generated by protoc (protobuf-java 3.25.5); DDSketch from \`com.datadoghq:sketches-java\` (LogarithmicMapping 1%,
-unbounded dense store); retried deliveries dropped with a cached RocksDB key-value store. tally: \`node
-src/main.ts aggregator\` with \`TALLY_WORKERS\`/\`TALLY_WORKER_INDEX\`, defaults otherwise. Whole benchmark
-wall time: ${fmt(wallS)} s.`
-  writeSection("peers", markdown)
-  console.log(markdown)
+/** This checkout's commit, and whether src/ has uncommitted changes. */
+const describe = () => {
+  const git = (...args: Array<string>) =>
+    execFileSync("git", ["-C", root, ...args], { encoding: "utf8" }).trim()
+  try {
+    const dirty = git("status", "--porcelain", "--", "src") !== ""
+    return `commit ${git("rev-parse", "--short", "HEAD")}${dirty ? " with uncommitted changes in src/" : ""}`
+  } catch {
+    return "an unknown commit"
+  }
 }
