@@ -1,6 +1,7 @@
 /**
- * `npm run bench -- peers [--measurements=N] [--runs=R] [--emit-ms=MS] [--systems=tally1,ks1,tally2,ks2] [--tally=DIR]`
- * (issue 12):
+ * `npm run bench -- peers [--measurements=N] [--runs=R] [--emit-ms=MS] [--systems=tally1,ks1,tally2,ks2]
+ *   [--tally=DIR] [--tally-label=TEXT] [--note=TEXT]` (issue 12; `--render=results.json` prints a saved run's
+ * section):
  * tally's aggregator next to the same job written as a Kafka Streams application
  * (bench/peers/kafka-streams), over the same raw router measurements on the same broker.
  *
@@ -304,16 +305,14 @@ const measure = async (
   return result
 }
 
-/** Writes the section and prints it; the results stay beside the logs (`--render=that file` writes it again). */
-const publish = (saved: { plan: Plan; conditions: Conditions; results: ReadonlyArray<Result> }) => {
-  const markdown = render(saved.plan, saved.conditions, saved.results)
-  writeSection("peers", markdown)
-  console.log(markdown)
-}
-
 export const run = async () => {
-  const rendering = option("render", "")
-  if (rendering) return publish(JSON.parse(readFileSync(rendering, "utf8")))
+  // Prints the section of a saved run (results.json beside its logs) without touching BENCHMARKS.md,
+  // whose stamp would date it now.
+  const saved = option("render", "")
+  if (saved) {
+    const { plan, conditions, results } = JSON.parse(readFileSync(saved, "utf8"))
+    return console.log(render(plan, conditions, results))
+  }
   const records = Number(option("measurements", "2000000"))
   const runs = Number(option("runs", "3"))
   const ids = option("systems", SYSTEMS.map((s) => s.id).join(",")).split(",")
@@ -359,10 +358,11 @@ export const run = async () => {
       wallS: (Date.now() - started) / 1000,
       note: option("note", ""),
     }
-    const saved = join(logDir, "results.json")
-    writeFileSync(saved, JSON.stringify({ plan, conditions, results }, null, 2))
-    console.log(`results: ${saved}`)
-    publish({ plan, conditions, results })
+    const file = join(logDir, "results.json")
+    writeFileSync(file, JSON.stringify({ plan, conditions, results }, null, 2))
+    const markdown = render(plan, conditions, results)
+    writeSection("peers", markdown)
+    console.log(`${markdown}\n\nresults: ${file}`)
   } finally {
     console.log(admin("cleanup", "--prefix", prefix).trim())
     rmSync(registration, { force: true })
