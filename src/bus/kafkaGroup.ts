@@ -323,6 +323,15 @@ export const consumeGroup =
         const loop = Effect.gen(function* () {
           let delivered: Membership | undefined
           let positions = new Map<string, number>()
+          /** A fetch under `m` from the current positions, started now; its outcome never rejects. */
+          const fetchAhead = (m: Membership) => ({
+            m,
+            response: member.fetch(m, new Map(positions)).then(
+              (ok) => ({ ok }),
+              (error: unknown) => ({ error }),
+            ),
+          })
+          let ahead: ReturnType<typeof fetchAhead> | undefined
           while (true) {
             const seen = member.version
             if (member.failure) return yield* member.failure
@@ -359,10 +368,14 @@ export const consumeGroup =
               yield* member.awaitChange(seen)
               continue
             }
-            const fetched = yield* Effect.tryPromise({
-              try: () => member.fetch(m, positions),
-              catch: toBusError(`fetch ${sub.group}`),
-            }).pipe(
+            // The fetch started ahead (while the previous batches were delivered) if it is this
+            // assignment's, else a new one.
+            const fetch = ahead?.m === m ? ahead : fetchAhead(m)
+            ahead = undefined
+            const fetched = yield* Effect.promise(() => fetch.response).pipe(
+              Effect.flatMap((r) =>
+                "ok" in r ? Effect.succeed(r.ok) : Effect.fail(toBusError(`fetch ${sub.group}`)(r.error)),
+              ),
               Effect.catch((e) => {
                 if (member.current !== m) return Effect.succeed([])
                 if (apiIds(e.cause).has("OFFSET_OUT_OF_RANGE"))
@@ -382,6 +395,7 @@ export const consumeGroup =
             )
             if (member.current !== m) continue
             const names = member.topicNames()
+            const batches: Array<Batch> = []
             for (const response of fetched)
               for (const t of response.responses) {
                 const topic = names.get(t.topicId) ?? t.topicId
@@ -392,17 +406,23 @@ export const consumeGroup =
                   const { records, next } = toRecords(part, from)
                   positions.set(key, next)
                   if (records.length === 0) continue
-                  const batch: Batch = {
+                  batches.push({
                     _tag: "Batch",
                     topic,
                     partition: part.partitionIndex,
                     records,
                     highWatermark: Number(part.highWatermark),
                     generation: m.generation,
-                  }
-                  yield* Queue.offer(queue, batch)
+                  })
                 }
               }
+            // One fetch ahead: the broker reads the next records while these are delivered. At most
+            // one response waits here however long the downstream takes.
+            if (fetched.length > 0) ahead = fetchAhead(m)
+            for (const batch of batches) {
+              if (member.current !== m) break
+              yield* Queue.offer(queue, batch)
+            }
           }
         })
         // Whatever ends the loop but the stream's own end ends the stream: a BusError as it is, a
