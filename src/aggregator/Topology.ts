@@ -101,7 +101,7 @@ const report = Effect.fnUntraced(function* (r: PartitionRollup, batch: Batch) {
     r.counters.duplicates = 0
   }
   for (const [key, n] of r.counters.late) {
-    const [type, period] = key.split(":")
+    const [type, period] = key.split(":").slice(-2)
     yield* Metric.update(Metric.withAttributes(M.lateDropped, { type: type!, period: period! }), n)
   }
   r.counters.late.clear()
