@@ -7,15 +7,21 @@
  *   commit point reaches the same count with the same content, so re-emissions are idempotent;
  * - a retried drain batch (same Frame-Id, another delivery) counts once: per record key the first
  *   delivery seen on the partition wins, which a replay decides the same way.
+ *
+ * The per-record path allocates nothing in the common case: the record is decoded in place (Samples.ts
+ * `Scan`), its key's slot holds the series and the drain batches seen, each series remembers its
+ * accumulator in the window it wrote last, and a key remembers the bytes of the last drain batch it saw.
  */
 import type { InRecord, OutRecord } from "../bus/Records.ts"
 import { summaryTopic } from "../bus/Topics.ts"
 import type { RolledUpType } from "../domain/MeasurementType.ts"
 import * as Wire from "../proto/Wire.ts"
-import { Series } from "../stream/Accumulators.ts"
+import { Accumulator } from "../stream/Accumulators.ts"
 import { decodeResume, encodeResume, type Resume } from "../stream/CommitPoint.ts"
 import { PartitionWindows, type Period, type Window } from "../stream/EventTimeWindows.ts"
-import { visitSamples } from "./Samples.ts"
+import { sameBytes } from "../stream/ProtoBytes.ts"
+import { METRIC_NAMES, Scan, SKETCHED } from "./Samples.ts"
+import { encodeSummary, summaryHead } from "./SummaryBytes.ts"
 
 export const PERIODS: ReadonlyArray<Period> = [
   { name: "1m", sizeMs: 60_000 },
@@ -23,17 +29,131 @@ export const PERIODS: ReadonlyArray<Period> = [
 ]
 const WIRE_PERIOD = [Wire.Period.PERIOD_1M, Wire.Period.PERIOD_15M]
 export const LATENESS_MS = 5 * 60_000
+const LONGEST = PERIODS[1]!.sizeMs
+
+/** A drain batch (drain, Frame-Id) seen under one record key: its first delivery wins. */
+interface Frame {
+  readonly delivery: string
+  /** Stream time after which every window of its records has closed (then it is forgotten). */
+  untilMs: number
+  forgotten: boolean
+}
+
+/** One series (record key, metric, label): its summary identity and its accumulator in each period's last window. */
+class SeriesSlot {
+  readonly key: KeySlot
+  readonly metric: number
+  readonly label: string
+  /** The Summary fields 1-4, encoded on first emission. */
+  head: Uint8Array | undefined
+  /** `owner:process_type:metric:label:` */
+  readonly keyPrefix: string
+  /** Its accumulator in the 1m and the 15m window it wrote last. */
+  last0: Cell | undefined
+  last1: Cell | undefined
+
+  constructor(key: KeySlot, metric: number, label: string) {
+    this.key = key
+    this.metric = metric
+    this.label = label
+    this.keyPrefix = `${key.owner}:${key.processType}:${METRIC_NAMES[metric]}:${label}:`
+  }
+}
+
+/** A series' accumulator in one window. */
+class Cell extends Accumulator {
+  readonly series: SeriesSlot
+  readonly window: Window<WindowState>
+  constructor(series: SeriesSlot, window: Window<WindowState>) {
+    super(SKETCHED[series.metric]!)
+    this.series = series
+    this.window = window
+  }
+}
 
 interface WindowState {
-  /** series by record key (owner:process_type), then metric, then label: interned strings, cheap lookups */
-  readonly series: Map<string, Map<string, Map<string, Series>>>
+  /** Every series' accumulator, in the order they appeared. */
+  readonly cells: Array<Cell>
+  readonly bySeries: Map<SeriesSlot, Cell>
+  /** `:1m:<start>`: the end of every summary key of this window. */
+  readonly keySuffix: string
 }
 
-/** Every series of a window. */
-export function* seriesOf(state: WindowState): Generator<Series> {
-  for (const byMetric of state.series.values())
-    for (const byLabel of byMetric.values()) yield* byLabel.values()
+/** Everything about one record key (`owner:process_type`) on this partition. */
+class KeySlot {
+  /** The record key. */
+  readonly id: string
+  readonly owner: string
+  readonly processType: string
+  /** Series without a label, by metric id; labelled series by metric id, then label. */
+  private readonly plain: Array<SeriesSlot | undefined> = METRIC_NAMES.map(() => undefined)
+  private readonly labelled: Array<Map<string, SeriesSlot> | undefined> = METRIC_NAMES.map(() => undefined)
+  /** Drain batches seen, by `drain\0frameId`. */
+  readonly frames = new Map<string, Frame>()
+  /** The batch looked up last, whether that delivery was its first, and the bytes it was looked up by. */
+  lastFrame: Frame | undefined
+  lastFirst = false
+  lastBytes = new Uint8Array(128)
+  lastDrain = 0
+  lastFrameId = 0
+  lastDelivery = 0
+  /** Stream time after which every window its records touched has closed (then the slot is dropped). */
+  untilMs = Number.NEGATIVE_INFINITY
+
+  constructor(id: string, owner: string, processType: string) {
+    this.id = id
+    this.owner = owner
+    this.processType = processType
+  }
+
+  series(metric: number, label: string): SeriesSlot {
+    if (label === "") return (this.plain[metric] ??= new SeriesSlot(this, metric, ""))
+    const byLabel = (this.labelled[metric] ??= new Map())
+    let s = byLabel.get(label)
+    if (s === undefined) {
+      s = new SeriesSlot(this, metric, label)
+      byLabel.set(label, s)
+    }
+    return s
+  }
+
+  /**
+   * Whether `s` comes from the delivery the last lookup was made for. A delivery id names one POST, and
+   * a POST carries one drain and one Frame-Id (origin.proto), so equal delivery bytes mean the same
+   * batch; without a delivery id the drain and Frame-Id bytes are compared.
+   */
+  sameBatch(s: Scan): boolean {
+    const drain = s.drainEnd - s.drainStart
+    const frame = s.frameEnd - s.frameStart
+    const delivery = s.deliveryEnd - s.deliveryStart
+    const b = this.lastBytes
+    if (drain !== this.lastDrain || frame !== this.lastFrameId || delivery !== this.lastDelivery) return false
+    if (!sameBytes(s.bytes, s.deliveryStart, s.deliveryEnd, b, drain + frame)) return false
+    return (
+      delivery > 0 ||
+      (sameBytes(s.bytes, s.frameStart, s.frameEnd, b, drain) &&
+        sameBytes(s.bytes, s.drainStart, s.drainEnd, b, 0))
+    )
+  }
+
+  remember(s: Scan, frame: Frame, first: boolean): void {
+    const drain = s.drainEnd - s.drainStart
+    const frameId = s.frameEnd - s.frameStart
+    const delivery = s.deliveryEnd - s.deliveryStart
+    if (this.lastBytes.length < drain + frameId + delivery)
+      this.lastBytes = new Uint8Array(drain + frameId + delivery)
+    this.lastBytes.set(s.bytes.subarray(s.drainStart, s.drainEnd), 0)
+    this.lastBytes.set(s.bytes.subarray(s.frameStart, s.frameEnd), drain)
+    this.lastBytes.set(s.bytes.subarray(s.deliveryStart, s.deliveryEnd), drain + frameId)
+    this.lastDrain = drain
+    this.lastFrameId = frameId
+    this.lastDelivery = delivery
+    this.lastFrame = frame
+    this.lastFirst = first
+  }
 }
+
+const RECENT = 4
 
 export interface RollupCounters {
   /** Records dropped as too late, by `owner:processType:type:period`. */
@@ -42,28 +162,35 @@ export interface RollupCounters {
 }
 
 export class PartitionRollup {
-  readonly windows = new PartitionWindows<WindowState>({ periods: PERIODS, latenessMs: LATENESS_MS }, () => ({
-    series: new Map(),
-  }))
+  readonly windows = new PartitionWindows<WindowState>(
+    { periods: PERIODS, latenessMs: LATENESS_MS },
+    (period, startMs) => ({
+      cells: [],
+      bySeries: new Map(),
+      keySuffix: `${PERIODS[period]!.name}:${startMs}`,
+    }),
+  )
   /** The next offset to process. */
   nextOffset: number
   /** Records before this offset were processed before a restart (see CommitPoint.ts). */
   private readonly replayUntil: number
-  private readonly firstDelivery = new Map<string, { delivery: string; untilMs: number }>()
+  private readonly keys = new Map<string, KeySlot>()
+  /** The slots of the last keys looked up (see keyOf). */
+  private readonly recent: Array<KeySlot | undefined> = Array.from({ length: RECENT }, () => undefined)
+  private nextRecent = 0
+  /** Frames created already past their time: forgotten at the next collect. */
+  private stale: Array<[KeySlot, string, Frame]> = []
+  /** floor((stream time - lateness) / 15m) when frames and keys were last swept. */
+  private swept = Number.NEGATIVE_INFINITY
   private dirtyWindows = 0
-  /** The samples of the record being processed (reused: no allocation per record). */
-  private samples = 0
-  private readonly metrics: Array<string> = []
-  private readonly labels: Array<string> = []
-  private readonly values: Array<number> = []
-  private readonly sketched: Array<boolean> = []
-  private readonly visit = (metric: string, label: string, value: number, sketched: boolean) => {
-    const i = this.samples++
-    this.metrics[i] = metric
-    this.labels[i] = label
-    this.values[i] = value
-    this.sketched[i] = sketched
-  }
+  /** `t - t % 15m` of the last record (most records fall in the same quarter). */
+  private quarterStart = Number.NaN
+  private readonly scan = new Scan()
+  /** The series of the record being processed (reused). */
+  private readonly series: Array<SeriesSlot | undefined> = [undefined, undefined, undefined, undefined]
+  private lastPoint:
+    | { offset: number; upto: number; st: number; oldest: number; metadata: string }
+    | undefined
 
   readonly topic: string
   readonly type: RolledUpType
@@ -94,58 +221,101 @@ export class PartitionRollup {
     if (record.offset < this.nextOffset) return // a redelivery after a consumer restart
     this.nextOffset = record.offset + 1
     const replaying = record.offset < this.replayUntil
-    this.samples = 0
-    const origin = visitSamples(this.type, record.value, this.visit)
-    const samples = this.samples
-    const t = Math.floor(origin.timeUs / 1000)
+    const s = this.scan
+    s.read(this.type, record.value)
+    const t = Math.floor(s.timeUs / 1000)
     const windows = this.windows
     windows.observe(t)
 
-    if (origin.frameId !== "") {
-      const id = `${record.key}\u0000${origin.drain}\u0000${origin.frameId}`
-      const first = this.firstDelivery.get(id)
-      const untilMs = t - (t % PERIODS[1]!.sizeMs) + PERIODS[1]!.sizeMs + LATENESS_MS
-      if (!first) this.firstDelivery.set(id, { delivery: origin.delivery, untilMs })
-      else if (first.delivery !== origin.delivery) {
-        if (!replaying) this.counters.duplicates++
-        return
-      } else if (untilMs > first.untilMs) first.untilMs = untilMs
+    const key = this.keyOf(record.key, s)
+    if (!(t >= this.quarterStart && t < this.quarterStart + LONGEST)) this.quarterStart = t - (t % LONGEST)
+    const untilMs = this.quarterStart + LONGEST + LATENESS_MS
+    if (untilMs > key.untilMs) key.untilMs = untilMs
+    if (s.frameEnd !== s.frameStart && !this.firstDelivery(key, s, untilMs)) {
+      if (!replaying) this.counters.duplicates++
+      return
     }
 
+    const n = s.count
+    let resolved = false
     for (let period = 0; period < PERIODS.length; period++) {
       const w = windows.windowFor(period, t, record.offset)
-      if (!w) {
+      if (w === undefined) {
         if (!replaying) {
-          const key = `${origin.owner}:${origin.processType}:${this.type}:${PERIODS[period]!.name}`
-          this.counters.late.set(key, (this.counters.late.get(key) ?? 0) + 1)
+          const late = `${key.owner}:${key.processType}:${this.type}:${PERIODS[period]!.name}`
+          this.counters.late.set(late, (this.counters.late.get(late) ?? 0) + 1)
         }
         continue
       }
-      let byMetric = w.state.series.get(record.key)
-      if (!byMetric) {
-        byMetric = new Map()
-        w.state.series.set(record.key, byMetric)
+      if (!resolved) {
+        for (let i = 0; i < n; i++) this.series[i] = key.series(s.metric[i]!, s.label[i]!)
+        resolved = true
       }
-      for (let i = 0; i < samples; i++) {
-        const metric = this.metrics[i]!
-        const label = this.labels[i]!
-        let byLabel = byMetric.get(metric)
-        if (!byLabel) {
-          byLabel = new Map()
-          byMetric.set(metric, byLabel)
-        }
-        let series = byLabel.get(label)
-        if (!series) {
-          series = new Series(origin.owner, origin.processType, metric, label, this.sketched[i]!)
-          byLabel.set(label, series)
-        }
-        series.add(this.values[i]!)
+      for (let i = 0; i < n; i++) {
+        const series = this.series[i]!
+        let cell = period === 0 ? series.last0 : series.last1
+        if (cell === undefined || cell.window !== w) cell = this.cell(series, w)
+        cell.add(s.value[i]!)
       }
-      if (Number.isNaN(w.dirtySince) && samples > 0) {
+      if (n > 0 && Number.isNaN(w.dirtySince)) {
         w.dirtySince = nowMs
         this.dirtyWindows++
       }
     }
+  }
+
+  /**
+   * The slot of a record key. The keys of the last few records are compared first: a drain batch holds
+   * runs of a few keys (an app's process types), and comparing a string is cheaper than hashing it.
+   */
+  private keyOf(id: string, s: Scan): KeySlot {
+    const recent = this.recent
+    for (let i = 0; i < RECENT; i++) {
+      const k = recent[i]
+      if (k !== undefined && k.id === id) return k
+    }
+    let key = this.keys.get(id)
+    if (key === undefined) {
+      key = new KeySlot(id, s.owner, s.processType)
+      this.keys.set(id, key)
+    }
+    recent[this.nextRecent] = key
+    this.nextRecent = (this.nextRecent + 1) % RECENT
+    return key
+  }
+
+  /** The accumulator of `series` in `w`, created on first use. */
+  private cell(series: SeriesSlot, w: Window<WindowState>): Cell {
+    let cell = w.state.bySeries.get(series)
+    if (cell === undefined) {
+      cell = new Cell(series, w)
+      w.state.bySeries.set(series, cell)
+      w.state.cells.push(cell)
+    }
+    if (w.period === 0) series.last0 = cell
+    else series.last1 = cell
+    return cell
+  }
+
+  /** Whether this record's delivery is the first of its drain batch (the batch is remembered if new). */
+  private firstDelivery(key: KeySlot, s: Scan, untilMs: number): boolean {
+    const last = key.lastFrame
+    if (last !== undefined && !last.forgotten && key.sameBatch(s)) {
+      if (key.lastFirst && untilMs > last.untilMs) last.untilMs = untilMs
+      return key.lastFirst
+    }
+    const id = `${s.drain}\u0000${s.frameId}`
+    const delivery = s.delivery
+    let frame = key.frames.get(id)
+    let first = true
+    if (frame === undefined) {
+      frame = { delivery, untilMs, forgotten: false }
+      key.frames.set(id, frame)
+      if (untilMs <= this.windows.streamTimeMs) this.stale.push([key, id, frame])
+    } else if (frame.delivery !== delivery) first = false
+    else if (untilMs > frame.untilMs) frame.untilMs = untilMs
+    key.remember(s, frame, first)
+    return first
   }
 
   /**
@@ -157,6 +327,10 @@ export class PartitionRollup {
     for (const w of this.windows.takeClosed()) {
       if (!Number.isNaN(w.dirtySince)) this.dirtyWindows--
       this.emit(w, out)
+      for (const cell of w.state.cells) {
+        if (cell.series.last0 === cell) cell.series.last0 = undefined
+        if (cell.series.last1 === cell) cell.series.last1 = undefined
+      }
     }
     if (this.dirtyWindows > 0) {
       const due = all
@@ -168,49 +342,88 @@ export class PartitionRollup {
         this.dirtyWindows--
       }
     }
-    const st = this.windows.streamTimeMs
-    for (const [id, first] of this.firstDelivery) if (first.untilMs <= st) this.firstDelivery.delete(id)
+    this.forget()
     return out
+  }
+
+  /**
+   * Forgets drain batches (and then keys) whose windows have all closed. Every `untilMs` is a 15m window
+   * end plus the lateness, so the set of those passed only changes when stream time crosses one of
+   * these instants: the slots are swept then, and frames created already past theirs right away.
+   */
+  private forget(): void {
+    const st = this.windows.streamTimeMs
+    for (const [key, id, frame] of this.stale)
+      if (frame.untilMs <= st && key.frames.get(id) === frame) {
+        frame.forgotten = true
+        key.frames.delete(id)
+      }
+    this.stale = []
+    const quarter = Math.floor((st - LATENESS_MS) / LONGEST)
+    if (!(quarter > this.swept)) return
+    this.swept = quarter
+    for (const [id, key] of this.keys) {
+      for (const [fid, frame] of key.frames)
+        if (frame.untilMs <= st) {
+          frame.forgotten = true
+          key.frames.delete(fid)
+        }
+      if (key.untilMs <= st) {
+        this.keys.delete(id)
+        const at = this.recent.indexOf(key)
+        if (at >= 0) this.recent[at] = undefined
+      }
+    }
   }
 
   /** The offset and metadata to commit once everything collected so far is acknowledged. */
   commitPoint(): { offset: number; metadata: string } {
-    const oldest = this.windows.oldestOpen()
-    return {
-      offset: this.windows.commitPoint(this.nextOffset),
-      metadata: encodeResume({
-        streamTimeMs: this.windows.streamTimeMs,
-        upto: this.nextOffset,
-        oldestOpenMs: oldest ? oldest.startMs : null,
-      }),
-    }
+    const offset = this.windows.commitPoint(this.nextOffset)
+    const upto = this.nextOffset
+    const st = this.windows.streamTimeMs
+    const oldest = this.windows.oldestOpen()?.startMs ?? Number.NaN
+    const last = this.lastPoint
+    if (last?.offset === offset && last.upto === upto && last.st === st && Object.is(last.oldest, oldest))
+      return { offset, metadata: last.metadata }
+    const metadata = encodeResume({
+      streamTimeMs: st,
+      upto,
+      oldestOpenMs: Number.isNaN(oldest) ? null : oldest,
+    })
+    this.lastPoint = { offset, upto, st, oldest, metadata }
+    return { offset, metadata }
+  }
+
+  /** How many record keys are remembered (their windows or drain batches are not all closed yet). */
+  get keyCount(): number {
+    return this.keys.size
+  }
+
+  /** How many series have an accumulator in an open window (for the memory benchmark and operators). */
+  activeSeries(): number {
+    const seen = new Set<SeriesSlot>()
+    for (const w of this.windows.openWindows()) for (const cell of w.state.cells) seen.add(cell.series)
+    return seen.size
   }
 
   private emit(w: Window<WindowState>, out: Array<OutRecord>): void {
-    const period = PERIODS[w.period]!.name
-    for (const series of seriesOf(w.state)) {
-      if (!series.dirty) continue
-      const s = series.stats
-      series.emitted = s.count
+    const period = WIRE_PERIOD[w.period]!
+    const topic = this.summaryTopic
+    for (const cell of w.state.cells) {
+      if (cell.count === cell.emitted) continue
+      cell.emitted = cell.count
+      const series = cell.series
+      series.head ??= summaryHead(
+        series.key.owner,
+        series.key.processType,
+        METRIC_NAMES[series.metric]!,
+        series.label,
+      )
       out.push({
-        topic: this.summaryTopic,
-        key: `${series.owner}:${series.processType}:${series.metric}:${series.label}:${period}:${w.startMs}`,
+        topic,
+        key: series.keyPrefix + w.state.keySuffix,
         timestamp: w.startMs,
-        value: Wire.Summary.encode({
-          owner: series.owner,
-          processType: series.processType,
-          metric: series.metric,
-          label: series.label,
-          period: WIRE_PERIOD[w.period]!,
-          startMs: w.startMs,
-          count: s.count,
-          sum: s.sum,
-          sumsq: s.sumsq,
-          min: s.min,
-          max: s.max,
-          sketch: series.sketch ? series.sketch.toBytes() : new Uint8Array(),
-          version: s.count,
-        }).finish(),
+        value: encodeSummary(series.head, period, w.startMs, cell),
       })
     }
   }

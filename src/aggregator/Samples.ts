@@ -3,8 +3,7 @@
  * metric keeps a quantile sketch. One table, shared by the aggregator, the oracle in tests and the API.
  */
 import type { RolledUpType } from "../domain/MeasurementType.ts"
-import "../proto/Wire.ts" // 64-bit fields as numbers (configures protobufjs before any decode)
-import protobuf from "protobufjs/minimal.js"
+import { Cursor, FIXED64, LENGTH, utf8, VARINT } from "../stream/ProtoBytes.ts"
 
 export type Visit = (metric: string, label: string, value: number, sketched: boolean) => void
 
@@ -29,15 +28,33 @@ export const METRICS: Readonly<
   errors: { type: "ERRORS", unit: "errors", sketched: false },
 }
 
-const statusLabels = new Map<number, string>()
-const statusLabel = (status: number) => {
-  let label = statusLabels.get(status)
-  if (label === undefined) {
-    label = String(status)
-    statusLabels.set(status, label)
-  }
-  return label
-}
+/** Metric names by id (the order of METRICS), and whether each keeps a sketch. */
+export const METRIC_NAMES: ReadonlyArray<string> = Object.keys(METRICS)
+export const SKETCHED: ReadonlyArray<boolean> = METRIC_NAMES.map((m) => METRICS[m]!.sketched)
+const id = (metric: string) => METRIC_NAMES.indexOf(metric)
+const MEMORY_IDS = [
+  -1,
+  -1,
+  ...[
+    "memory_total",
+    "memory_rss",
+    "memory_cache",
+    "memory_swap",
+    "memory_pgpgin",
+    "memory_pgpgout",
+    "memory_quota",
+  ].map(id),
+]
+const LOAD_IDS = [-1, -1, id("load_avg_1m"), id("load_avg_5m"), id("load_avg_15m")]
+const ROUTER_STATUS = id("router_status")
+const ROUTER_SERVICE = id("router_service_ms")
+const ROUTER_CONNECT = id("router_connect_ms")
+const ROUTER_BYTES = id("router_bytes")
+const ERRORS = id("errors")
+
+const statusLabels: Array<string> = []
+const statusLabel = (status: number) =>
+  statusLabels[status] ?? (status < 1000 ? (statusLabels[status] = String(status)) : String(status))
 
 /** The parts of an Origin the aggregator needs. */
 export interface OriginView {
@@ -49,125 +66,196 @@ export interface OriginView {
   readonly delivery: string
 }
 
-// A hand decoder over protobufjs' Reader: it reads only what rollups need and skips the rest (router
-// paths, request ids, descriptions...), which is most of the bytes. test/aggregator/samples.test.ts
-// holds it to the generated decoder on random messages.
-const VARINT = 0
-const FIXED64 = 1
-const LENGTH = 2
+/**
+ * One decoded raw record, read in place: the origin's text fields as byte ranges of `bytes` (decoded only
+ * when needed), its event time, and the samples (metric id, label, value). Reused from record to record.
+ * A hand decoder that reads only what rollups need and skips the rest (router paths, request ids,
+ * descriptions...), which is most of the bytes; test/aggregator/samples.test.ts holds it to the generated
+ * decoder on random messages.
+ */
+export class Scan {
+  bytes: Uint8Array = new Uint8Array(0)
+  ownerStart = 0
+  ownerEnd = 0
+  typeStart = 0
+  typeEnd = 0
+  drainStart = 0
+  drainEnd = 0
+  frameStart = 0
+  frameEnd = 0
+  deliveryStart = 0
+  deliveryEnd = 0
+  timeUs = 0
+  /** How many samples. */
+  count = 0
+  readonly metric = new Int32Array(8)
+  readonly label: Array<string> = ["", "", "", "", "", "", "", ""]
+  readonly value = new Float64Array(8)
+  private readonly c = new Cursor()
 
-const readOrigin = (r: protobuf.Reader, end: number): OriginView => {
-  let owner = ""
-  let processType = ""
-  let timeUs = 0
-  let drain = ""
-  let frameId = ""
-  let delivery = ""
-  while (r.pos < end) {
-    const tag = r.uint32()
-    switch (tag >>> 3) {
-      case 1:
-        owner = r.string()
+  /** Decodes one raw record of `type` (throws on malformed protobuf). */
+  read(type: RolledUpType, bytes: Uint8Array): void {
+    const c = this.c
+    c.reset(bytes)
+    this.bytes = bytes
+    this.noOrigin()
+    this.count = 0
+    switch (type) {
+      case "DYNO_MEMORY":
+      case "DYNO_LOAD": {
+        const ids = type === "DYNO_MEMORY" ? MEMORY_IDS : LOAD_IDS
+        while (c.pos < c.len) {
+          const tag = c.uint32()
+          const field = tag >>> 3
+          if (field === 1 && (tag & 7) === LENGTH) this.origin(c.delimited())
+          else if (field > 1 && field < ids.length && (tag & 7) === FIXED64)
+            this.sample(ids[field]!, "", c.double())
+          else c.skip(tag & 7)
+        }
         break
-      case 2:
-        processType = r.string()
+      }
+      case "ROUTER_REQUESTS": {
+        let status = 0
+        let service = Number.NaN
+        let connect = Number.NaN
+        let bytes = Number.NaN
+        let has = 0
+        while (c.pos < c.len) {
+          const tag = c.uint32()
+          switch (tag >>> 3) {
+            case 1:
+              this.origin(c.delimited())
+              break
+            case 8:
+              status = c.uint32()
+              break
+            case 9:
+              connect = c.double()
+              has |= 2
+              break
+            case 10:
+              service = c.double()
+              has |= 1
+              break
+            case 11:
+              bytes = c.long(true)
+              has |= 4
+              break
+            default:
+              if ((tag & 7) === LENGTH) c.pos = c.delimited()
+              else c.skip(tag & 7)
+          }
+        }
+        this.sample(ROUTER_STATUS, statusLabel(status), 1)
+        if (has & 1) this.sample(ROUTER_SERVICE, "", service)
+        if (has & 2) this.sample(ROUTER_CONNECT, "", connect)
+        if (has & 4) this.sample(ROUTER_BYTES, "", bytes)
         break
-      case 4:
-        timeUs = r.int64() as unknown as number
+      }
+      case "ERRORS": {
+        let codeStart = 0
+        let codeEnd = 0
+        let count = 0
+        while (c.pos < c.len) {
+          const tag = c.uint32()
+          const field = tag >>> 3
+          if (field === 1 && (tag & 7) === LENGTH) this.origin(c.delimited())
+          else if (field === 2) {
+            codeEnd = c.delimited()
+            codeStart = c.pos
+            c.pos = codeEnd
+          } else if (field === 3 && (tag & 7) === VARINT) count = c.long(true)
+          else c.skip(tag & 7)
+        }
+        this.sample(ERRORS, utf8(bytes, codeStart, codeEnd), count)
         break
-      case 5:
-        drain = r.string()
-        break
-      case 6:
-        frameId = r.string()
-        break
-      case 7:
-        delivery = r.string()
-        break
-      default:
-        r.skipType(tag & 7)
+      }
     }
+    if (c.pos > c.len) throw new RangeError("index out of range")
   }
-  return { owner, processType, timeUs, drain, frameId, delivery }
+
+  private sample(metric: number, label: string, value: number): void {
+    const i = this.count++
+    this.metric[i] = metric
+    this.label[i] = label
+    this.value[i] = value
+  }
+
+  private noOrigin(): void {
+    this.ownerStart = this.ownerEnd = this.typeStart = this.typeEnd = 0
+    this.drainStart = this.drainEnd = this.frameStart = this.frameEnd = 0
+    this.deliveryStart = this.deliveryEnd = 0
+    this.timeUs = 0
+  }
+
+  private origin(end: number): void {
+    const c = this.c
+    this.noOrigin()
+    while (c.pos < end) {
+      const tag = c.uint32()
+      const field = tag >>> 3
+      if (field === 4) this.timeUs = c.long(false)
+      else if (field === 1 || field === 2 || (field >= 5 && field <= 7)) {
+        const stop = c.delimited()
+        const start = c.pos
+        c.pos = stop
+        if (field === 1) {
+          this.ownerStart = start
+          this.ownerEnd = stop
+        } else if (field === 2) {
+          this.typeStart = start
+          this.typeEnd = stop
+        } else if (field === 5) {
+          this.drainStart = start
+          this.drainEnd = stop
+        } else if (field === 6) {
+          this.frameStart = start
+          this.frameEnd = stop
+        } else {
+          this.deliveryStart = start
+          this.deliveryEnd = stop
+        }
+      } else if ((tag & 7) === LENGTH) c.pos = c.delimited()
+      else c.skip(tag & 7)
+    }
+    c.pos = end
+  }
+
+  get owner(): string {
+    return utf8(this.bytes, this.ownerStart, this.ownerEnd)
+  }
+  get processType(): string {
+    return utf8(this.bytes, this.typeStart, this.typeEnd)
+  }
+  get drain(): string {
+    return utf8(this.bytes, this.drainStart, this.drainEnd)
+  }
+  get frameId(): string {
+    return utf8(this.bytes, this.frameStart, this.frameEnd)
+  }
+  get delivery(): string {
+    return utf8(this.bytes, this.deliveryStart, this.deliveryEnd)
+  }
 }
 
-const NO_ORIGIN: OriginView = { owner: "", processType: "", timeUs: 0, drain: "", frameId: "", delivery: "" }
-const MEMORY_FIELDS = [
-  "",
-  "",
-  "memory_total",
-  "memory_rss",
-  "memory_cache",
-  "memory_swap",
-  "memory_pgpgin",
-  "memory_pgpgout",
-  "memory_quota",
-]
-const LOAD_FIELDS = ["", "", "load_avg_1m", "load_avg_5m", "load_avg_15m"]
+const shared = new Scan()
 
 /** Decodes one raw record of `type` and visits its samples; returns its origin. */
 export const visitSamples = (type: RolledUpType, value: Uint8Array, visit: Visit): OriginView => {
-  const r = protobuf.Reader.create(value)
-  let origin = NO_ORIGIN
-  switch (type) {
-    case "DYNO_MEMORY":
-    case "DYNO_LOAD": {
-      const names = type === "DYNO_MEMORY" ? MEMORY_FIELDS : LOAD_FIELDS
-      while (r.pos < r.len) {
-        const tag = r.uint32()
-        const field = tag >>> 3
-        if (field === 1 && (tag & 7) === LENGTH) origin = readOrigin(r, r.uint32() + r.pos)
-        else if (field < names.length && (tag & 7) === FIXED64) visit(names[field]!, "", r.double(), false)
-        else r.skipType(tag & 7)
-      }
-      return origin
-    }
-    case "ROUTER_REQUESTS": {
-      let status = 0
-      let service: number | undefined
-      let connect: number | undefined
-      let bytes: number | undefined
-      while (r.pos < r.len) {
-        const tag = r.uint32()
-        switch (tag >>> 3) {
-          case 1:
-            origin = readOrigin(r, r.uint32() + r.pos)
-            break
-          case 8:
-            status = r.uint32()
-            break
-          case 9:
-            connect = r.double()
-            break
-          case 10:
-            service = r.double()
-            break
-          case 11:
-            bytes = r.uint64() as unknown as number
-            break
-          default:
-            r.skipType(tag & 7)
-        }
-      }
-      visit("router_status", statusLabel(status), 1, false)
-      if (service !== undefined) visit("router_service_ms", "", service, true)
-      if (connect !== undefined) visit("router_connect_ms", "", connect, true)
-      if (bytes !== undefined) visit("router_bytes", "", bytes, false)
-      return origin
-    }
-    case "ERRORS": {
-      let code = ""
-      let count = 0
-      while (r.pos < r.len) {
-        const tag = r.uint32()
-        const field = tag >>> 3
-        if (field === 1 && (tag & 7) === LENGTH) origin = readOrigin(r, r.uint32() + r.pos)
-        else if (field === 2) code = r.string()
-        else if (field === 3 && (tag & 7) === VARINT) count = r.uint64() as unknown as number
-        else r.skipType(tag & 7)
-      }
-      visit("errors", code, count, false)
-      return origin
-    }
+  const s = shared
+  s.read(type, value)
+  const origin: OriginView = {
+    owner: s.owner,
+    processType: s.processType,
+    timeUs: s.timeUs,
+    drain: s.drain,
+    frameId: s.frameId,
+    delivery: s.delivery,
   }
+  // copied out first, so a visitor may decode other records
+  const samples: Array<[string, string, number, boolean]> = []
+  for (let i = 0; i < s.count; i++)
+    samples.push([METRIC_NAMES[s.metric[i]!]!, s.label[i]!, s.value[i]!, SKETCHED[s.metric[i]!]!])
+  for (const [metric, label, x, sketched] of samples) visit(metric, label, x, sketched)
+  return origin
 }

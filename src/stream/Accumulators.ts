@@ -1,11 +1,12 @@
 /**
  * Mergeable accumulators for rollups: count, sum, sum of squares, min, max, and a DDSketch-compatible
- * quantile sketch (logarithmic mapping, 1% relative accuracy). Adding is plain arithmetic and one Map
- * update; the sketch is only turned into DDSketch protobuf bytes when a snapshot is emitted.
+ * quantile sketch (logarithmic mapping, 1% relative accuracy). Adding is plain arithmetic and one typed-array
+ * increment; the sketch is only turned into DDSketch protobuf bytes when a snapshot is emitted.
  */
 import { DDSketch } from "@datadog/sketches-js"
 import { LogarithmicMapping } from "@datadog/sketches-js/dist/ddsketch/mapping/index.js"
 import protobuf from "protobufjs/minimal.js"
+import { FIXED64, LENGTH, VARINT, varintSize, writeDouble, writeVarint, zigzag32 } from "./ProtoBytes.ts"
 
 export class Stats {
   count = 0
@@ -33,45 +34,135 @@ export class Stats {
 
 export const RELATIVE_ACCURACY = 0.01
 const mapping = new LogarithmicMapping(RELATIVE_ACCURACY)
+/** The library's own multiplier, so keys are computed exactly as `mapping.key` computes them. */
+const MULTIPLIER = (mapping as unknown as { readonly _multiplier: number })._multiplier
+const MIN_POSSIBLE = mapping.minPossible
+const MAX_POSSIBLE = mapping.maxPossible
+const MAX_KEY = mapping.key(MAX_POSSIBLE)
 
-/** Bins of a DDSketch with LogarithmicMapping(0.01): key(v) = ceil(log_gamma(v)). */
+/**
+ * The DDSketch key of a value above `minPossible`: `mapping.key(value)`, inlined, and looked up for
+ * whole numbers below 2^16 (router times are whole milliseconds). Values beyond the mapping's range
+ * (and +Infinity) take its largest key.
+ */
+export const sketchKey = (value: number): number => {
+  const i = value | 0
+  if (i === value && i < WHOLE_KEYS.length) return WHOLE_KEYS[i]!
+  return value < MAX_POSSIBLE ? Math.ceil(Math.log2(value) * MULTIPLIER) : MAX_KEY
+}
+/** Keys of 1 .. 2^16 - 1 (index 0 is never read: zero goes to the zero bucket). */
+const WHOLE_KEYS = Int32Array.from({ length: 1 << 16 }, (_, v) =>
+  v === 0 ? 0 : Math.ceil(Math.log2(v) * MULTIPLIER),
+)
+
+const INITIAL_BINS = 32
+const SLACK = 32
+
+/** The mapping message (gamma, index offset 0, no interpolation), as a DDSketch's field 1. */
+const MAPPING_BYTES = (() => {
+  const b = new Uint8Array(20)
+  b[0] = (1 << 3) | LENGTH
+  b[1] = 18
+  b[2] = (1 << 3) | FIXED64
+  writeDouble(b, 3, mapping.gamma)
+  b[11] = (2 << 3) | FIXED64
+  writeDouble(b, 12, 0)
+  return b
+})()
+
+/**
+ * Bins of a DDSketch with LogarithmicMapping(0.01): key(v) = ceil(log_gamma(v)), counted in a dense
+ * array over the keys seen (grown as keys arrive, like the library's dense store). Values at or below
+ * `minPossible` (zero, negatives) and NaN count in the zero bucket.
+ */
 export class Sketch {
   zero = 0
-  readonly bins = new Map<number, number>()
+  /** bins[i] counts key `offset + i`. */
+  private bins: Array<number> = []
+  private offset = 0
+  /** The non-empty bin range found by `byteLength`, for `write`. */
+  private first = 0
+  private last = -1
 
   add(value: number): void {
-    if (value <= mapping.minPossible) {
+    if (!(value > MIN_POSSIBLE)) {
       this.zero++
       return
     }
-    const key = mapping.key(value)
-    this.bins.set(key, (this.bins.get(key) ?? 0) + 1)
+    const i = sketchKey(value) - this.offset
+    if (i >= 0 && i < this.bins.length) this.bins[i]!++
+    else this.grow(i + this.offset)
+  }
+
+  private grow(key: number): void {
+    const old = this.bins
+    if (old.length === 0) {
+      this.bins = new Array<number>(INITIAL_BINS).fill(0)
+      this.offset = key - INITIAL_BINS / 2
+    } else {
+      const lo = key < this.offset ? key - SLACK : this.offset
+      const hi = key >= this.offset + old.length ? key + SLACK : this.offset + old.length - 1
+      const bins = new Array<number>(hi - lo + 1).fill(0)
+      for (let i = 0, j = this.offset - lo; i < old.length; i++, j++) bins[j] = old[i]!
+      this.bins = bins
+      this.offset = lo
+    }
+    this.bins[key - this.offset]!++
+  }
+
+  /** Bytes of the DDSketch protobuf message; call right before `write`. */
+  byteLength(): number {
+    const bins = this.bins
+    let first = 0
+    let last = bins.length - 1
+    while (first <= last && bins[first] === 0) first++
+    while (last >= first && bins[last] === 0) last--
+    this.first = first
+    this.last = last
+    let store = 0
+    if (last >= first) {
+      const n = (last - first + 1) * 8
+      store = 1 + varintSize(n) + n + 1 + varintSize(zigzag32(this.offset + first))
+    }
+    return MAPPING_BYTES.length + 1 + varintSize(store) + store + 2 + (this.zero > 0 ? 9 : 0)
   }
 
   /**
-   * DDSketch protobuf bytes (mergeable by any DDSketch implementation), written directly: the mapping,
-   * the positive bins as contiguous counts from the smallest key, an empty negative store, the zero count.
+   * Writes the DDSketch protobuf message at `pos` (mergeable by any DDSketch implementation): the mapping,
+   * the positive bins as contiguous counts from the smallest key, an empty negative store, the zero
+   * count. Returns the position after it.
    */
-  toBytes(): Uint8Array {
-    const w = protobuf.Writer.create()
-    w.uint32(10).fork().uint32(9).double(mapping.gamma).uint32(17).double(0).ldelim()
-    w.uint32(18).fork()
-    if (this.bins.size > 0) {
-      let lo = Number.POSITIVE_INFINITY
-      let hi = Number.NEGATIVE_INFINITY
-      for (const key of this.bins.keys()) {
-        if (key < lo) lo = key
-        if (key > hi) hi = key
-      }
-      w.uint32(18).fork()
-      for (let key = lo; key <= hi; key++) w.double(this.bins.get(key) ?? 0)
-      w.ldelim()
-      w.uint32(24).sint32(lo)
+  write(buf: Uint8Array, pos: number): number {
+    buf.set(MAPPING_BYTES, pos)
+    pos += MAPPING_BYTES.length
+    const bins = this.bins
+    const first = this.first
+    const last = this.last
+    buf[pos++] = (2 << 3) | LENGTH
+    if (last >= first) {
+      const n = (last - first + 1) * 8
+      const lo = zigzag32(this.offset + first)
+      pos = writeVarint(buf, pos, 1 + varintSize(n) + n + 1 + varintSize(lo))
+      buf[pos++] = (2 << 3) | LENGTH
+      pos = writeVarint(buf, pos, n)
+      const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)
+      for (let i = first; i <= last; i++, pos += 8) view.setFloat64(pos, bins[i]!, true)
+      buf[pos++] = (3 << 3) | VARINT
+      pos = writeVarint(buf, pos, lo)
+    } else buf[pos++] = 0
+    buf[pos++] = (3 << 3) | LENGTH
+    buf[pos++] = 0
+    if (this.zero > 0) {
+      buf[pos++] = (4 << 3) | FIXED64
+      pos = writeDouble(buf, pos, this.zero)
     }
-    w.ldelim()
-    w.uint32(26).fork().ldelim()
-    if (this.zero > 0) w.uint32(33).double(this.zero)
-    return w.finish()
+    return pos
+  }
+
+  toBytes(): Uint8Array {
+    const out = new Uint8Array(this.byteLength())
+    this.write(out, 0)
+    return out
   }
 }
 
@@ -79,33 +170,37 @@ export class Sketch {
 export const sketchFromBytes = (bytes: Uint8Array): DDSketch =>
   bytes.length === 0 ? new DDSketch({ relativeAccuracy: RELATIVE_ACCURACY }) : DDSketch.fromProto(bytes)
 
-/** A rollup series: stats, an optional sketch, and the version of its last emitted snapshot. */
-export class Series {
-  readonly stats = new Stats()
-  readonly sketch: Sketch | undefined
-  /** Version of the last emitted snapshot; the current version is stats.count (it only grows). */
+/**
+ * One rollup series in one window: count, sum, sum of squares, min, max, the sketch's bins when
+ * `sketched` (all in one object), and the version of its last emitted snapshot (the current version is
+ * `count`, which only grows).
+ */
+export class Accumulator extends Sketch {
+  count = 0
+  sum = 0
+  sumsq = 0
+  min = Number.POSITIVE_INFINITY
+  max = Number.NEGATIVE_INFINITY
+  /** Version of the last emitted snapshot. */
   emitted = 0
+  readonly sketched: boolean
 
-  readonly owner: string
-  readonly processType: string
-  readonly metric: string
-  readonly label: string
-
-  constructor(owner: string, processType: string, metric: string, label: string, sketched: boolean) {
-    this.owner = owner
-    this.processType = processType
-    this.metric = metric
-    this.label = label
-    this.sketch = sketched ? new Sketch() : undefined
+  constructor(sketched: boolean) {
+    super()
+    this.sketched = sketched
   }
 
-  add(value: number): void {
-    this.stats.add(value)
-    this.sketch?.add(value)
+  override add(value: number): void {
+    this.count++
+    this.sum += value
+    this.sumsq += value * value
+    if (value < this.min) this.min = value
+    if (value > this.max) this.max = value
+    if (this.sketched) super.add(value)
   }
 
   get dirty(): boolean {
-    return this.stats.count !== this.emitted
+    return this.count !== this.emitted
   }
 }
 

@@ -32,6 +32,8 @@ export const windowStart = (t: number, sizeMs: number) => t - (((t % sizeMs) + s
 export class PartitionWindows<S> {
   streamTimeMs = Number.NEGATIVE_INFINITY
   private readonly open = new Map<number, Window<S>>()
+  /** The window each period handed out last (most records fall in it again). */
+  private readonly last: Array<Window<S> | undefined> = []
 
   private readonly options: WindowsOptions
   private readonly create: (period: number, startMs: number) => S
@@ -54,6 +56,9 @@ export class PartitionWindows<S> {
 
   /** The open window of `period` holding `t` (created on first touch at `offset`), or undefined when closed. */
   windowFor(period: number, t: number, offset: number): Window<S> | undefined {
+    const last = this.last[period]
+    if (last !== undefined && t >= last.startMs && t < last.endMs)
+      return last.endMs + this.options.latenessMs <= this.streamTimeMs ? undefined : last
     const size = this.options.periods[period]!.sizeMs
     const startMs = windowStart(t, size)
     if (startMs + size + this.options.latenessMs <= this.streamTimeMs) return undefined
@@ -70,6 +75,7 @@ export class PartitionWindows<S> {
       }
       this.open.set(id, w)
     }
+    this.last[period] = w
     return w
   }
 

@@ -1,9 +1,12 @@
 /** Late data exactly as DESIGN.md says: lines 2 and 4 minutes late count; later ones are dropped and counted. */
+import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { PartitionRollup } from "../../src/aggregator/Rollup.ts"
+import { encodeSummary, summaryHead } from "../../src/aggregator/SummaryBytes.ts"
 import type { Measurement } from "../../src/domain/Measurement.ts"
 import { toRecord } from "../../src/ingress/Encode.ts"
 import * as Wire from "../../src/proto/Wire.ts"
+import { Accumulator } from "../../src/stream/Accumulators.ts"
 
 const OWNER = "0b7a3f2e-1111-4a57-9c1e-2f0d8b4f1a01"
 const M = 60_000
@@ -69,5 +72,112 @@ describe("late data", () => {
     rollup.collect(0, 0)
     // 100 minutes of data; open: the 1m windows of the last 6 minutes and at most two 15m windows.
     expect(rollup.windows.openCount).toBeLessThanOrEqual(8)
+  })
+})
+
+describe("summaries", () => {
+  it("are written byte for byte as the generated encoder writes them", () => {
+    const values = fc.array(
+      fc.oneof(fc.integer({ min: 0, max: 40_000 }), fc.double({ min: -1e9, max: 1e12, noNaN: true })),
+      { maxLength: 60 },
+    )
+    fc.assert(
+      fc.property(
+        fc.string(),
+        fc.string(),
+        fc.constantFrom("router_service_ms", "router_status", "errors", ""),
+        fc.string({ maxLength: 4 }),
+        fc.constantFrom(1, 2),
+        fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 2 ** 45 })),
+        fc.boolean(),
+        values,
+        (owner, processType, metric, label, period, startMs, sketched, xs) => {
+          const a = new Accumulator(sketched)
+          for (const x of xs) a.add(x)
+          const want = Wire.Summary.encode({
+            owner,
+            processType,
+            metric,
+            label,
+            period,
+            startMs,
+            count: a.count,
+            sum: a.sum,
+            sumsq: a.sumsq,
+            min: a.min,
+            max: a.max,
+            sketch: sketched ? a.toBytes() : new Uint8Array(),
+            version: a.count,
+          }).finish()
+          const got = encodeSummary(summaryHead(owner, processType, metric, label), period, startMs, a)
+          expect(Buffer.from(got).toString("hex")).toBe(Buffer.from(want).toString("hex"))
+        },
+      ),
+      { numRuns: 1000 },
+    )
+  })
+})
+
+describe("memory", () => {
+  it("keys and drain batches are forgotten once all their windows have closed", () => {
+    const rollup = new PartitionRollup("ERRORS", "ERRORS.1", 0)
+    for (let i = 0; i < 600; i++) {
+      const r = toRecord(r14(T + i * 10_000), {
+        owner: `0b7a3f2e-1111-4a57-9c1e-${String(i).padStart(12, "0")}`,
+        drain: "d",
+        frameId: `frame-${i}`,
+        delivery: `delivery-${i}`,
+      })
+      rollup.process({ key: r.key, value: r.value, timestamp: r.timestamp, offset: i }, 0)
+      rollup.collect(0, 0)
+    }
+    // 100 minutes of one key every 10 s: only keys whose quarter (plus lateness) has not closed remain.
+    expect(rollup.keyCount).toBeLessThanOrEqual(2 * 90 + 30)
+    expect(rollup.activeSeries()).toBeLessThanOrEqual(2 * 90 + 30)
+  })
+})
+
+describe("retried drain batches", () => {
+  const counts = (deliveries: ReadonlyArray<[processType: string, frameId: string, delivery: string]>) => {
+    const rollup = new PartitionRollup("ERRORS", "ERRORS.1", 0)
+    deliveries.forEach(([processType, frameId, delivery], offset) => {
+      const r = toRecord({ ...r14(T + offset), processType }, { owner: OWNER, drain: "d", frameId, delivery })
+      rollup.process({ key: r.key, value: r.value, timestamp: r.timestamp, offset }, 0)
+    })
+    const byType = new Map<string, number>()
+    for (const o of rollup.collect(0, 0, true)) {
+      const s = Wire.Summary.decode(o.value)
+      if (s.period === Wire.Period.PERIOD_1M)
+        byType.set(s.processType, (byType.get(s.processType) ?? 0) + s.count)
+    }
+    return { byType: Object.fromEntries(byType), duplicates: rollup.counters.duplicates }
+  }
+
+  it("count their first delivery only, per record key, whatever comes in between", () => {
+    expect(
+      counts([
+        ["web", "A", "p-1"],
+        ["worker", "A", "p-1"],
+        ["web", "A", "p-1"],
+        ["web", "B", "p-2"],
+        ["web", "A", "p-3"], // a retry of A: discarded
+        ["worker", "A", "p-3"], // discarded
+        ["worker", "B", "p-3b"], // B's first delivery for the worker key: counts
+        ["web", "A", "p-1"], // A's first delivery again (a later record of it): counts
+        ["web", "", "p-4"], // no Frame-Id: always counts
+        ["web", "", "p-4"],
+      ]),
+    ).toEqual({ byType: { web: 6, worker: 2 }, duplicates: 2 })
+  })
+
+  it("without delivery ids, batches are told apart by drain and Frame-Id", () => {
+    expect(
+      counts([
+        ["web", "A", ""],
+        ["web", "B", ""],
+        ["web", "A", ""],
+        ["web", "B", "x"], // B again from another delivery: a retry
+      ]),
+    ).toEqual({ byType: { web: 3 }, duplicates: 1 })
   })
 })

@@ -1,7 +1,8 @@
 import { DDSketch } from "@datadog/sketches-js"
+import { LogarithmicMapping } from "@datadog/sketches-js/dist/ddsketch/mapping/index.js"
 import fc from "fast-check"
 import { assert, describe, expect, it } from "vitest"
-import { Series, Sketch, Stats, sketchFromBytes } from "../../src/stream/Accumulators.ts"
+import { Accumulator, Sketch, Stats, sketchFromBytes, sketchKey } from "../../src/stream/Accumulators.ts"
 
 describe("accumulators", () => {
   it("stats: count, min, max exact and sums to 1e-9 of plain arithmetic over the values, added or merged", () => {
@@ -72,13 +73,64 @@ describe("accumulators", () => {
     expect(sketchFromBytes(new Uint8Array()).count).toBe(0)
   })
 
-  it("a series' version is its sample count; it is dirty until emitted", () => {
-    const s = new Series("o", "web", "router_service_ms", "", true)
-    expect(s.dirty).toBe(false)
-    s.add(5)
-    s.add(7)
-    expect([s.dirty, s.stats.count]).toEqual([true, 2])
-    s.emitted = s.stats.count
-    expect(s.dirty).toBe(false)
+  it("an accumulator's version is its sample count; it is dirty until emitted", () => {
+    const a = new Accumulator(true)
+    expect(a.dirty).toBe(false)
+    a.add(5)
+    a.add(7)
+    expect([a.dirty, a.count, a.sum, a.sumsq, a.min, a.max]).toEqual([true, 2, 12, 74, 5, 7])
+    expect(sketchFromBytes(a.toBytes()).count).toBe(2)
+    a.emitted = a.count
+    expect(a.dirty).toBe(false)
+    expect(new Accumulator(false).sketched).toBe(false)
+  })
+
+  it("keys are the library mapping's keys", () => {
+    const mapping = new LogarithmicMapping(0.01)
+    fc.assert(
+      fc.property(fc.double({ min: 1e-300, max: 1e300, noNaN: true }), (v) => {
+        expect(sketchKey(v)).toBe(mapping.key(v))
+      }),
+      { numRuns: 20_000 },
+    )
+    for (let v = 1; v < 70_000; v++) expect(sketchKey(v)).toBe(mapping.key(v))
+    for (const v of [1, 2, 1e-9, 0.5, 1e-307, 1.0202, 30_000, 2 ** 52, 65_535.5, 2 ** 31 + 0.5])
+      expect(sketchKey(v)).toBe(mapping.key(v))
+  })
+
+  it("the typed bins hold exactly the library's bins, in any order of values, growing either way", () => {
+    const values = fc.array(
+      fc.oneof(
+        fc.double({ min: 1e-6, max: 1e6, noNaN: true }),
+        fc.integer({ min: 0, max: 60_000 }),
+        fc.double({ min: 1e-9, max: 1e-3, noNaN: true }),
+        fc.constantFrom(0, -1, 30_000),
+      ),
+      { maxLength: 400 },
+    )
+    fc.assert(
+      fc.property(values, (vs) => {
+        const sketch = new Sketch()
+        const reference = new DDSketch({ relativeAccuracy: 0.01 })
+        for (const v of vs) {
+          sketch.add(v)
+          reference.accept(Math.max(0, v))
+        }
+        const bins = (s: DDSketch) => {
+          const out: Array<[number, number]> = []
+          const { store } = s
+          for (let key = store.minKey; key <= store.maxKey; key++) {
+            const n = store.bins[key - store.offset] ?? 0
+            if (n > 0) out.push([key, n])
+          }
+          return out
+        }
+        const back = sketchFromBytes(sketch.toBytes())
+        expect(bins(back)).toEqual(bins(reference))
+        expect(back.zeroCount).toBe(reference.zeroCount)
+        expect(back.count).toBe(vs.length)
+      }),
+      { numRuns: 300 },
+    )
   })
 })
