@@ -4,7 +4,7 @@
  * over — a killed process is over when its next incarnation answers /metrics; a shard when it accepts
  * connections again or forwards again; the broker when `scripts/kafka.sh start` has it answering.
  */
-import { allowConnections, kafkaScript, refuseConnections } from "./infra.ts"
+import { allowConnections, brokerWorks, kafkaScript, refuseConnections } from "./infra.ts"
 import { type Sample, scrape, total } from "./metrics.ts"
 import type { TcpProxy } from "./proxy.ts"
 import { describe, type Fault } from "./schedule.ts"
@@ -31,6 +31,8 @@ export interface FaultContext {
   readonly proxy: TcpProxy
   /** The database of shard 2 (the one made to refuse connections). */
   readonly refusingDb: string
+  /** The run's topic prefix (the broker is checked on its probe topic). */
+  readonly prefix: string
   /** Called right before the ingress is signalled, so its counters are read one last time. */
   readonly beforeIngressSignal: () => Promise<unknown>
   readonly say: (line: string) => void
@@ -49,19 +51,18 @@ const backUp = async (s: Supervisor, name: string, incarnation: number, withinMs
 }
 
 /**
- * Of the two worker-0 processes, the one holding the partitions and the idle one. Both are waited for
- * (a restarting one, at most 60 s); the holder's records count moves (or it reports partition lag);
- * when nothing moves (the broker is down), the one running longer is taken: a standby never takes the
- * partitions from a live owner.
+ * Of the two worker-0 processes, the one holding the partitions and the idle one. When only one is up
+ * (the other restarting), it is the holder. Otherwise the holder's records count moves (or it reports
+ * partition lag); when nothing moves (the broker is down), the one running longer is taken: a standby
+ * never takes the partitions from a live owner.
  */
 const holderOfWorker0 = async (s: Supervisor): Promise<{ holder: string; idle: string; how: string }> => {
   const names = ["aggregator-0", "aggregator-0-standby"] as const
-  for (const until = Date.now() + 60_000; Date.now() < until; await sleep(250)) {
-    const up = await Promise.all(names.map((n) => (s.running(n) ? scrape(s.spec(n).port, 2000) : undefined)))
-    if (up.every((x) => x !== undefined)) break
-  }
-  const read = () => Promise.all(names.map((n) => scrape(s.spec(n).port, 2000)))
+  const pick = (i: number, how: string) => ({ holder: names[i]!, idle: names[1 - i]!, how })
+  const read = () => Promise.all(names.map((n) => (s.running(n) ? scrape(s.spec(n).port, 2000) : undefined)))
   const first = await read()
+  if (first[0] === undefined && first[1] !== undefined) return pick(1, "the other is down")
+  if (first[1] === undefined && first[0] !== undefined) return pick(0, "the other is down")
   await sleep(2000)
   const second = await read()
   const records = (x: ReadonlyArray<Sample> | undefined) =>
@@ -70,7 +71,6 @@ const holderOfWorker0 = async (s: Supervisor): Promise<{ holder: string; idle: s
   const gauges = names.map((_, i) =>
     (second[i] ?? []).some((x) => x.name === "tally_aggregator_consumer_lag"),
   )
-  const pick = (i: number, how: string) => ({ holder: names[i]!, idle: names[1 - i]!, how })
   if (moved[0] !== moved[1]) return pick(moved[0] ? 0 : 1, "its records count moved")
   if (gauges[0] !== gauges[1]) return pick(gauges[0] ? 0 : 1, "it reports partition lag")
   const older = s.startedAt(names[0]) <= s.startedAt(names[1]) ? 0 : 1
@@ -79,8 +79,10 @@ const holderOfWorker0 = async (s: Supervisor): Promise<{ holder: string; idle: s
 
 const kill = async (c: FaultContext, fault: Fault, name: string, signal: NodeJS.Signals, detail: string) => {
   const s = c.supervisor
-  // A process still restarting from an earlier fault is waited for (at most 60 s), then signalled.
-  for (const until = Date.now() + 60_000; !s.running(name) && Date.now() < until; ) await sleep(200)
+  // A process still restarting from an earlier fault is waited for (at most 60 s: until it answers
+  // /metrics, so the fault hits a working process), then signalled.
+  for (const until = Date.now() + 60_000; Date.now() < until; await sleep(250))
+    if (s.running(name) && (await scrape(s.spec(name).port, 2000))) break
   const incarnation = s.incarnation(name)
   const exitsBefore = s.exits.length
   if (name === "ingress") await c.beforeIngressSignal()
@@ -122,7 +124,7 @@ export const inject = async (c: FaultContext, fault: Fault): Promise<Injected> =
       const w = await holderOfWorker0(s)
       const name = fault.kind === "kill-aggregator-0" ? w.holder : w.idle
       const role = fault.kind === "kill-aggregator-0" ? "holds worker 0's partitions" : "idle standby"
-      return kill(c, fault, name, "SIGKILL", `${role}: ${w.how}`)
+      return kill(c, fault, name, "SIGKILL", `${role}; the holder is ${w.holder}: ${w.how}`)
     }
     case "kill-aggregator-1":
       return kill(c, fault, "aggregator-1", "SIGKILL", "")
@@ -175,9 +177,30 @@ export const inject = async (c: FaultContext, fault: Fault): Promise<Injected> =
       c.say(
         `fault: broker stopped in ${((stoppedMs - startMs) / 1000).toFixed(1)} s; down for ${fault.seconds} s`,
       )
-      await sleep(fault.seconds! * 1000)
+      // Someone else may start it meanwhile (a test setup runs scripts/kafka.sh start): watch for it.
+      let upAgainMs: number | undefined
+      for (const until = stoppedMs + fault.seconds! * 1000; Date.now() < until; await sleep(500))
+        if (upAgainMs === undefined && (await kafkaScript(c.root, "status")).code === 0)
+          upAgainMs = Date.now()
+      if (upAgainMs !== undefined)
+        c.say(
+          `fault: the broker was started by someone else ${((upAgainMs - stoppedMs) / 1000).toFixed(1)} s after it stopped`,
+        )
       let start = await kafkaScript(c.root, "start")
       if (start.code !== 0) start = await kafkaScript(c.root, "start")
+      // Started twice at once (ours and a test setup's), the broker can come up answering on its port
+      // with no working controller: producers never get an id. Then it is restarted once more.
+      let broken = await brokerWorks(c.prefix, 30_000)
+      let repaired = ""
+      if (broken) {
+        c.say(`fault: the broker answers but does not work (${broken.slice(0, 160)}); restarting it`)
+        await kafkaScript(c.root, "stop")
+        start = await kafkaScript(c.root, "start")
+        broken = await brokerWorks(c.prefix, 30_000)
+        repaired = broken
+          ? `; still broken after a second restart: ${broken.slice(0, 160)}`
+          : "; it came up broken and was restarted once more"
+      }
       const endMs = Date.now()
       c.say(
         `fault over: broker started again in ${((endMs - stoppedMs) / 1000 - fault.seconds!).toFixed(1)} s`,
@@ -186,9 +209,9 @@ export const inject = async (c: FaultContext, fault: Fault): Promise<Injected> =
         fault,
         what: describe(fault),
         startMs,
-        endMs: start.code === 0 ? endMs : undefined,
-        detail: `stop took ${((stoppedMs - startMs) / 1000).toFixed(1)} s (exit ${stop.code}), start took ${((endMs - stoppedMs) / 1000 - fault.seconds!).toFixed(1)} s (exit ${start.code})`,
-        ok: stop.code === 0 && start.code === 0,
+        endMs: start.code === 0 && !broken ? endMs : undefined,
+        detail: `stop took ${((stoppedMs - startMs) / 1000).toFixed(1)} s (exit ${stop.code}), ${upAgainMs === undefined ? `down ${fault.seconds} s, start took ${((endMs - stoppedMs) / 1000 - fault.seconds!).toFixed(1)} s (exit ${start.code})` : `down only ${((upAgainMs - stoppedMs) / 1000).toFixed(1)} s: started by someone else`}${repaired}`,
+        ok: stop.code === 0 && start.code === 0 && !broken,
       }
     }
   }

@@ -6,7 +6,7 @@
  */
 import { execFile } from "node:child_process"
 import { join } from "node:path"
-import { Admin, Consumer } from "@platformatic/kafka"
+import { Admin, Consumer, Producer } from "@platformatic/kafka"
 import pg from "pg"
 import { deadTopic } from "../../src/bus/Topics.ts"
 import { RolledUpTypes } from "../../src/domain/MeasurementType.ts"
@@ -89,6 +89,53 @@ export const kafkaScript = (root: string, command: "stop" | "start" | "status") 
       },
     )
   })
+
+/** The run's own scratch topic, where the harness checks that the broker takes idempotent produces. */
+export const probeTopic = (prefix: string) => `${prefix}chaos-probe`
+
+export const createProbeTopic = async (prefix: string) => {
+  const client = admin()
+  try {
+    await client.createTopics({ topics: [probeTopic(prefix)], partitions: 1, replicas: 1 })
+  } finally {
+    await client.close().catch(() => undefined)
+  }
+}
+
+/**
+ * Whether the broker works, not only answers: an idempotent produce to the probe topic within
+ * `withinMs` (a broker whose controller did not start answers on its port and never gives producer ids).
+ */
+export const brokerWorks = async (prefix: string, withinMs = 15_000): Promise<string | undefined> => {
+  const until = Date.now() + withinMs
+  let last = "no try"
+  while (Date.now() < until) {
+    const producer = new Producer({
+      clientId: "tally-chaos-probe",
+      bootstrapBrokers: BROKERS,
+      idempotent: true,
+      retries: 1,
+      retryDelay: 500,
+    })
+    let timer: NodeJS.Timeout | undefined
+    try {
+      await Promise.race([
+        producer.send({ messages: [{ topic: probeTopic(prefix), value: Buffer.from("probe") }] }),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error("no answer within 10 s")), 10_000)
+        }),
+      ])
+      return undefined
+    } catch (e) {
+      last = (e as Error).message
+    } finally {
+      clearTimeout(timer)
+      await producer.close(true).catch(() => undefined)
+    }
+    await new Promise((r) => setTimeout(r, 1000))
+  }
+  return last
+}
 
 /** Every topic and consumer group of the run (they carry its prefix) is deleted. */
 export const deleteRunTopics = async (prefix: string): Promise<{ topics: number; groups: number }> => {

@@ -7,7 +7,8 @@
  * shard databases (shard 1 behind a proxy the harness can hang), drain load from tools/load with its
  * oracle, and a seeded schedule of faults (printed first: the same seed replays it). Exit 0 only when
  * every stored 1-minute rollup equals the oracle, the poison lines were refused and counted, and no row
- * reached a dead-letter topic; 1 otherwise; 2 on bad usage. Output and logs: test-output/chaos/<seed>/.
+ * reached a dead-letter topic; 1 otherwise; 2 on bad usage. Progress goes to stderr, the verdict to stdout
+ * (one JSON object with --json); logs: test-output/chaos/<seed>.log and test-output/chaos/<seed>/.
  */
 import { appendFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
@@ -69,13 +70,17 @@ const without = values.without
 for (const k of without)
   if (!(FAULT_KINDS as ReadonlyArray<string>).includes(k)) usage(`unknown fault kind ${k}`)
 
+// A parent that went away (a test runner that timed out) must not end the run before its cleanup.
+process.stdout.on("error", () => undefined)
+process.stderr.on("error", () => undefined)
+
 const root = join(import.meta.dirname, "../..")
 const seed = values.seed === undefined ? Math.floor(Math.random() * 100_000) : number("seed", 0)
 const logFile = join(root, "test-output", "chaos", `${seed}.log`)
 let started = false
 const say = (line: string) => {
   const text = `${new Date().toISOString().slice(11, 19)} ${line}`
-  if (!values.json) console.error(text)
+  console.error(text)
   // The run directory is emptied at the start of the run; the log of the run is written next to it.
   if (!started) writeFileSync(logFile, "")
   started = true

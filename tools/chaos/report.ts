@@ -3,7 +3,7 @@
  * verdict) or as one JSON object, and the time from the last fault to exact numbers.
  */
 import { formatSummary } from "../load/index.ts"
-import type { ChaosResult } from "./run.ts"
+import { type ChaosResult, failFast } from "./run.ts"
 import { clock, formatSchedule } from "./schedule.ts"
 
 export interface Convergence {
@@ -81,7 +81,7 @@ export const formatResult = (r: ChaosResult): string => {
   )
   for (const e of unexpected.slice(0, 12))
     lines.push(
-      `  ${at(r, e.atMs)}  ${e.name}#${e.incarnation} ${e.signal ?? `exit ${e.code}`} after ${(e.upMs / 1000).toFixed(1)} s: ${e.lastLines.at(-1)?.slice(0, 200) ?? ""}`,
+      `  ${at(r, e.atMs)}  ${e.name}#${e.incarnation} ${e.signal ?? `exit ${e.code}`} after ${(e.upMs / 1000).toFixed(1)} s${failFast(e) ? " (failed and ended its process, as designed)" : " (CRASH)"}: ${e.lastLines.at(-1)?.slice(0, 200) ?? ""}`,
     )
   const p = r.poison
   lines.push(

@@ -146,16 +146,19 @@ export const makeSchedule = (o: ScheduleOptions): Schedule => {
         target(f.kind as KillKind) !== target(kind) ||
         Math.abs(f.at - at) >= spacing(f.kind as KillKind, kind),
     )
+  /** Places a kill in [lo, hi] if it can (spacing kept), else anywhere in the window, else in [lo, hi] regardless. */
   const add = (kind: KillKind, lo: number, hi: number) => {
     if (without.has(kind)) return
-    for (let tries = 0; tries < 50; tries++) {
-      const at = rng.int(Math.round(Math.max(first, lo)), Math.round(Math.min(lastKill, Math.max(lo, hi))))
-      if (free(kind, at) || tries === 49) {
-        kills.push({ kind, at })
-        return
-      }
+    const draw = (a: number, b: number) =>
+      rng.int(Math.round(Math.max(first, a)), Math.round(Math.min(lastKill, Math.max(a, b))))
+    for (let tries = 0; tries < 60; tries++) {
+      const at = tries < 30 ? draw(lo, hi) : draw(first, lastKill)
+      if (free(kind, at)) return void kills.push({ kind, at })
     }
+    kills.push({ kind, at: draw(lo, hi) })
   }
+  // The SIGTERM first (it needs the most room), then the kills placed inside the long faults.
+  for (let i = 0; i < termsEach; i++) add("term-ingress", first, lastKill)
   const during = (kind: LongKind) => faults.find((f) => f.kind === kind)
   const refuse = during("shard-refuse")
   if (refuse) {

@@ -121,14 +121,29 @@ export class WatchedOracle extends Oracle {
     this.watch = watch
   }
 
+  private frozen = false
+
   override accept(body: Body): void {
+    if (this.frozen) return
     super.accept(body)
     this.watch.settled(body, true)
   }
 
   override markUncertain(body: Body): void {
+    if (this.frozen) return
     super.markUncertain(body)
     this.watch.settled(body, false)
+  }
+
+  /**
+   * Gives up on the bodies still in flight (they become uncertain) and ignores whatever happens to
+   * them later: the verdict is taken while they may still be retried. Returns how many there were.
+   */
+  freeze(): number {
+    const pending = [...this.watch.inFlight.keys()]
+    for (const body of pending) this.markUncertain(body)
+    this.frozen = true
+    return pending.length
   }
 }
 
