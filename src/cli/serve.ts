@@ -10,6 +10,7 @@ import { HttpLive } from "../api/Server.ts"
 import { AdminToken } from "../apps/AdminToken.ts"
 import { Apps } from "../apps/Apps.ts"
 import { EnsureTopics } from "../bus/EnsureTopics.ts"
+import { Backpressure } from "../ingress/Backpressure.ts"
 import { Ingress } from "../ingress/Ingress.ts"
 import { healthOf, SystemServer } from "../observability/SystemServer.ts"
 import { Retrier, Sink } from "../sink/Sink.ts"
@@ -24,6 +25,7 @@ import { launch } from "./launch.ts"
 export const withDependencies = <A, E, R>(layer: Layer.Layer<A, E, R>) =>
   layer.pipe(
     Layer.provide(Ingress.layer),
+    Layer.provide(Backpressure.layer),
     Layer.provide(Query.layer),
     Layer.provide(SummaryStore.layer),
     Layer.provide(Apps.layer),

@@ -8,6 +8,7 @@ import { Cause, Clock, Context, Effect, Layer, Metric, Option, Schema, Stream } 
 import { Bus } from "../bus/Bus.ts"
 import type { OutRecord } from "../bus/Records.ts"
 import { TallyConfig } from "../config/TallyConfig.ts"
+import { Backpressure } from "./Backpressure.ts"
 import { DrainParser } from "./DrainParser.ts"
 import { toRecord } from "./Encode.ts"
 import { badHeaders, batchKey, FrameIds } from "./FrameIds.ts"
@@ -57,6 +58,7 @@ export class Ingress extends Context.Service<Ingress, IngressApi>()("tally/ingre
     Effect.gen(function* () {
       const bus = yield* Bus
       const settings = yield* TallyConfig
+      const backpressure = yield* Backpressure
       const frameIds = new FrameIds()
       const process = randomBytes(6).toString("hex")
       let sequence = 0
@@ -148,6 +150,12 @@ export class Ingress extends Context.Service<Ingress, IngressApi>()("tally/ingre
       })
 
       const process1 = Effect.fnUntraced(function* (request: DrainRequest, held: { bytes: number }) {
+        // Behind by more than TALLY_MAX_LAG: refused before reading (Logplex retries it with its Frame-Id).
+        const refusal = backpressure.refusal()
+        if (refusal) {
+          yield* Metric.update(Metric.withAttributes(M.rejected, { reason: "backpressure" }), 1)
+          return yield* new IngestError({ reason: "Unavailable", message: refusal })
+        }
         const { parser, framingError } = yield* read(request, held)
         const produced = yield* produceParsed(request, parser)
         if (framingError)

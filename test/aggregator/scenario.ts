@@ -4,9 +4,13 @@
  * and process types across partitions, out-of-order lines, lines 2 and 4 minutes late, lines too late,
  * a retried batch with the same Frame-Id, a far-future line refused upstream, and a closing heartbeat.
  */
-import { Effect, Stream } from "effect"
+import { Effect, Layer, Stream } from "effect"
 import { TestClock } from "effect/testing"
+import { Backpressure } from "../../src/ingress/Backpressure.ts"
 import { Ingress } from "../../src/ingress/Ingress.ts"
+
+/** The ingress alone (no pipeline behind it to measure, so no backpressure). */
+const ingressAlone = Ingress.layer.pipe(Layer.provide(Backpressure.layerOff))
 
 export const T0 = Date.UTC(2026, 10, 28, 12, 0, 0)
 const OWNERS = [
@@ -112,8 +116,8 @@ export const batches = (count: number, seed = 7, t0 = T0): Array<Batch> => {
 export const sendScenario = (scenario: ReadonlyArray<Batch>) =>
   Effect.gen(function* () {
     const ingresses = [
-      yield* Effect.provide(Effect.service(Ingress), Ingress.layer),
-      yield* Effect.provide(Effect.service(Ingress), Ingress.layer),
+      yield* Effect.provide(Effect.service(Ingress), ingressAlone),
+      yield* Effect.provide(Effect.service(Ingress), ingressAlone),
     ]
     const statuses: Array<string> = []
     for (const b of scenario) {

@@ -9,6 +9,7 @@ import { Bus } from "../../src/bus/Bus.ts"
 import { EnsureTopics } from "../../src/bus/EnsureTopics.ts"
 import { MemoryLog } from "../../src/bus/MemoryLog.ts"
 import { TallyConfig } from "../../src/config/TallyConfig.ts"
+import { Backpressure } from "../../src/ingress/Backpressure.ts"
 import { type DrainRequest, Ingress, MaxInflightBytes } from "../../src/ingress/Ingress.ts"
 
 const CAP = 100 * 1024
@@ -51,6 +52,7 @@ const produced = (log: MemoryLog["Service"], owner: string) =>
     .filter((r) => r.key.startsWith(`${owner}:`)).length
 
 const stack = Ingress.layer.pipe(
+  Layer.provide(Backpressure.layerOff),
   Layer.provide(Layer.succeed(MaxInflightBytes, CAP)),
   Layer.provideMerge(EnsureTopics),
   Layer.provideMerge(Bus.layerMemory),

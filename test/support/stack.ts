@@ -7,6 +7,7 @@ import { Apps } from "../../src/apps/Apps.ts"
 import { Bus } from "../../src/bus/Bus.ts"
 import { EnsureTopics } from "../../src/bus/EnsureTopics.ts"
 import { type Settings, TallyConfig } from "../../src/config/TallyConfig.ts"
+import { Backpressure } from "../../src/ingress/Backpressure.ts"
 import { Ingress } from "../../src/ingress/Ingress.ts"
 import type { CopyWriter } from "../../src/store/CopyWriter.ts"
 import { Shards } from "../../src/store/Shards.ts"
@@ -21,6 +22,7 @@ export const ingressStack = <B, E>(
 ) =>
   HttpLive.pipe(
     Layer.provideMerge(Ingress.layer),
+    Layer.provideMerge(Backpressure.layer),
     Layer.provideMerge(Query.layer),
     Layer.provideMerge(SummaryStore.layer),
     Layer.provideMerge(Apps.layer),
