@@ -1,5 +1,5 @@
 /** Backpressure: drains are refused while the aggregators are further behind than TALLY_MAX_LAG. */
-import { assert, describe, it } from "@effect/vitest"
+import { assert, describe, it, layer } from "@effect/vitest"
 import { Duration, Effect, Layer } from "effect"
 import { TestClock } from "effect/testing"
 import { Bus } from "../../src/bus/Bus.ts"
@@ -8,6 +8,11 @@ import { catalogue, groups, rawTopic } from "../../src/bus/Topics.ts"
 import { TallyConfig } from "../../src/config/TallyConfig.ts"
 import { Backpressure, lagOf } from "../../src/ingress/Backpressure.ts"
 import { encodeResume } from "../../src/stream/CommitPoint.ts"
+import { eventually } from "../support/eventually.ts"
+import { baseUrl, createApp, postDrain } from "../support/http.ts"
+import { ingressStack } from "../support/stack.ts"
+
+const frame = (line: string) => `${Buffer.byteLength(line)} ${line}`
 
 const T = Date.UTC(2026, 10, 28, 12)
 const topic = rawTopic("ROUTER_REQUESTS")
@@ -63,5 +68,48 @@ describe("backpressure", () => {
         // The clock is set before the layer starts measuring every two seconds.
         (test) => Effect.andThen(TestClock.setTime(T), test),
       ),
+  )
+})
+
+layer(ingressStack(undefined, { maxLag: Duration.seconds(30) }), {
+  excludeTestServices: true,
+  timeout: "60 seconds",
+})("backpressure over HTTP", (it) => {
+  it.effect(
+    "POST /logs answers 503 with Retry-After while the aggregators are behind, 204 again when they catch up",
+    () =>
+      Effect.gen(function* () {
+        const base = yield* baseUrl
+        const log = yield* MemoryLog
+        const drain = yield* Effect.promise(() => createApp(base, "lagging"))
+        const now = Date.now()
+        const body = (i: number) =>
+          frame(
+            `<158>1 ${new Date(now - 5_000).toISOString()} host heroku router - at=info method=GET path="/${i}" host=a.herokuapp.com request_id=r fwd="1.2.3.4" dyno=web.1 connect=1ms service=5ms status=200 bytes=10 protocol=https`,
+          )
+        assert.strictEqual((yield* Effect.promise(() => postDrain(drain, body(1)))).status, 204)
+        // Worker 0 of 1 reached offset 0 with a stream time two minutes old, and a record waits.
+        const partition = [...Array(32).keys()].find((p) => log.highWatermark(topic, p) > 0)!
+        log.commitOne(groups.aggregator("", 0, 1), topic, partition, 0, resume(now - 120_000, 0))
+        const refused = yield* eventually(
+          Effect.promise(() => postDrain(drain, body(2))),
+          (r) => r.status === 503,
+          { withinMs: 10_000, what: "a 503 once the lag is measured" },
+        )
+        assert.isAbove(Number(refused.headers.get("retry-after")), 0)
+        assert.match(yield* Effect.promise(() => refused.text()), /behind/)
+        log.commitOne(
+          groups.aggregator("", 0, 1),
+          topic,
+          partition,
+          1,
+          resume(now, log.highWatermark(topic, partition)),
+        )
+        yield* eventually(
+          Effect.promise(() => postDrain(drain, body(3))),
+          (r) => r.status === 204,
+          { withinMs: 10_000, what: "a 204 once the workers caught up" },
+        )
+      }),
   )
 })
