@@ -46,7 +46,7 @@ export class Query extends Context.Service<
     ) => Effect.Effect<{ events: ReadonlyArray<EventOut>; missing: ReadonlyArray<string> }>
     readonly processTypes: (owner: string) => Effect.Effect<ReadonlyArray<string>>
   }
->()("tally/api/Query") {
+>()("tally/query/Query") {
   static readonly layer = Layer.effect(
     Query,
     Effect.gen(function* () {

@@ -1,16 +1,19 @@
-/** The HTTP server of a tally process: the TallyApi with every handler, on TALLY_PORT. */
+/**
+ * The HTTP composition root of a tally process: the TallyApi contract (src/api) with the handlers of every
+ * feature (drains, apps, reads, health) and the dashboard, served on TALLY_PORT.
+ */
 import { createServer } from "node:http"
 import { NodeHttpServer } from "@effect/platform-node"
 import { Effect, Layer } from "effect"
 import { HttpRouter } from "effect/http"
 import { HttpApiBuilder } from "effect/http-api"
+import { TallyApi } from "../api/Api.ts"
 import { AdminAuthLive, AppsHandlers } from "../apps/http.ts"
 import { TallyConfig } from "../config/TallyConfig.ts"
 import { DashboardRoutes } from "../dashboard/http.ts"
 import { DrainAuthLive, DrainsHandlers } from "../ingress/http.ts"
 import { SystemHandlers } from "../observability/http.ts"
-import { TallyApi } from "./Api.ts"
-import { MetricsHandlers, ReadAuthLive } from "./http.ts"
+import { MetricsHandlers, ReadAuthLive } from "../query/http.ts"
 
 export const ApiRoutes = HttpApiBuilder.layer(TallyApi, { openapiPath: "/api/v1/openapi.json" }).pipe(
   Layer.provide([DrainsHandlers, AppsHandlers, SystemHandlers, MetricsHandlers]),

@@ -2,11 +2,11 @@
 import { Effect, Layer, Option, Redacted } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
 import { METRICS } from "../aggregator/Samples.ts"
+import { TallyApi } from "../api/Api.ts"
+import { BadRequest, NotFound, Unauthorized } from "../api/Errors.ts"
+import { ReadAuth, Reader } from "../api/Metrics.ts"
 import { Apps } from "../apps/Apps.ts"
-import { TallyApi } from "./Api.ts"
 import { parseRange } from "./Downsample.ts"
-import { BadRequest, NotFound, Unauthorized } from "./Errors.ts"
-import { ReadAuth, Reader } from "./Metrics.ts"
 import { Query } from "./Query.ts"
 
 export const ReadAuthLive = Layer.effect(

@@ -3,10 +3,11 @@
  * squares add; min and max fold; sketches merge (p50/p95/p99 within the sketch's 1% relative accuracy).
  * Steps that are multiples of 15 minutes read the 15m rollups, others the 1m rollups.
  */
+
+import type { Step } from "../api/Metrics.ts"
 import type { PeriodName } from "../store/Schema.ts"
 import type { SummaryRow } from "../store/SummaryStore.ts"
 import { MergedSketch } from "../stream/Accumulators.ts"
-import type { Step } from "./Metrics.ts"
 
 export const STEP_MS: Readonly<Record<Step, number>> = {
   "1m": 60_000,
