@@ -1,5 +1,5 @@
 /** Which shard holds a key: the same function in the sink, the retrier and the API. */
-import { murmur2 } from "../bus/Partitioner.ts"
+import { murmur2 } from "../domain/Murmur2.ts"
 
 const encoder = new TextEncoder()
 
