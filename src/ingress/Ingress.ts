@@ -8,6 +8,7 @@ import { Cause, Clock, Context, Effect, Layer, Metric, Option, Schema, Stream } 
 import { Bus } from "../bus/Bus.ts"
 import type { OutRecord } from "../bus/Records.ts"
 import { TallyConfig } from "../config/TallyConfig.ts"
+import { DAY_MS } from "../domain/Time.ts"
 import { Backpressure } from "./Backpressure.ts"
 import { DrainParser } from "./DrainParser.ts"
 import { toRecord } from "./Encode.ts"
@@ -65,7 +66,7 @@ export class Ingress extends Context.Service<Ingress, IngressApi>()("tally/ingre
       const maxInflight = yield* MaxInflightBytes
       /** Bytes read of the bodies in flight: each is charged as it is read and released when it is answered. */
       let inflight = 0
-      const retentionMs = settings.retentionDays * 24 * 60 * 60 * 1000
+      const retentionMs = settings.retentionDays * DAY_MS
       const busy = new IngestError({
         reason: "Unavailable",
         message: "too many drain bytes in flight; retry shortly",

@@ -5,17 +5,18 @@
  */
 
 import type { Step } from "../api/Metrics.ts"
+import { DAY_MS, HOUR_MS, MINUTE_MS } from "../domain/Time.ts"
 import type { PeriodName } from "../store/Schema.ts"
 import type { SummaryRow } from "../store/SummaryStore.ts"
 import { MergedSketch } from "../stream/Accumulators.ts"
 
 export const STEP_MS: Readonly<Record<Step, number>> = {
-  "1m": 60_000,
-  "5m": 300_000,
-  "10m": 600_000,
-  "15m": 900_000,
-  "1h": 3_600_000,
-  "1d": 86_400_000,
+  "1m": MINUTE_MS,
+  "5m": 5 * MINUTE_MS,
+  "10m": 10 * MINUTE_MS,
+  "15m": 15 * MINUTE_MS,
+  "1h": HOUR_MS,
+  "1d": DAY_MS,
 }
 
 export const periodFor = (step: Step): PeriodName => (STEP_MS[step] % 900_000 === 0 ? "15m" : "1m")
@@ -106,7 +107,7 @@ export interface Range {
   readonly stepMs: number
 }
 
-const MAX_RANGE_MS = 31 * 86_400_000
+const MAX_RANGE_MS = 31 * DAY_MS
 
 /** Validates from/to/step: ISO instants, ordered, at most 31 days, aligned to the step. Returns a reason or the range. */
 export const parseRange = (from: string, to: string, step: string | undefined): Range | string => {

@@ -3,19 +3,18 @@
  * ... CASCADE, never DELETE), and the schemas of today and tomorrow are created ahead of midnight.
  */
 import { Clock, Effect, Metric } from "effect"
+import { DAY_MS } from "../domain/Time.ts"
 import { dayOf } from "../store/Schema.ts"
 import { SummaryStore } from "../store/SummaryStore.ts"
 import * as M from "./SinkMetrics.ts"
 
-const DAY = 86_400_000
-
 export const runRetention = Effect.fn("Retention.run")(function* (retentionDays: number) {
   const store = yield* SummaryStore
   const now = yield* Clock.currentTimeMillis
-  const cut = dayOf(now - retentionDays * DAY)
+  const cut = dayOf(now - retentionDays * DAY_MS)
   const dropped: Array<string> = []
   for (let shard = 0; shard < store.shardCount; shard++) {
-    yield* store.ensureDays(shard, [now, now + DAY])
+    yield* store.ensureDays(shard, [now, now + DAY_MS])
     const names = yield* store.dropDaysBefore(shard, cut)
     for (const name of names) dropped.push(`shard ${shard}: ${name}`)
     yield* Metric.update(M.retention, names.length)

@@ -3,6 +3,7 @@
  * `events` table. Names are built only from a validated day and the fixed type list, never from input.
  */
 import type { RolledUpType } from "../domain/MeasurementType.ts"
+import { DAY_MS } from "../domain/Time.ts"
 
 export const TABLE_OF: Readonly<Record<RolledUpType, string>> = {
   DYNO_MEMORY: "dyno_memory",
@@ -12,8 +13,6 @@ export const TABLE_OF: Readonly<Record<RolledUpType, string>> = {
 }
 export type PeriodName = "1m" | "15m"
 export const PERIOD_NAMES: ReadonlyArray<PeriodName> = ["1m", "15m"]
-
-const DAY_MS = 86_400_000
 
 /** The UTC day (as epoch ms at 00:00) holding `ms`. */
 export const dayOf = (ms: number) => ms - (((ms % DAY_MS) + DAY_MS) % DAY_MS)
