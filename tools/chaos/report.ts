@@ -9,7 +9,11 @@ import { clock, formatSchedule } from "./schedule.ts"
 export interface Convergence {
   /** When the last fault was over (ms), undefined when one never was. */
   readonly lastFaultEndMs: number | undefined
-  /** From when every later check was exact (ms), undefined when the run did not end exact. */
+  /**
+   * By when the numbers were exact for good (ms): the end of the first check, begun after the last
+   * fault, from which every later check was exact (an upper bound: checks run every 5 s and take a few
+   * seconds each); undefined when the run did not end exact.
+   */
   readonly exactFromMs: number | undefined
   /** exactFromMs - lastFaultEndMs, in seconds. */
   readonly seconds: number | undefined
@@ -36,7 +40,7 @@ export const convergence = (r: ChaosResult): Convergence => {
   if (lastFaultEndMs === undefined || !r.verdict?.exact || !r.load) return { ...none, seenBy: "none" }
   let from = after.length
   while (from > 0 && after[from - 1]!.differences === 0) from--
-  const exactFromMs = from < after.length ? after[from]!.atMs : r.load.endMs + (r.verdict.timeToExactMs ?? 0)
+  const exactFromMs = from < after.length ? after[from]!.endMs : r.load.endMs + (r.verdict.timeToExactMs ?? 0)
   return {
     lastFaultEndMs,
     exactFromMs,
@@ -115,7 +119,7 @@ export const formatResult = (r: ChaosResult): string => {
     )
   if (c.lastFaultEndMs !== undefined)
     lines.push(
-      `convergence: the last fault was over at ${at(r, c.lastFaultEndMs)}; ${c.seconds === undefined ? "the numbers never became exact" : `exact from ${at(r, c.exactFromMs!)}: ${c.seconds.toFixed(1)} s after the last fault (seen by the ${c.seenBy})`}`,
+      `convergence: the last fault was over at ${at(r, c.lastFaultEndMs)}; ${c.seconds === undefined ? "the numbers never became exact" : `exact by ${at(r, c.exactFromMs!)}: ${c.seconds.toFixed(1)} s after the last fault (seen by the ${c.seenBy}${c.seenBy === "live check" ? ", every later one exact too" : ""})`}`,
     )
   if (r.verdict?.exact && r.load)
     lines.push(`  after the load ended: exact in ${((r.verdict.timeToExactMs ?? 0) / 1000).toFixed(1)} s`)

@@ -66,7 +66,9 @@ export interface ChaosOptions {
 }
 
 export interface LiveCheck {
+  /** When its reads began and when the last one was answered. */
   readonly atMs: number
+  readonly endMs: number
   /** Minutes compared: those before this time (the earliest minute a body in flight can change caps it). */
   readonly throughMs: number
   readonly rollups: number
@@ -375,6 +377,7 @@ export const chaos = async (o: ChaosOptions): Promise<ChaosResult> => {
         if (c.rollups === 0) continue
         liveChecks.push({
           atMs: now,
+          endMs: Date.now(),
           throughMs: cut,
           rollups: c.rollups,
           differences: c.differences.length,
