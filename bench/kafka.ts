@@ -198,7 +198,11 @@ export const deleteBenchTopics = async () => {
   }
 }
 
-const median = (xs: ReadonlyArray<number>) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+const median = (xs: ReadonlyArray<number>) => {
+  const sorted = [...xs].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
+}
 
 export const run = async () => {
   execFileSync("bash", [join(root, "scripts/kafka.sh"), "start"], { stdio: "inherit" })
@@ -252,6 +256,11 @@ export const run = async () => {
   } finally {
     await deleteBenchTopics().catch((e) => console.error(`could not delete the benchmark's topics: ${e}`))
   }
+  render(rows, failed)
+}
+
+/** The `kafka` section of BENCHMARKS.md from the rounds' figures. */
+export const render = (rows: ReadonlyArray<Record<string, number>>, failed: number) => {
   const med = (key: string) => median(rows.map((r) => r[key]!))
   const ratio = (key: string, of: string) =>
     `${(median(rows.map((r) => r[key]! / r[of]!)) * 100).toFixed(0)}%`
