@@ -1,7 +1,7 @@
 /**
  * Group membership on the real broker (not disruptive: the broker keeps running): heartbeats that a
  * slow downstream cannot starve, a member the coordinator dropped, a topic deleted under a consumer,
- * and a SIGKILLed owner.
+ * an owner frozen past its session, and a SIGKILLed owner.
  */
 import { spawn } from "node:child_process"
 import { join } from "node:path"
@@ -153,6 +153,46 @@ layer(kafka, { excludeTestServices: true, timeout: "120 seconds" })("Kafka group
   )
 
   it.effect(
+    "an owner frozen past its session is replaced by its standby, and once it wakes it rejoins as the standby",
+    () =>
+      Effect.gen(function* () {
+        const group = `${run}-frozen`
+        const child = spawn(
+          process.execPath,
+          [
+            join(import.meta.dirname, "fixtures/owner.ts"),
+            brokers.join(","),
+            group,
+            topic.name,
+            String(partition),
+            String(SESSION_MS),
+          ],
+          { stdio: ["ignore", "pipe", "inherit"] },
+        )
+        yield* Effect.addFinalizer(() => Effect.sync(() => child.kill("SIGKILL")))
+        const lines: Array<string> = []
+        child.stdout.on("data", (d) => lines.push(...String(d).trim().split("\n")))
+        yield* until("the child owns the partition", () => lines.some((l) => l.endsWith(" 1")), 60)
+        const b = yield* follow({ group, topics: [topic.name], partitions: [partition] })
+        yield* until("the standby's assignment", () => b.latest() !== undefined, 30)
+        assert.deepStrictEqual(owned(b.latest()), [])
+        // A process that stops answering (a long GC pause, a frozen VM) while its socket stays open.
+        child.kill("SIGSTOP")
+        yield* until("the standby takes over", () => owned(b.latest()).length > 0, 40)
+        const takeover = b.latest()!.generation
+        const before = lines.length
+        child.kill("SIGCONT")
+        yield* until("the woken member rejoins", () => lines.length > before, 40)
+        yield* until("the owner sees the rejoin", () => b.latest()!.generation > takeover, 40)
+        assert.match(lines.at(-1)!, / 0$/, "the woken member stands by")
+        assert.deepStrictEqual(owned(b.latest()), mine, "the new owner keeps the partitions")
+        yield* b.latest()!.commit([{ topic: topic.name, partition, offset: 3, metadata: "owner=b" }])
+        yield* b.stop
+      }),
+    120_000,
+  )
+
+  it.effect(
     "a hot standby takes over a SIGKILLed owner after the session timeout, with the owner's commit",
     () =>
       Effect.gen(function* () {
@@ -174,7 +214,7 @@ layer(kafka, { excludeTestServices: true, timeout: "120 seconds" })("Kafka group
         child.stdout.on("data", (d) => {
           out += d
         })
-        yield* until("the child owns the partition", () => out.includes("owned"), 60)
+        yield* until("the child owns the partition", () => / 1\n/.test(out), 60)
         const b = yield* follow({ group, topics: [topic.name], partitions: [partition] })
         yield* until("the standby's assignment", () => b.latest() !== undefined, 30)
         assert.deepStrictEqual(owned(b.latest()), [])
