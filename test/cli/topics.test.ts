@@ -22,14 +22,15 @@ afterAll(async () => {
 })
 
 describe("tally topics ensure", () => {
-  it("creates the 13 topics of the catalogue, then finds them all as they should be", () => {
+  it("creates the 17 topics of the catalogue, then finds them all as they should be", () => {
     const first = ensure(clean)
     expect(first.status, first.stderr).toBe(0)
-    expect(first.stdout.match(/^created /gm)?.length).toBe(13)
+    expect(first.stdout.match(/^created /gm)?.length).toBe(17)
     expect(first.stdout).toContain(`created  ${clean}RETRY.ERRORS_SUMMARY.1`)
+    expect(first.stdout).toContain(`created  ${clean}DEAD.ERRORS_SUMMARY.1`)
     const again = ensure(clean)
     expect(again.status).toBe(0)
-    expect(again.stdout.match(/^exists /gm)?.length).toBe(13)
+    expect(again.stdout.match(/^exists /gm)?.length).toBe(17)
     expect(again.stdout).not.toContain("DIFFERS")
   }, 120_000)
 
