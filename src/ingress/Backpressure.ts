@@ -3,12 +3,12 @@
  * behind than TALLY_MAX_LAG, so the pipeline never accepts more than it can process; Logplex retries with
  * the same Frame-Id, so nothing is lost and nothing counts twice.
  *
- * How far behind: every two seconds the committed offsets of the aggregator workers' groups (with their
- * resume metadata: the offset processing reached and the stream time) are read with the raw partitions'
- * end offsets, through the Bus — the same in embedded mode and on Kafka. A partition is behind by
- * `now - stream time` when records past the offset its worker reached are waiting: event times are the
- * drains' own clocks, so that is the age of the oldest record not yet processed, to within a commit
- * interval. Partitions whose worker never committed are not counted.
+ * How far behind: every two seconds the raw partitions' end offsets are sampled, and the committed
+ * offsets of the aggregator workers' groups read with their resume metadata (the offset processing had
+ * reached), all through the Bus — the same in embedded mode and on Kafka. A partition is behind by the
+ * age of its oldest record not yet processed: the time since the first sample whose end passed the offset
+ * its worker reached (to within a sampling interval). Event times play no part, so a backfill of old
+ * lines is not mistaken for a slow pipeline. Partitions whose worker never committed are not counted.
  */
 import { Clock, Context, Duration, Effect, Layer, Metric, Schedule } from "effect"
 import { Bus } from "../bus/Bus.ts"
@@ -25,21 +25,38 @@ export const refusing = Metric.gauge("tally_ingress_backpressure", {
   description: "1 while drains get 503 because the pipeline is further behind than TALLY_MAX_LAG",
 })
 
-/** How far behind the partitions are, in ms (0 when everything read has been processed). */
-export const lagOf = (
-  committed: ReadonlyArray<Committed>,
-  ends: ReadonlyArray<EndOffset>,
-  nowMs: number,
-): number => {
-  const end = new Map(ends.map((e) => [`${e.topic}/${e.partition}`, e.offset]))
-  let lag = 0
-  for (const c of committed) {
-    const resume = decodeResume(c.metadata)
-    const reached = resume?.upto ?? c.offset
-    if ((end.get(`${c.topic}/${c.partition}`) ?? 0) <= reached) continue
-    if (resume && Number.isFinite(resume.streamTimeMs)) lag = Math.max(lag, nowMs - resume.streamTimeMs)
+/** End-offset samples per partition, kept for `horizonMs`: when did each partition's end pass an offset? */
+export class LagTracker {
+  private readonly samples = new Map<string, Array<{ readonly at: number; readonly end: number }>>()
+  private readonly horizonMs: number
+
+  constructor(horizonMs: number) {
+    this.horizonMs = horizonMs
   }
-  return lag
+
+  observe(ends: ReadonlyArray<EndOffset>, nowMs: number): void {
+    for (const e of ends) {
+      const id = `${e.topic}/${e.partition}`
+      let list = this.samples.get(id)
+      if (!list) this.samples.set(id, (list = []))
+      if (list.length === 0 || list[list.length - 1]!.end !== e.offset)
+        list.push({ at: nowMs, end: e.offset })
+      // Keep one sample older than the horizon: it bounds the age of anything still waiting.
+      while (list.length > 1 && list[1]!.at < nowMs - this.horizonMs) list.shift()
+    }
+  }
+
+  /** How far behind the committed positions are, in ms (0 when every record seen has been processed). */
+  lag(committed: ReadonlyArray<Committed>, nowMs: number): number {
+    let lag = 0
+    for (const c of committed) {
+      const reached = decodeResume(c.metadata)?.upto ?? c.offset
+      const list = this.samples.get(`${c.topic}/${c.partition}`)
+      const first = list?.find((s) => s.end > reached)
+      if (first) lag = Math.max(lag, nowMs - first.at)
+    }
+    return lag
+  }
 }
 
 export interface BackpressureApi {
@@ -61,10 +78,12 @@ export class Backpressure extends Context.Service<Backpressure, BackpressureApi>
         groups.aggregator(settings.topicPrefix, i, settings.workers),
       )
       let lagMs = 0
+      const tracker = new LagTracker(2 * maxMs)
       const measure = Effect.gen(function* () {
-        const ends = yield* bus.endOffsets(topics)
         const committed = (yield* Effect.forEach(workerGroups, (g) => bus.committed(g, topics))).flat()
-        lagMs = lagOf(committed, ends, yield* Clock.currentTimeMillis)
+        const now = yield* Clock.currentTimeMillis
+        tracker.observe(yield* bus.endOffsets(topics), now)
+        lagMs = tracker.lag(committed, now)
         yield* Metric.update(lagSeconds, lagMs / 1000)
         yield* Metric.update(refusing, lagMs > maxMs ? 1 : 0)
       })

@@ -6,7 +6,7 @@ import { Bus } from "../../src/bus/Bus.ts"
 import { MemoryLog } from "../../src/bus/MemoryLog.ts"
 import { catalogue, groups, rawTopic } from "../../src/bus/Topics.ts"
 import { TallyConfig } from "../../src/config/TallyConfig.ts"
-import { Backpressure, lagOf } from "../../src/ingress/Backpressure.ts"
+import { Backpressure, LagTracker } from "../../src/ingress/Backpressure.ts"
 import { encodeResume } from "../../src/stream/CommitPoint.ts"
 import { eventually } from "../support/eventually.ts"
 import { baseUrl, createApp, postDrain } from "../support/http.ts"
@@ -20,19 +20,27 @@ const resume = (streamTimeMs: number, upto: number) =>
   encodeResume({ streamTimeMs, upto, oldestOpenMs: null })
 
 describe("backpressure", () => {
-  it("a partition is behind by now minus its stream time while records past the offset reached wait", () => {
-    const ends = [
-      { topic, partition: 0, offset: 100 },
-      { topic, partition: 1, offset: 50 },
+  it("a partition is behind by the age of its oldest record not yet processed, whatever the event times", () => {
+    const tracker = new LagTracker(300_000)
+    const ends = (p0: number, p1: number) => [
+      { topic, partition: 0, offset: p0 },
+      { topic, partition: 1, offset: p1 },
     ]
-    const committed = [
-      { topic, partition: 0, offset: 10, metadata: resume(T - 90_000, 100) }, // all processed
-      { topic, partition: 1, offset: 10, metadata: resume(T - 30_000, 40) }, // 10 waiting
+    tracker.observe(ends(100, 40), T)
+    tracker.observe(ends(100, 50), T + 10_000)
+    tracker.observe(ends(120, 50), T + 20_000)
+    const committed = (upto0: number, upto1: number) => [
+      // Stream times far in the past (a backfill) do not count: only when records arrived does.
+      { topic, partition: 0, offset: 10, metadata: resume(T - 3_600_000, upto0) },
+      { topic, partition: 1, offset: 10, metadata: resume(T - 3_600_000, upto1) },
     ]
-    assert.strictEqual(lagOf(committed, ends, T), 30_000)
-    assert.strictEqual(lagOf(committed.slice(0, 1), ends, T), 0)
-    // A commit without resume metadata counts its offset as reached, but has no age to report.
-    assert.strictEqual(lagOf([{ topic, partition: 1, offset: 10, metadata: "" }], ends, T), 0)
+    assert.strictEqual(tracker.lag(committed(120, 50), T + 30_000), 0)
+    // Partition 1 reached 45: its records from 45 on were there at T + 10 s.
+    assert.strictEqual(tracker.lag(committed(120, 45), T + 30_000), 20_000)
+    // Partition 0 reached 90: waiting since the first sample (T).
+    assert.strictEqual(tracker.lag(committed(90, 50), T + 30_000), 30_000)
+    // A commit without resume metadata counts its offset as reached.
+    assert.strictEqual(tracker.lag([{ topic, partition: 1, offset: 50, metadata: "" }], T + 30_000), 0)
   })
 
   it.effect(
@@ -49,7 +57,7 @@ describe("backpressure", () => {
         const backpressure = yield* Backpressure
         yield* TestClock.adjust("2 seconds")
         assert.isUndefined(backpressure.refusal())
-        // Stream time stands still while records wait: three minutes later the pipeline is too far behind.
+        // The worker stays at offset 2 while records wait: three minutes later the pipeline is too far behind.
         yield* TestClock.adjust("3 minutes")
         assert.match(backpressure.refusal() ?? "", /behind/)
         // The worker catches up.
@@ -71,7 +79,7 @@ describe("backpressure", () => {
   )
 })
 
-layer(ingressStack(undefined, { maxLag: Duration.seconds(30) }), {
+layer(ingressStack(undefined, { maxLag: Duration.seconds(2) }), {
   excludeTestServices: true,
   timeout: "60 seconds",
 })("backpressure over HTTP", (it) => {
@@ -90,11 +98,11 @@ layer(ingressStack(undefined, { maxLag: Duration.seconds(30) }), {
         assert.strictEqual((yield* Effect.promise(() => postDrain(drain, body(1)))).status, 204)
         // Worker 0 of 1 reached offset 0 with a stream time two minutes old, and a record waits.
         const partition = [...Array(32).keys()].find((p) => log.highWatermark(topic, p) > 0)!
-        log.commitOne(groups.aggregator("", 0, 1), topic, partition, 0, resume(now - 120_000, 0))
+        log.commitOne(groups.aggregator("", 0, 1), topic, partition, 0, resume(now, 0))
         const refused = yield* eventually(
           Effect.promise(() => postDrain(drain, body(2))),
           (r) => r.status === 503,
-          { withinMs: 10_000, what: "a 503 once the lag is measured" },
+          { withinMs: 15_000, what: "a 503 once a record waited longer than TALLY_MAX_LAG (2 s here)" },
         )
         assert.isAbove(Number(refused.headers.get("retry-after")), 0)
         assert.match(yield* Effect.promise(() => refused.text()), /behind/)
