@@ -48,7 +48,7 @@ describe("tally topics ensure", () => {
     await admin.disconnect()
     const run = ensure(odd)
     expect(run.status).toBe(3)
-    expect(run.stdout.match(/^created /gm)?.length).toBe(12)
+    expect(run.stdout.match(/^created /gm)?.length).toBe(16)
     expect(run.stdout).toContain(`DIFFERS  ${odd}ERRORS.1: partitions is 4, expected 32`)
     expect(run.stderr.trim().split("\n").at(-1)).toBe("tally: 1 topic settings differ from the catalogue")
   }, 120_000)
