@@ -10,16 +10,21 @@
  * reached a dead-letter topic; 1 otherwise; 2 on bad usage. Progress goes to stderr, the verdict to stdout
  * (one JSON object with --json); logs: test-output/chaos/<seed>.log and test-output/chaos/<seed>/.
  */
-import { appendFileSync, writeFileSync } from "node:fs"
-import { join } from "node:path"
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs"
+import { join, resolve } from "node:path"
 import { parseArgs } from "node:util"
 import { formatResult, toJson } from "./report.ts"
 import { type ChaosOptions, chaos } from "./run.ts"
-import { FAULT_KINDS, type FaultKind } from "./schedule.ts"
+import { FAULT_KINDS, type Fault, type FaultKind } from "./schedule.ts"
 
 const USAGE = `usage: npm run chaos -- --minutes N [--seed S] [--rate R] [--apps N] [--poison-every M]
-  [--tries K] [--flush-after D] [--settle-seconds S] [--without KIND,…] [--keep] [--json]
-  --without leaves fault kinds out of the schedule: ${FAULT_KINDS.join(", ")}`
+  [--tries K] [--flush-after D] [--settle-seconds S] [--without KIND,…] [--schedule FILE] [--keep]
+  [--tally DIR] [--json]
+  --without leaves fault kinds out of the schedule: ${FAULT_KINDS.join(", ")}
+  --schedule plays the faults of FILE (a run's schedule.json, possibly cut down) instead of the seed's
+  --keep leaves the run's databases and topics in place to look at (drop them yourself afterwards)
+  --tally DIR runs the stages from another checkout (e.g. a clean copy of a commit: git archive HEAD);
+    default this one, uncommitted changes included`
 
 const usage = (message: string): never => {
   console.error(`chaos: ${message}\n${USAGE}`)
@@ -39,6 +44,8 @@ const parsed = (() => {
         "flush-after": { type: "string", default: "1s" },
         "settle-seconds": { type: "string", default: "180" },
         without: { type: "string", default: "" },
+        schedule: { type: "string" },
+        tally: { type: "string" },
         keep: { type: "boolean", default: false },
         json: { type: "boolean", default: false },
         help: { type: "boolean", default: false },
@@ -87,8 +94,26 @@ const say = (line: string) => {
   appendFileSync(logFile, `${text}\n`)
 }
 
+const faults = (() => {
+  if (values.schedule === undefined) return undefined
+  try {
+    const parsed = JSON.parse(readFileSync(values.schedule, "utf8")) as { faults?: Array<Fault> }
+    const list = parsed.faults ?? []
+    for (const f of list)
+      if (!(FAULT_KINDS as ReadonlyArray<string>).includes(f.kind) || typeof f.at !== "number")
+        return usage(`--schedule: not a fault: ${JSON.stringify(f)}`)
+    return list
+  } catch (e) {
+    return usage(`--schedule: ${(e as Error).message}`)
+  }
+})()
+
+const tally = resolve(values.tally ?? root)
+if (!existsSync(join(tally, "src/main.ts"))) usage(`--tally: no src/main.ts in ${tally}`)
+
 const options: ChaosOptions = {
   root,
+  tally,
   seed,
   minutes: number("minutes", 1, false),
   rate: number("rate", 1),
@@ -99,6 +124,7 @@ const options: ChaosOptions = {
   settleSeconds: number("settle-seconds", 10),
   without: without as Array<FaultKind>,
   keep: values.keep,
+  faults,
   say,
 }
 

@@ -62,7 +62,8 @@ export const formatResult = (r: ChaosResult): string => {
   const c = convergence(r)
   const lines: Array<string> = [
     `==== tally chaos: seed ${o.seed}, ${o.minutes} min of load at ${n(o.rate)} lines/s from ${o.apps} apps ====`,
-    `replay: npm run chaos -- --minutes ${o.minutes} --seed ${o.seed}${o.rate !== 3000 ? ` --rate ${o.rate}` : ""}${o.without.length ? ` --without ${o.without.join(",")}` : ""}`,
+    `replay: npm run chaos -- --minutes ${o.minutes} --seed ${o.seed}${o.rate !== 3000 ? ` --rate ${o.rate}` : ""}${o.without.length ? ` --without ${o.without.join(",")}` : ""}${o.faults ? ` --schedule ${r.runDir}/schedule.json` : ""}`,
+    `tally under test: ${r.tally.dir} at ${r.tally.commit}${r.tally.dirty ? " with uncommitted changes in src/" : ""}`,
     `run dir: ${r.runDir} (a log per process, schedule.json, result.json)`,
     ...formatSchedule(r.schedule),
     `injected (${r.injected.filter((i) => i.ok).length}/${r.schedule.faults.length}):`,

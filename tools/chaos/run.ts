@@ -4,9 +4,9 @@
  * while the load runs, then the verdict once the load has ended and the pipeline drained; everything
  * it created is removed at the end (also when the run fails or is interrupted).
  */
-import { spawn } from "node:child_process"
+import { execFileSync, spawn } from "node:child_process"
 import { randomBytes } from "node:crypto"
-import { mkdirSync, rmSync, writeFileSync } from "node:fs"
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -39,12 +39,15 @@ import {
 } from "./infra.ts"
 import { health, RefusalCounter, scrape, total } from "./metrics.ts"
 import { startProxy } from "./proxy.ts"
-import { type FaultKind, formatSchedule, makeSchedule, type Schedule } from "./schedule.ts"
+import { type Fault, type FaultKind, formatSchedule, makeSchedule, type Schedule } from "./schedule.ts"
 import { type Exit, Supervisor } from "./supervisor.ts"
 import { before, minuteOf, Watch, WatchedGenerator, WatchedOracle } from "./tracking.ts"
 
 export interface ChaosOptions {
+  /** This checkout: the harness, scripts/kafka.sh, test-output/. */
   readonly root: string
+  /** The checkout whose `src/main.ts` the stages run (this one, or a clean copy of a commit). */
+  readonly tally: string
   readonly seed: number
   readonly minutes: number
   /** Offered lines per second, all apps together. */
@@ -60,6 +63,8 @@ export interface ChaosOptions {
   readonly settleSeconds: number
   /** Leave the databases and topics in place (to look at them). */
   readonly keep: boolean
+  /** An explicit list of faults instead of the seeded schedule (to replay part of a run). */
+  readonly faults?: ReadonlyArray<Fault> | undefined
   readonly say: (line: string) => void
   /** Receives the run's cleanup, for a Ctrl-C: stop the processes, start the broker, drop what was made. */
   readonly onInterrupt?: (cleanup: () => Promise<void>) => void
@@ -77,7 +82,9 @@ export interface LiveCheck {
 }
 
 export interface ChaosResult {
-  readonly options: Omit<ChaosOptions, "say" | "root" | "onInterrupt">
+  readonly options: Omit<ChaosOptions, "say" | "root" | "tally" | "onInterrupt">
+  /** What ran: the checkout, its commit, and whether src/ had uncommitted changes. */
+  readonly tally: Checkout
   readonly runDir: string
   readonly prefix: string
   readonly databases: ReadonlyArray<string>
@@ -112,6 +119,39 @@ export interface ChaosResult {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+export interface Checkout {
+  readonly dir: string
+  readonly commit: string
+  readonly dirty: boolean
+}
+
+/** The commit of a checkout, and whether its src/ differs from it (a copy without .git: "unknown"). */
+const describeCheckout = (dir: string): Checkout => {
+  const git = (args: Array<string>) => {
+    try {
+      return execFileSync("git", ["-C", dir, ...args], {
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "ignore"],
+      }).trim()
+    } catch {
+      return undefined
+    }
+  }
+  const commit = git(["rev-parse", "--short", "HEAD"])
+  const version = (() => {
+    try {
+      return readFileSync(join(dir, "COMMIT"), "utf8").trim()
+    } catch {
+      return "unknown"
+    }
+  })()
+  return {
+    dir,
+    commit: commit ?? version,
+    dirty: commit ? (git(["status", "--porcelain", "src"]) ?? "") !== "" : false,
+  }
+}
 
 /** Ended by tally itself: exit code 1-3 and its last line is main.ts's one `tally: …` line. */
 export const failFast = (e: Exit) =>
@@ -157,7 +197,10 @@ export const chaos = async (o: ChaosOptions): Promise<ChaosResult> => {
   const stamp = Date.now().toString(36)
   const prefix = `chaos${o.seed}-${stamp}.`
   const databases = [0, 1, 2].map((i) => `tally_chaos_${o.seed}_${stamp}_${i}`)
-  const schedule = makeSchedule({ seed: o.seed, loadSeconds: Math.round(o.minutes * 60), without: o.without })
+  const loadSeconds = Math.round(o.minutes * 60)
+  const schedule: Schedule = o.faults
+    ? { seed: o.seed, loadSeconds, faultsEndBy: Math.floor(loadSeconds * 0.8), without: [], faults: o.faults }
+    : makeSchedule({ seed: o.seed, loadSeconds, without: o.without })
   for (const line of formatSchedule(schedule)) say(line)
   writeFileSync(join(runDir, "schedule.json"), JSON.stringify(schedule, null, 2))
   const brokerFaults = schedule.faults.some((f) => f.kind === "broker")
@@ -171,7 +214,11 @@ export const chaos = async (o: ChaosOptions): Promise<ChaosResult> => {
   const registry = join(tmpdir(), "tally-test-runs")
   mkdirSync(registry, { recursive: true })
   writeFileSync(join(registry, String(process.pid)), "")
-  const supervisor = new Supervisor(o.root, runDir, (line) => say(`  [proc] ${line}`))
+  const supervisor = new Supervisor(o.tally, runDir, (line) => say(`  [proc] ${line}`))
+  const tally = describeCheckout(o.tally)
+  say(
+    `tally under test: ${tally.dir} at ${tally.commit}${tally.dirty ? " with uncommitted changes in src/" : ""}`,
+  )
   const injected: Array<Injected> = []
   const liveChecks: Array<LiveCheck> = []
   const refusals = new RefusalCounter()
@@ -243,8 +290,8 @@ export const chaos = async (o: ChaosOptions): Promise<ChaosResult> => {
       TALLY_PORT: String(apiPort),
     }
     const ensure = await new Promise<{ code: number | null; output: string }>((resolve) => {
-      const child = spawn(process.execPath, [join(o.root, "src/main.ts"), "topics", "ensure"], {
-        cwd: o.root,
+      const child = spawn(process.execPath, [join(o.tally, "src/main.ts"), "topics", "ensure"], {
+        cwd: o.tally,
         env: { ...process.env, ...env },
       })
       let output = ""
@@ -414,6 +461,12 @@ export const chaos = async (o: ChaosOptions): Promise<ChaosResult> => {
           )
       },
     })
+    if (!verdict.exact) {
+      // Every difference, for the reproduction (the verdict keeps 20 of them).
+      const all = await compareOnce(base, verifyApps(oracle, apps), 8)
+      writeFileSync(join(runDir, "differences.txt"), `${all.differences.join("\n")}\n`)
+      say(`${all.differences.length} differences written to ${join(runDir, "differences.txt")}`)
+    }
     for (let i = 0; i < 10 && !(await scrapeIngress(5000)); i++) await sleep(1000)
     deadLetters = await readDeadLetters(prefix).catch((e: Error) => {
       failures.push(`the DEAD topics could not be read: ${e.message}`)
@@ -496,7 +549,9 @@ export const chaos = async (o: ChaosOptions): Promise<ChaosResult> => {
       without: o.without,
       settleSeconds: o.settleSeconds,
       keep: o.keep,
+      faults: o.faults,
     },
+    tally,
     runDir,
     prefix,
     databases,
