@@ -169,9 +169,9 @@ export const endToEnd = async (input: Input, flushAfterMs: number) => {
         yield* topology(options, source, Deferred.await(stop)).pipe(
           Stream.runDrain,
           Effect.timeoutOrElse({
-            duration: "10 minutes",
+            duration: "4 minutes",
             orElse: () =>
-              Effect.die(new Error(`end to end: ${seen} of ${input.length} records after 10 minutes`)),
+              Effect.die(new Error(`end to end: ${seen} of ${input.length} records after 4 minutes`)),
           }),
         )
         const seconds = (performance.now() - started) / 1000
@@ -216,8 +216,18 @@ export const run = async () => {
   execFileSync("bash", [join(root, "scripts/kafka.sh"), "start"], { stdio: "inherit" })
   const E2E_RECORDS = env("BENCH_AGG_E2E_RECORDS", 1_000_000)
   const e2eInput = routerInput(E2E_RECORDS, T0, 15 * 60_000)
-  const e2e = await endToEnd(e2eInput, 1000)
-  console.log(`end to end: ${fmt(e2e.rate)}/s, ${fmt(e2e.summaries)} summaries`)
+  // The broker is shared: when another run restarts it mid-way, the attempt is abandoned and made again.
+  const failures: Array<string> = []
+  let e2e: Awaited<ReturnType<typeof endToEnd>> | undefined
+  for (let attempt = 0; attempt < 2 && !e2e; attempt++)
+    e2e = await endToEnd(e2eInput, 1000).catch((e: unknown) => {
+      failures.push(e instanceof Error ? e.message : String(e))
+      console.log(`end to end attempt ${attempt + 1} failed: ${failures.at(-1)}`)
+      return undefined
+    })
+  if (e2e) console.log(`end to end: ${fmt(e2e.rate)}/s, ${fmt(e2e.summaries)} summaries`)
+  const abandoned =
+    failures.length > 0 ? ` (${failures.length} attempt abandoned: ${failures.join("; ")})` : ""
 
   const markdown = `## Aggregator (issues 4 and 12)
 
@@ -245,14 +255,14 @@ for byte (checked before timing).
 | core ÷ plain loop | ${((coreRate / plainRate) * 100).toFixed(0)}% | ≥ 50% | ${ratio(coreRate / plainRate, 0.5)} |
 | the same per CPU-second of the main thread (core / plain; GC helper threads not counted; less disturbed by the shared machine) | ${fmt(coreCpu)} / ${fmt(plainCpu)} measurements/s | | |
 | memory (heap and array buffers) at ${fmt(memory.series)} active series (${fmt(memory.keys)} keys, 1m and 15m windows open) | ${fmt(memory.heap / 2 ** 20)} MB | < 500 MB | ${ratio(500, memory.heap / 2 ** 20)} headroom |
-| end to end on the real broker (\`topology()\` over \`Bus.layerKafka\`, 32 partitions, flushAfter 1 s) | ${fmt(e2e.rate)} measurements/s | | |
+| end to end on the real broker (\`topology()\` over \`Bus.layerKafka\`, 32 partitions, flushAfter 1 s) | ${e2e ? `${fmt(e2e.rate)} measurements/s` : "not measured"} | | |
 
 Rounds (wall clock): core ${rounds(coreRuns)}; plain ${rounds(plainRuns)}.
 
 End to end: ${fmt(E2E_RECORDS)} records of the same generator (15 minutes of event time) produced to a
 32-partition raw topic first, then timed from the first batch consumed until every record was consumed and
-the graceful stop's snapshots were produced and committed (${e2e.seconds.toFixed(1)} s, ${fmt(e2e.summaries)}
-summaries produced, flushAfter 1 s as the emissions' pace); topics of a unique prefix, deleted afterwards.`
+the graceful stop's snapshots were produced and committed${e2e ? ` (${e2e.seconds.toFixed(1)} s, ${fmt(e2e.summaries)} summaries produced)` : ""}; flushAfter 1 s
+paces the emissions; topics of a unique prefix, deleted afterwards${abandoned}.`
   writeSection("aggregator", markdown)
   console.log(markdown)
 }
