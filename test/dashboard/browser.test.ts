@@ -13,12 +13,14 @@ import { Bus } from "../../src/bus/Bus.ts"
 import { allServices } from "../../src/cli/all.ts"
 import { TallyConfig } from "../../src/config/TallyConfig.ts"
 import { tickLines } from "../../src/demo/Fleet.ts"
+import { Stages } from "../../src/stream/Stage.ts"
 import { ADMIN, baseUrl } from "../support/http.ts"
 
 const CHROMIUM = "/usr/bin/chromium"
 const out = join(import.meta.dirname, "../../test-output")
 const stack = allServices(false).pipe(
   Layer.provideMerge(Bus.layerMemory),
+  Layer.provideMerge(Stages.layer),
   Layer.provideMerge(
     TallyConfig.layerWith({
       port: 0,
@@ -31,7 +33,7 @@ const stack = allServices(false).pipe(
 
 const frame = (line: string) => `${Buffer.byteLength(line)} ${line}`
 
-layer(stack as Layer.Layer<import("effect/http").HttpServer.HttpServer, unknown>, {
+layer(stack, {
   excludeTestServices: true,
   timeout: "120 seconds",
 })("dashboard", (it) => {
