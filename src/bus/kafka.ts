@@ -5,6 +5,7 @@
  */
 import { Admin, ConfigResourceTypes, Producer } from "@platformatic/kafka"
 import { Effect, Schedule } from "effect"
+import { BACKOFF } from "../domain/Backoff.ts"
 import { toBusError } from "./kafkaErrors.ts"
 import { consumeGroup } from "./kafkaGroup.ts"
 import { murmur2, partitionKey } from "./Partitioner.ts"
@@ -66,7 +67,7 @@ export const splitByKey = (
   return pieces
 }
 
-const backoff = Schedule.min([Schedule.exponential("200 millis"), Schedule.spaced("5 seconds")])
+const backoff = BACKOFF
 const unavailable = (e: BusError) => e.reason === "Unavailable"
 /** Admin requests ride out a broker restart (about 30 s) before they report Unavailable. */
 export const retryBriefly = <A, R>(self: Effect.Effect<A, BusError, R>): Effect.Effect<A, BusError, R> =>

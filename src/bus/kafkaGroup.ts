@@ -12,7 +12,8 @@
 
 import type { API, Connection, fetchV17 } from "@platformatic/kafka"
 import { Consumer, IS_CONTROL, kGetApi, kGetConnection } from "@platformatic/kafka"
-import { Cause, Effect, Queue, Schedule, Stream } from "effect"
+import { Cause, Effect, Queue, Stream } from "effect"
+import { BACKOFF } from "../domain/Backoff.ts"
 import { ASSIGNER_NAME, chooseOwner, decodeClaim, encodeClaim } from "./FixedAssigner.ts"
 import { apiIds, toBusError } from "./kafkaErrors.ts"
 import { validOffsets } from "./local.ts"
@@ -312,7 +313,7 @@ export const consumeGroup =
             Effect.tapError((e) => (e.reason === "Unavailable" ? outageLog(sub.group, e) : Effect.void)),
             Effect.retry({
               while: (e) => e.reason === "Unavailable",
-              schedule: Schedule.min([Schedule.exponential("200 millis"), Schedule.spaced("5 seconds")]),
+              schedule: BACKOFF,
             }),
           )
 

@@ -7,7 +7,7 @@
 import { randomBytes } from "node:crypto"
 import { existsSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { Console, Effect, Layer, Schedule } from "effect"
+import { Clock, Console, Effect, Layer, Schedule } from "effect"
 import { HttpServer } from "effect/http"
 import { Apps } from "../apps/Apps.ts"
 import { TallyConfig } from "../config/TallyConfig.ts"
@@ -102,29 +102,30 @@ export const DemoFleet = Layer.effectDiscard(
     let t = 0
     let lines = 0
     let failed = 0
-    const tick = Effect.promise(async () => {
-      const now = Date.now()
-      await Promise.all(
-        fleet.map(async (app, i) => {
-          const body = tickLines(i, t, now).map(frame).join("")
-          const response = await fetch(`http://127.0.0.1:${port}/logs`, {
-            method: "POST",
-            headers: {
-              authorization: `Basic ${Buffer.from(`tally:${app.secret}`).toString("base64")}`,
-              "content-type": "application/logplex-1",
-              "logplex-frame-id": randomBytes(16).toString("hex"),
-              "logplex-drain-token": `d.${app.owner}`,
-            },
-            body,
-          }).catch(() => undefined)
-          if (response?.status === 204) lines += body.split("\n").length - 1
-          else failed++
-        }),
-      )
-      t += 2
-      if (t % 20 === 0)
-        console.log(`demo: ${t} s, ${lines} lines posted${failed ? `, ${failed} batches refused` : ""}`)
-    })
+    const tick = Effect.flatMap(Clock.currentTimeMillis, (now) =>
+      Effect.promise(async () => {
+        await Promise.all(
+          fleet.map(async (app, i) => {
+            const body = tickLines(i, t, now).map(frame).join("")
+            const response = await fetch(`http://127.0.0.1:${port}/logs`, {
+              method: "POST",
+              headers: {
+                authorization: `Basic ${Buffer.from(`tally:${app.secret}`).toString("base64")}`,
+                "content-type": "application/logplex-1",
+                "logplex-frame-id": randomBytes(16).toString("hex"),
+                "logplex-drain-token": `d.${app.owner}`,
+              },
+              body,
+            }).catch(() => undefined)
+            if (response?.status === 204) lines += body.split("\n").length - 1
+            else failed++
+          }),
+        )
+        t += 2
+        if (t % 20 === 0)
+          console.log(`demo: ${t} s, ${lines} lines posted${failed ? `, ${failed} batches refused` : ""}`)
+      }),
+    )
     yield* tick.pipe(Effect.repeat(Schedule.spaced("2 seconds")), Effect.forkScoped)
   }),
 )

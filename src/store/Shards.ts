@@ -20,7 +20,7 @@ import {
   Layer,
   Option,
   Redacted,
-  Schedule,
+  type Schedule,
   type Scope,
   Semaphore,
 } from "effect"
@@ -28,6 +28,7 @@ import * as Reactivity from "effect/reactivity/Reactivity"
 import { SqlClient } from "effect/sql/SqlClient"
 import { isSqlError, type SqlError } from "effect/sql/SqlError"
 import { TallyConfig } from "../config/TallyConfig.ts"
+import { PATIENT } from "../domain/Backoff.ts"
 import { type CopyPoolOptions, CopyWriter } from "./CopyWriter.ts"
 import { migrate } from "./Migrations.ts"
 import { Embedded } from "./PgliteClient.ts"
@@ -71,7 +72,7 @@ export interface ShardsApi {
   ) => Effect.Effect<A, StoreError, R>
 }
 
-const backoff = Schedule.min([Schedule.exponential("500 millis"), Schedule.spaced("30 seconds")])
+const backoff = PATIENT
 
 /** The Shards service over these clients: migration on first contact, deadlines, background retries. */
 export const makeShards = (
