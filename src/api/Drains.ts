@@ -25,7 +25,11 @@ export class DrainOwner extends Context.Service<DrainOwner, { readonly owner: st
 export class DrainAuth extends HttpApiMiddleware.Service<
   DrainAuth,
   { provides: DrainOwner; requires: never }
->()("tally/api/DrainAuth", { security: { basic: HttpApiSecurity.basic }, error: Unauthorized }) {}
+>()("tally/api/DrainAuth", {
+  security: { basic: HttpApiSecurity.basic },
+  // 503 when the catalogue of apps cannot be read (its shard is down) and the secret is not cached.
+  error: [Unauthorized, UnavailableWithRetryAfter],
+}) {}
 
 export const LOGPLEX = "application/logplex-1"
 

@@ -1,7 +1,7 @@
 /** GET /api/v1/apps/{owner}/metrics/{metric}, GET /api/v1/apps/{owner}/events, GET /api/v1/me (read token). */
 import { Context, Schema } from "effect"
 import { HttpApiEndpoint, HttpApiGroup, HttpApiMiddleware, HttpApiSecurity, OpenApi } from "effect/http-api"
-import { BadRequest, NotFound, Unauthorized } from "./Errors.ts"
+import { BadRequest, NotFound, Unauthorized, UnavailableWithRetryAfter } from "./Errors.ts"
 
 /** The app a read token belongs to. */
 export class Reader extends Context.Service<Reader, { readonly owner: string }>()("tally/api/Reader") {}
@@ -10,7 +10,8 @@ export class ReadAuth extends HttpApiMiddleware.Service<ReadAuth, { provides: Re
   "tally/api/ReadAuth",
   {
     security: { bearer: HttpApiSecurity.bearer },
-    error: Unauthorized,
+    // 503 when the catalogue of apps cannot be read (its shard is down) and the token is not cached.
+    error: [Unauthorized, UnavailableWithRetryAfter],
   },
 ) {}
 

@@ -4,10 +4,23 @@ import { HttpServerRequest } from "effect/http"
 import { HttpApiBuilder } from "effect/http-api"
 import { TallyApi } from "../api/Api.ts"
 import { Admin, AdminAuth } from "../api/Apps.ts"
-import { BadRequest, Conflict, Unauthorized } from "../api/Errors.ts"
+import { BadRequest, Conflict, Unauthorized, Unavailable } from "../api/Errors.ts"
 import { TallyConfig } from "../config/TallyConfig.ts"
 import { AdminToken } from "./AdminToken.ts"
-import { Apps } from "./Apps.ts"
+import { Apps, type AppsError } from "./Apps.ts"
+
+/** A credential lookup that could not read the catalogue: 503, so Logplex (or the reader) tries again. */
+export const catalogueUnavailable = (e: AppsError) =>
+  Effect.logWarning(`credentials: ${e.message}`).pipe(
+    Effect.andThen(
+      Effect.fail(
+        new Unavailable({
+          message: "the app catalogue cannot be read now; retry shortly",
+          retryAfterSeconds: 5,
+        }),
+      ),
+    ),
+  )
 
 export const AdminAuthLive = Layer.effect(
   AdminAuth,

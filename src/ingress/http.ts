@@ -12,6 +12,7 @@ import {
   UnsupportedMediaType,
 } from "../api/Errors.ts"
 import { Apps } from "../apps/Apps.ts"
+import { catalogueUnavailable } from "../apps/http.ts"
 import { type IngestError, Ingress } from "./Ingress.ts"
 import * as M from "./IngressMetrics.ts"
 
@@ -26,7 +27,7 @@ export const DrainAuthLive = Layer.effect(
           (c) => c.length > 0,
         )
         for (const candidate of candidates) {
-          const owner = yield* apps.ownerByDrainSecret(candidate).pipe(Effect.orDie)
+          const owner = yield* apps.ownerByDrainSecret(candidate).pipe(Effect.catch(catalogueUnavailable))
           if (Option.isSome(owner))
             return yield* Effect.provideService(httpEffect, DrainOwner, { owner: owner.value })
         }

@@ -6,6 +6,7 @@ import { TallyApi } from "../api/Api.ts"
 import { BadRequest, NotFound, Unauthorized } from "../api/Errors.ts"
 import { ReadAuth, Reader } from "../api/Metrics.ts"
 import { Apps } from "../apps/Apps.ts"
+import { catalogueUnavailable } from "../apps/http.ts"
 import { parseRange } from "./Downsample.ts"
 import { Query } from "./Query.ts"
 
@@ -15,7 +16,9 @@ export const ReadAuthLive = Layer.effect(
     const apps = yield* Apps
     return ReadAuth.of({
       bearer: Effect.fn("ReadAuth.bearer")(function* (httpEffect, { credential }) {
-        const owner = yield* apps.ownerByReadToken(Redacted.value(credential)).pipe(Effect.orDie)
+        const owner = yield* apps
+          .ownerByReadToken(Redacted.value(credential))
+          .pipe(Effect.catch(catalogueUnavailable))
         if (Option.isNone(owner))
           return yield* new Unauthorized({ message: "a read token of an app is required" })
         return yield* Effect.provideService(httpEffect, Reader, { owner: owner.value })

@@ -30,7 +30,7 @@ export interface RetrierOptions {
   readonly commitIntervalMs: number
 }
 
-/** The RETRY backlog per partition, as read (what is left behind the batch just read). */
+/** The RETRY backlog per partition: what is left behind the batch just read (0 once it read the end). */
 const backlog = <E, R>(self: Stream.Stream<Flow<Batch>, E, R>) =>
   Stream.tap(self, (f) =>
     f._tag === "Item"
@@ -39,7 +39,7 @@ const backlog = <E, R>(self: Stream.Stream<Flow<Batch>, E, R>) =>
             topic: f.value.topic,
             partition: String(f.value.partition),
           }),
-          Math.max(0, f.value.highWatermark - f.value.records[0]!.offset),
+          Math.max(0, f.value.highWatermark - f.value.records[f.value.records.length - 1]!.offset - 1),
         )
       : Effect.void,
   )

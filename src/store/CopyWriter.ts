@@ -135,8 +135,10 @@ export class CopyWriter extends Context.Service<CopyWriter, CopyWriterApi>()("ta
                 idleTimeoutMillis: 30_000,
                 application_name: "tally-copy",
               })
-              // An idle connection that loses its server (shard restart) must not crash the process.
+              // A connection that loses its server (shard restart, terminated backend) must not crash the
+              // process: idle ones report on the pool, checked-out ones on themselves (their query fails anyway).
               pool.on("error", () => undefined)
+              pool.on("connect", (client) => client.on("error", () => undefined))
               return pool
             }),
           ),

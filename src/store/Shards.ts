@@ -142,7 +142,25 @@ export const makeShards = (
         i,
         what,
         Effect.suspend(() => (migrated[i] ? effect : Effect.andThen(migrateShard(i), effect))),
-      ).pipe(Effect.mapError(toStoreError(i, what)))
+      ).pipe(
+        Effect.mapError(toStoreError(i, what)),
+        // A driver that throws instead of failing (a connection torn down mid-call) is a shard that cannot
+        // be reached, not a bug of the caller: logged, and Unavailable like any lost connection.
+        Effect.catchDefect((defect) =>
+          Effect.logError(`${what} on shard ${i}: the driver threw`, defect).pipe(
+            Effect.andThen(
+              Effect.fail(
+                new StoreError({
+                  reason: "Unavailable",
+                  shard: i,
+                  message: `${what} on shard ${i}: ${defect instanceof Error ? defect.message : String(defect)}`,
+                  cause: defect,
+                }),
+              ),
+            ),
+          ),
+        ),
+      )
 
     // First contact now; a shard that is down or hung is brought in later, in the background.
     yield* Effect.forEach(
