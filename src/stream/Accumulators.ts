@@ -58,7 +58,20 @@ const WHOLE_KEYS = Int32Array.from({ length: 1 << 16 }, (_, v) =>
 const INITIAL_BINS = 32
 const SLACK = 32
 
-/** The mapping message (gamma, index offset 0, no interpolation), as a DDSketch's field 1. */
+/**
+ * Keys here are sketches-js keys: key(v) = ceil(log_gamma(v)), the bucket (gamma^(k-1), gamma^k]. The
+ * DDSketch protobuf's own convention (sketches-java, sketches-go) is a floor: with index offset o, key k
+ * is the bucket [gamma^(k-o), gamma^(k-o+1)). So tally's bytes carry index offset 1: the same buckets,
+ * read right by every implementation that follows the protobuf (the same representative value too).
+ * tally reads any sketch bytes that way (`jsKey`); sketches-js's own fromProto reads the offset the
+ * other way round, which `sketchFromBytes` corrects.
+ */
+export const INDEX_OFFSET = 1
+
+/** The sketches-js key (offset 0) of key `k` of bytes whose mapping has index offset `offset`. */
+export const jsKey = (k: number, offset: number) => k - offset + 1
+
+/** The mapping message (gamma, index offset 1, no interpolation), as a DDSketch's field 1. */
 const MAPPING_BYTES = (() => {
   const b = new Uint8Array(20)
   b[0] = (1 << 3) | LENGTH
@@ -66,7 +79,7 @@ const MAPPING_BYTES = (() => {
   b[2] = (1 << 3) | FIXED64
   writeDouble(b, 3, mapping.gamma)
   b[11] = (2 << 3) | FIXED64
-  writeDouble(b, 12, 0)
+  writeDouble(b, 12, INDEX_OFFSET)
   return b
 })()
 
@@ -166,9 +179,20 @@ export class Sketch {
   }
 }
 
-/** Decodes sketch bytes; empty bytes are an empty sketch. */
-export const sketchFromBytes = (bytes: Uint8Array): DDSketch =>
-  bytes.length === 0 ? new DDSketch({ relativeAccuracy: RELATIVE_ACCURACY }) : DDSketch.fromProto(bytes)
+/**
+ * Decodes sketch bytes into the library's DDSketch (empty bytes: an empty sketch), reading the index
+ * offset as the protobuf means it (see INDEX_OFFSET): the library's own reading is one bucket low.
+ */
+export const sketchFromBytes = (bytes: Uint8Array): DDSketch => {
+  if (bytes.length === 0) return new DDSketch({ relativeAccuracy: RELATIVE_ACCURACY })
+  const sketch = DDSketch.fromProto(bytes)
+  const protoMapping = sketch.mapping as unknown as { readonly gamma: number; readonly _offset: number }
+  ;(sketch as unknown as { mapping: unknown }).mapping = LogarithmicMapping.fromGammaOffset(
+    protoMapping.gamma,
+    protoMapping._offset - 1,
+  )
+  return sketch
+}
 
 /**
  * One rollup series in one window: count, sum, sum of squares, min, max, the sketch's bins when
@@ -220,12 +244,14 @@ export class MergedSketch {
     this.count += n
   }
 
-  /** Adds the bins of one serialized DDSketch. */
+  /** Adds the bins of one serialized DDSketch (its mapping's index offset read as the protobuf means it). */
   add(bytes: Uint8Array): void {
     const r = protobuf.Reader.create(bytes)
+    let offset = 0
     while (r.pos < r.len) {
       const tag = r.uint32()
-      if (tag >>> 3 === 2 && (tag & 7) === 2) this.store(r, r.uint32())
+      if (tag >>> 3 === 1 && (tag & 7) === 2) offset = this.mappingOffset(r, r.uint32())
+      else if (tag >>> 3 === 2 && (tag & 7) === 2) this.store(r, r.uint32(), offset)
       else if (tag >>> 3 === 4 && (tag & 7) === 1) {
         const z = r.double()
         this.zero += z
@@ -234,7 +260,19 @@ export class MergedSketch {
     }
   }
 
-  private store(r: protobuf.Reader, length: number): void {
+  /** The index offset of a mapping message (gamma and interpolation are tally's: 1%, logarithmic). */
+  private mappingOffset(r: protobuf.Reader, length: number): number {
+    const end = r.pos + length
+    let offset = 0
+    while (r.pos < end) {
+      const tag = r.uint32()
+      if (tag >>> 3 === 2 && (tag & 7) === 1) offset = r.double()
+      else r.skipType(tag & 7)
+    }
+    return offset
+  }
+
+  private store(r: protobuf.Reader, length: number, indexOffset: number): void {
     const end = r.pos + length
     const contiguous: Array<number> = []
     let offset = 0
@@ -252,7 +290,7 @@ export class MergedSketch {
           else if (t >>> 3 === 2) value = r.double()
           else r.skipType(t & 7)
         }
-        this.bin(key, value)
+        this.bin(jsKey(key, indexOffset), value)
       } else if (field === 2 && (tag & 7) === 2) {
         const packedEnd = r.uint32() + r.pos
         while (r.pos < packedEnd) contiguous.push(r.double())
@@ -260,7 +298,7 @@ export class MergedSketch {
       else if (field === 3) offset = r.sint32()
       else r.skipType(tag & 7)
     }
-    for (let i = 0; i < contiguous.length; i++) this.bin(offset + i, contiguous[i]!)
+    for (let i = 0; i < contiguous.length; i++) this.bin(jsKey(offset + i, indexOffset), contiguous[i]!)
   }
 
   /** The value at quantile q, as DDSketch.getValueAtQuantile computes it. */

@@ -6,7 +6,7 @@ import { Steps } from "../../src/api/Metrics.ts"
 import { type Range, STEP_MS } from "../../src/query/Downsample.ts"
 import { Query } from "../../src/query/Query.ts"
 import { makeMemoryStore, type SummaryRow, SummaryStore } from "../../src/store/SummaryStore.ts"
-import { Sketch, Stats } from "../../src/stream/Accumulators.ts"
+import { Sketch, Stats, sketchFromBytes } from "../../src/stream/Accumulators.ts"
 import { random } from "../aggregator/scenario.ts"
 import { pgliteShards, realShards } from "../support/layers.ts"
 
@@ -80,7 +80,7 @@ const fold = (rows: ReadonlyArray<SummaryRow>, stepMs: number) => {
     p.sumsq += r.sumsq
     p.min = Math.min(p.min, r.min)
     p.max = Math.max(p.max, r.max)
-    p.sketch.merge(DDSketch.fromProto(r.sketch))
+    p.sketch.merge(sketchFromBytes(r.sketch))
   }
   return [...out].map(([t, p]) => ({
     time: new Date(t).toISOString(),

@@ -64,6 +64,32 @@ describe("accumulators", () => {
     expect(merged.getValueAtQuantile(0.5)).toBeCloseTo(back.getValueAtQuantile(0.5), 6)
   })
 
+  it("the bytes read right by the protobuf's own convention (sketches-java, sketches-go): within 1%", () => {
+    const values = Array.from({ length: 5000 }, (_, i) => 1 + ((i * 7919) % 30_000) * 0.73)
+    const sketch = new Sketch()
+    for (const v of values) sketch.add(v)
+    // As sketches-java reads a DDSketch: key k with index offset o is [gamma^(k-o), gamma^(k-o+1)),
+    // valued at its lower bound times (1 + relative accuracy).
+    const proto = DDSketch.fromProto(sketch.toBytes())
+    const { gamma, _offset: offset } = proto.mapping as unknown as { gamma: number; _offset: number }
+    expect(offset).toBe(1)
+    const accuracy = (gamma - 1) / (gamma + 1)
+    const { store } = proto
+    const sorted = [...values].sort((a, b) => a - b)
+    for (const q of [0.5, 0.95, 0.99]) {
+      const rank = q * (values.length - 1)
+      let running = 0
+      let key = store.minKey
+      for (; key <= store.maxKey; key++) {
+        running += store.bins[key - store.offset] ?? 0
+        if (running > rank) break
+      }
+      const javaValue = gamma ** (key - offset) * (1 + accuracy)
+      const exact = sorted[Math.floor(rank)]!
+      expect(Math.abs(javaValue - exact) / exact).toBeLessThanOrEqual(0.0101)
+    }
+  })
+
   it("zeros go to the zero bucket; empty bytes are an empty sketch", () => {
     const s = new Sketch()
     s.add(0)
