@@ -11,6 +11,14 @@
 #
 # Idempotent: start on a running broker returns at once; a second start reuses the cache.
 # Cache (outside git): $TALLY_KAFKA_HOME, default ~/.cache/tally/kafka-<version>.
+#
+# A private broker beside the shared one (for experiments that stop brokers): set
+#   TALLY_KAFKA_PORT             listener port (default 9092)
+#   TALLY_KAFKA_CONTROLLER_PORT  KRaft controller port (default 9093)
+#   TALLY_KAFKA_DATA             log dir (default $TALLY_KAFKA_HOME/data; on another port $TALLY_KAFKA_HOME/port-<port>/data)
+#   TALLY_KAFKA_HEAP             JVM heap (default 1g)
+# On a port other than 9092 the broker's properties, pid file, log and start lock live in
+# $TALLY_KAFKA_HOME/port-<port>/, so stop and reset never touch the broker on 9092.
 set -euo pipefail
 
 VERSION="${TALLY_KAFKA_VERSION:-4.1.1}"
@@ -18,11 +26,14 @@ LOG4J="2.24.3"
 HOME_DIR="${TALLY_KAFKA_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/tally/kafka-$VERSION}"
 LIBS="$HOME_DIR/libs"
 TOOLS="$HOME_DIR/tools"
-DATA="${TALLY_KAFKA_DATA:-$HOME_DIR/data}"
-PORT=9092
-CONTROLLER_PORT=9093
-PIDFILE="$HOME_DIR/kafka.pid"
-LOG="$HOME_DIR/kafka.log"
+PORT="${TALLY_KAFKA_PORT:-9092}"
+CONTROLLER_PORT="${TALLY_KAFKA_CONTROLLER_PORT:-9093}"
+HEAP="${TALLY_KAFKA_HEAP:-1g}"
+if [ "$PORT" = 9092 ]; then STATE="$HOME_DIR"; else STATE="$HOME_DIR/port-$PORT"; fi
+DATA="${TALLY_KAFKA_DATA:-$STATE/data}"
+PIDFILE="$STATE/kafka.pid"
+LOG="$STATE/kafka.log"
+PROPS_FILE="$STATE/server.properties"
 
 say() { echo "kafka.sh: $*" >&2; }
 
@@ -106,26 +117,30 @@ log.cleaner.backoff.ms=1000
 PROPS
 }
 
-java_opts() { echo "-Xmx1g -Xms256m -XX:+UseG1GC -Dlog4j2.configurationFile=$HOME_DIR/log4j2.properties"; }
+java_opts() { echo "-Xmx$HEAP -Xms256m -XX:+UseG1GC -Dlog4j2.configurationFile=$HOME_DIR/log4j2.properties"; }
 
 start() {
+  mkdir -p "$STATE"
+  # One start at a time per port: two JVMs racing for the ports leave a broker without a controller.
+  exec 9>"$STATE/start.lock"
+  flock 9
   if answers; then say "a broker already answers on 127.0.0.1:$PORT"; return 0; fi
   fetch
-  properties >"$HOME_DIR/server.properties"
+  properties >"$PROPS_FILE"
   if [ ! -f "$DATA/meta.properties" ]; then
     mkdir -p "$DATA"
     local id
     id="$(java -cp "$LIBS/*" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n1)"
     say "formatting KRaft storage in $DATA (cluster $id)"
     # shellcheck disable=SC2046
-    java $(java_opts) -cp "$LIBS/*" kafka.tools.StorageTool format --standalone -t "$id" -c "$HOME_DIR/server.properties" >>"$LOG" 2>&1 \
+    java $(java_opts) -cp "$LIBS/*" kafka.tools.StorageTool format --standalone -t "$id" -c "$PROPS_FILE" >>"$LOG" 2>&1 \
       || { tail -n 30 "$LOG" >&2; say "formatting storage failed"; exit 1; }
   fi
   say "starting Kafka $VERSION on 127.0.0.1:$PORT (log: $LOG)"
   local mark
   mark=$(wc -l <"$LOG" 2>/dev/null || echo 0)
   # shellcheck disable=SC2046
-  nohup setsid java $(java_opts) -cp "$LIBS/*" kafka.Kafka "$HOME_DIR/server.properties" >>"$LOG" 2>&1 </dev/null &
+  nohup setsid java $(java_opts) -cp "$LIBS/*" kafka.Kafka "$PROPS_FILE" >>"$LOG" 2>&1 </dev/null 9>&- &
   echo $! >"$PIDFILE"
   for _ in $(seq 1 240); do
     # Ready when the server says it started (listening alone is not enough to serve requests).
@@ -145,7 +160,7 @@ stop() {
   local pid
   pid="$(cat "$PIDFILE" 2>/dev/null || true)"
   if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then
-    pid="$(pgrep -f "kafka.Kafka $HOME_DIR/server.properties" || true)"
+    pid="$(pgrep -f "kafka.Kafka $PROPS_FILE\$" || true)"
   fi
   if [ -z "$pid" ]; then say "no broker of ours is running"; return 0; fi
   say "stopping broker (pid $pid)"
