@@ -9,7 +9,7 @@ import { afterAll, beforeAll, inject } from "vitest"
 import { Shards } from "../../src/store/Shards.ts"
 import { type SummaryRow, SummaryStore } from "../../src/store/SummaryStore.ts"
 import { createShards, dropShards } from "../support/shards.ts"
-import { startProxy, type TcpProxy } from "./TcpProxy.ts"
+import { startProxy, type TcpProxy } from "../../tools/chaos/proxy.ts"
 
 const NAME = "hung"
 const OWNER = "0b7a3f2e-4444-4a57-9c1e-2f0d8b4f1a01"
@@ -114,7 +114,7 @@ describe("a hung shard", () => {
             Effect.sync(() =>
               SummaryStore.layer.pipe(
                 Layer.provide(
-                  Shards.layerPg([proxy.url(`tally_t_${NAME}_0`)], {
+                  Shards.layerPg([`postgres://postgres@127.0.0.1:${proxy.port}/tally_t_${NAME}_0`], {
                     deadline: `${DEADLINE_MS} millis`,
                     connectTimeout: `${DEADLINE_MS} millis`,
                     poolSize: 2,

@@ -1,5 +1,5 @@
 /**
- * A TCP proxy in front of a shard that can play a hung server (copied from test/store/TcpProxy.ts): in
+ * A TCP proxy in front of a shard that can play a hung server (the chaos harness and test/store/hung.test.ts): in
  * "hang" mode it keeps accepting connections and reading bytes but forwards nothing either way, on new
  * and existing connections alike (a server that accepts TCP and never answers). Back in "forward" mode
  * new connections work; the ones that hung stay black holes, as after a real stall, until their client
