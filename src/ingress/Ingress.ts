@@ -11,7 +11,7 @@ import { TallyConfig } from "../config/TallyConfig.ts"
 import { DAY_MS } from "../domain/Time.ts"
 import { Backpressure } from "./Backpressure.ts"
 import { DrainParser } from "./DrainParser.ts"
-import { toRecord } from "./Encode.ts"
+import { RecordEncoder } from "./Encode.ts"
 import { badHeaders, batchKey, FrameIds } from "./FrameIds.ts"
 import * as M from "./IngressMetrics.ts"
 
@@ -61,6 +61,8 @@ export class Ingress extends Context.Service<Ingress, IngressApi>()("tally/ingre
       const settings = yield* TallyConfig
       const backpressure = yield* Backpressure
       const frameIds = new FrameIds()
+      // One encoder for every request: a request's records are encoded in one synchronous loop.
+      const encoder = new RecordEncoder(settings.topicPrefix)
       const process = randomBytes(6).toString("hex")
       let sequence = 0
       const maxInflight = yield* MaxInflightBytes
@@ -106,7 +108,11 @@ export class Ingress extends Context.Service<Ingress, IngressApi>()("tally/ingre
         return { parser, framingError: parser.end() }
       })
 
-      const produceParsed = Effect.fnUntraced(function* (request: DrainRequest, parser: DrainParser) {
+      const produceParsed = Effect.fnUntraced(function* (
+        request: DrainRequest,
+        parser: DrainParser,
+        bodyBytes: number,
+      ) {
         const now = yield* Clock.currentTimeMillis
         const delivery = {
           owner: request.owner,
@@ -118,12 +124,13 @@ export class Ingress extends Context.Service<Ingress, IngressApi>()("tally/ingre
         const byType = new Map<string, number>()
         let future = 0
         let old = 0
+        encoder.begin(delivery, bodyBytes)
         for (const m of parser.measurements) {
           const ms = m.timeUs / 1000
           if (ms > now + MAX_FUTURE_MS) future++
           else if (ms < now - retentionMs) old++
           else {
-            records.push(toRecord(m, delivery, settings.topicPrefix))
+            records.push(encoder.record(m))
             byType.set(m.type, (byType.get(m.type) ?? 0) + 1)
           }
         }
@@ -158,7 +165,7 @@ export class Ingress extends Context.Service<Ingress, IngressApi>()("tally/ingre
           return yield* new IngestError({ reason: "Unavailable", message: refusal })
         }
         const { parser, framingError } = yield* read(request, held)
-        const produced = yield* produceParsed(request, parser)
+        const produced = yield* produceParsed(request, parser, held.bytes)
         if (framingError)
           return yield* new IngestError({
             reason: "BadFraming",
