@@ -32,6 +32,8 @@ import { BusError, type Committed, type InRecord, type OutRecord } from "./Recor
 import { isCompacted, type TopicSpec } from "./Topics.ts"
 
 const MINUTE = 60_000
+/** Consumers are woken at most this often (see notifySoon). */
+const WAKE_EVERY_MS = 25
 
 /** How long records stay once every live group committed past them (ages count from the append). */
 export interface Retention {
@@ -398,7 +400,7 @@ export class DurableLog implements LocalLog {
           this.groups.lastSeen.set(c.group, now)
         }
       for (const item of flight?.items ?? []) item.resume(undefined)
-      if (m.ends.length > 0) this.notify()
+      if (m.ends.length > 0) this.notifySoon()
     } else if (m.t === "failed") {
       const retention = this.retention
       if (retention && retention.id === m.id) {
@@ -433,7 +435,29 @@ export class DurableLog implements LocalLog {
     this.notify()
   }
 
+  /**
+   * Consumers are woken at most every WAKE_EVERY_MS: each wake reads every partition that grew, so
+   * waking on every transaction (a few records per partition each) would hand the stages thousands of
+   * tiny batches a second. Records become readable when their transaction's reply arrives either way.
+   */
+  private notifySoon(): void {
+    if (this.wakeTimer) return
+    const wait = this.lastWake + WAKE_EVERY_MS - performance.now()
+    if (wait <= 0) this.notify()
+    else
+      this.wakeTimer = setTimeout(() => {
+        this.wakeTimer = undefined
+        this.notify()
+      }, wait)
+  }
+
+  private wakeTimer: NodeJS.Timeout | undefined
+  private lastWake = Number.NEGATIVE_INFINITY
+
   private notify(): void {
+    if (this.wakeTimer) clearTimeout(this.wakeTimer)
+    this.wakeTimer = undefined
+    this.lastWake = performance.now()
     const waiters = this.waiters
     this.waiters = []
     for (const wake of waiters) wake()
@@ -460,6 +484,9 @@ export class DurableLog implements LocalLog {
     const t = this.topics.get(topic)
     const pid = t?.pids[partition]
     if (!t || pid === undefined || this.failure) return { records: [], next: from }
+    // Nothing past the end the writer reported (consumers poll every partition on every append): no
+    // statement. Records become readable when their transaction's reply arrives, before its appends resolve.
+    if (from >= (this.ends.get(pid) ?? 0)) return { records: [], next: from }
     const base = pid * SPAN
     const rows = (t.compacted ? this.readLive : this.readAll).all(
       base + from,
@@ -587,6 +614,8 @@ export class DurableLog implements LocalLog {
     if (this.closing) return Promise.resolve()
     return new Promise<void>((resolve) => {
       const finish = () => {
+        if (this.wakeTimer) clearTimeout(this.wakeTimer)
+        this.wakeTimer = undefined
         this.worker.terminate().finally(() => {
           this.db.close()
           resolve()

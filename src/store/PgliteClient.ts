@@ -103,6 +103,13 @@ export const makeClient = (db: PGlite, name: string) =>
     })
   })
 
+/**
+ * PGlite's WebAssembly memory only grows: its default shared_buffers (128 MB, on top of the 128 MB it
+ * starts with) would let it grow by that much as the rollup tables are read and written. 16 MB holds
+ * embedded mode's working set (the current day's rollups); the OS page cache holds the rest.
+ */
+const OPTIONS = { startParams: [...PGlite.defaultStartParams, "-c", "shared_buffers=16MB"] }
+
 /** The embedded database: its PGlite instance (for COPY from a blob) and the SqlClient over it. */
 export class Embedded extends Context.Service<
   Embedded,
@@ -115,9 +122,9 @@ export class Embedded extends Context.Service<
       Effect.gen(function* () {
         const db = yield* Effect.acquireRelease(
           pgliteTry(() => {
-            if (dir === undefined) return PGlite.create()
+            if (dir === undefined) return PGlite.create(OPTIONS)
             mkdirSync(dir, { recursive: true })
-            return PGlite.create(dir)
+            return PGlite.create(dir, OPTIONS)
           }, "connect"),
           (db) => Effect.promise(() => db.close()),
         )
