@@ -26,6 +26,8 @@ export interface KafkaOptions {
   readonly produceTimeoutMs?: number
   /** Accepted for compatibility; @platformatic/kafka logs nothing itself (its `debug` namespaces do). */
   readonly logLevel?: "NOTHING" | "ERROR" | "WARN" | "INFO" | "DEBUG"
+  /** How long a produce call waits for others to share its request when none is in flight (default 2 ms). */
+  readonly lingerMs?: number
   /** Consumer group session timeout (default 10 s) and heartbeat interval (default 1 s). */
   readonly sessionTimeoutMs?: number
   readonly heartbeatIntervalMs?: number
@@ -94,7 +96,6 @@ const keyInfo = (key: string) => {
   return k
 }
 const keyHash = (key: string): number => keyInfo(key).hash
-const keyBytes = (key: string): Buffer => keyInfo(key).bytes
 
 const byPartition = (a: { topic: string; partition: number }, b: { topic: string; partition: number }) =>
   a.topic.localeCompare(b.topic) || a.partition - b.partition
@@ -124,18 +125,23 @@ export const makeKafkaBus = Effect.fnUntraced(function* (options: KafkaOptions) 
   )
 
   /**
-   * Group commit: produce calls that arrive while a send is in flight are merged into the next send,
-   * so concurrent drain requests share round trips to the broker. Each caller still learns the outcome
-   * of the very sends that carried its records. One partition's share of a request stays under
+   * Group commit: produce calls that arrive while a send is in flight, or within LINGER_MS of the first
+   * one waiting, are merged into the next send, so concurrent drain requests share round trips to the
+   * broker (and the broker appends fewer, larger batches). Each caller still learns the outcome of the
+   * very sends that carried its records. One partition's share of a request stays under
    * MAX_PARTITION_BYTES (its record batch under the broker's default message.max.bytes, 1 MiB), and a
    * request under MAX_REQUEST_BYTES; a produce call larger than a partition's share is split over
    * several requests without splitting any (topic, key) (splitByKey).
    */
   const waiting: Array<{
     readonly records: ReadonlyArray<OutRecord>
+    readonly bytes: number
     readonly done: (error?: unknown) => void
   }> = []
+  let waitingBytes = 0
   let sending = false
+  let lingering: NodeJS.Timeout | undefined
+  const LINGER_MS = options.lingerMs ?? 2
   const MAX_PARTITION_BYTES = 512 * 1024
   const MAX_REQUEST_BYTES = 1024 * 1024
   const sizeOf = (r: OutRecord) => r.value.byteLength + r.key.length + 24
@@ -175,35 +181,41 @@ export const makeKafkaBus = Effect.fnUntraced(function* (options: KafkaOptions) 
       while (waiting.length > 0) {
         // Take whole calls while every partition's share and the request stay under their limits.
         const shares = new Map<string, number>()
+        const counts = new Map<string, number>()
         let bytes = 0
         let take = 0
         for (; take < waiting.length; take++) {
+          const call = waiting[take]!
+          if (take > 0 && bytes + call.bytes > MAX_REQUEST_BYTES) break
+          let fits = true
           const added = new Map<string, number>()
-          let size = 0
-          for (const r of waiting[take]!.records) {
-            const n = sizeOf(r)
-            const share = `${r.topic}\u0000${keyHash(r.key) % partitionsOf(r.topic)}`
-            added.set(share, (added.get(share) ?? 0) + n)
-            size += n
+          for (const r of call.records) {
+            let n = counts.get(r.topic)
+            if (n === undefined) counts.set(r.topic, (n = partitionsOf(r.topic)))
+            const share = `${r.topic}\u0000${keyHash(r.key) % n}`
+            added.set(share, (added.get(share) ?? 0) + sizeOf(r))
           }
-          let fits = bytes + size <= MAX_REQUEST_BYTES
-          for (const [share, n] of added) if ((shares.get(share) ?? 0) + n > MAX_PARTITION_BYTES) fits = false
+          for (const [share, size] of added)
+            if ((shares.get(share) ?? 0) + size > MAX_PARTITION_BYTES) fits = false
           if (take > 0 && !fits) break
-          for (const [share, n] of added) shares.set(share, (shares.get(share) ?? 0) + n)
-          bytes += size
+          for (const [share, size] of added) shares.set(share, (shares.get(share) ?? 0) + size)
+          bytes += call.bytes
         }
         const batch = waiting.splice(0, take)
+        waitingBytes -= bytes
         const messages = []
         for (const { records } of batch)
-          for (const r of records)
+          for (const r of records) {
+            const key = keyInfo(r.key)
             messages.push({
               topic: r.topic,
-              key: keyBytes(r.key),
+              key: key.bytes,
               value: Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength),
               timestamp: BigInt(r.timestamp),
               // The producer takes this modulo the topic's partition count: partitionFor(key).
-              partition: keyHash(r.key),
+              partition: key.hash,
             })
+          }
         try {
           await sendWithin(messages)
           for (const b of batch) b.done()
@@ -214,6 +226,20 @@ export const makeKafkaBus = Effect.fnUntraced(function* (options: KafkaOptions) 
     } finally {
       sending = false
     }
+  }
+
+  /** Sends soon: at once when a request's worth waits, else after the linger (or when the send in flight ends). */
+  const schedule = () => {
+    if (sending) return
+    if (waitingBytes >= MAX_REQUEST_BYTES || LINGER_MS <= 0) {
+      if (lingering) clearTimeout(lingering)
+      lingering = undefined
+      void sendWaiting()
+    } else if (!lingering)
+      lingering = setTimeout(() => {
+        lingering = undefined
+        void sendWaiting()
+      }, LINGER_MS)
   }
 
   /**
@@ -248,11 +274,15 @@ export const makeKafkaBus = Effect.fnUntraced(function* (options: KafkaOptions) 
                 pieces.map(
                   (piece) =>
                     new Promise<void>((resolve, reject) => {
+                      let bytes = 0
+                      for (const r of piece) bytes += sizeOf(r)
                       waiting.push({
                         records: piece,
+                        bytes,
                         done: (error) => (error === undefined ? resolve() : reject(error)),
                       })
-                      void sendWaiting()
+                      waitingBytes += bytes
+                      schedule()
                     }),
                 ),
               ),
