@@ -7,12 +7,11 @@
  * Every other request (and /logs with another method) goes on to the HttpApi.
  */
 import type { IncomingMessage, ServerResponse } from "node:http"
-import * as NodeStream from "@effect/platform-node-shared/NodeStream"
 import { Context, Effect, Exit, Layer, Metric, Option, Result } from "effect"
 import * as Base64 from "effect/encoding/Base64"
 import { LOGPLEX } from "../api/Drains.ts"
 import { Apps } from "../apps/Apps.ts"
-import { type IngestError, Ingress } from "./Ingress.ts"
+import { type DrainBody, IngestError, Ingress } from "./Ingress.ts"
 import * as M from "./IngressMetrics.ts"
 
 /** The payload media types the HttpApi endpoint accepts (anything else: its own 415, as text). */
@@ -89,6 +88,51 @@ const ingestAnswer = (e: IngestError): Answer => {
   }
 }
 
+/**
+ * Feeds the request's body to `body` as it arrives, until its end or until `push` says stop (the rest is
+ * left unread, as the HttpApi leaves it). Fails BadBody when the connection breaks first.
+ */
+const readBody = (req: IncomingMessage, body: DrainBody) =>
+  Effect.callback<void, IngestError>((resume) => {
+    const done = () => {
+      req.off("data", onData)
+      req.off("end", onEnd)
+      req.off("error", onError)
+      req.off("close", onClose)
+    }
+    const onData = (chunk: Buffer) => {
+      if (body.push(chunk)) return
+      done()
+      req.pause()
+      resume(Effect.void)
+    }
+    const onEnd = () => {
+      done()
+      resume(Effect.void)
+    }
+    const fail = (cause: unknown) => {
+      done()
+      resume(
+        Effect.fail(
+          new IngestError({
+            reason: "BadBody",
+            message: `the request body could not be read: ${String(cause)}`,
+          }),
+        ),
+      )
+    }
+    const onError = (e: Error) => fail(e)
+    const onClose = () => {
+      if (!req.complete) fail("the connection closed before the body ended")
+    }
+    if (req.complete && req.readableEnded) return resume(Effect.void)
+    req.on("data", onData)
+    req.on("end", onEnd)
+    req.on("error", onError)
+    req.on("close", onClose)
+    return Effect.sync(done)
+  })
+
 const header = (req: IncomingMessage, name: string): string | undefined => {
   const v = req.headers[name]
   return Array.isArray(v) ? v[0] : v
@@ -139,20 +183,22 @@ export class DrainListener extends Context.Service<
           })
         }
         const length = header(req, "content-length")
-        const answer = yield* ingress
-          .ingest({
-            owner,
-            drainToken: header(req, "logplex-drain-token"),
-            frameId: header(req, "logplex-frame-id"),
-            msgCount: msgCount(header(req, "logplex-msg-count")),
-            contentLength: length === undefined ? undefined : Number(length),
-            // Not destroyed when done: the socket carries the answer, and is kept alive for the next one.
-            body: NodeStream.fromReadable({ evaluate: () => req, onError: (e) => e, closeOnDone: false }),
-          })
-          .pipe(
-            Effect.as<Answer>({ status: 204 }),
-            Effect.catchTag("IngestError", (e) => Effect.succeed(ingestAnswer(e))),
-          )
+        const answer = yield* Effect.scoped(
+          Effect.gen(function* () {
+            const opened = yield* ingress.open({
+              owner,
+              drainToken: header(req, "logplex-drain-token"),
+              frameId: header(req, "logplex-frame-id"),
+              msgCount: msgCount(header(req, "logplex-msg-count")),
+              contentLength: length === undefined ? undefined : Number(length),
+            })
+            if ("push" in opened) {
+              yield* readBody(req, opened)
+              yield* opened.finish
+            }
+            return { status: 204 } as Answer
+          }),
+        ).pipe(Effect.catchTag("IngestError", (e) => Effect.succeed(ingestAnswer(e))))
         yield* count(answer.status)
         if (answer.status === 204) yield* Metric.update(M.latency, (performance.now() - started) / 1000)
         return answer

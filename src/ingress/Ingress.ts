@@ -4,7 +4,19 @@
  * unless framing broke (then the frames before the break are produced, and the caller answers 400).
  */
 import { randomBytes } from "node:crypto"
-import { Cause, Clock, Context, Effect, Layer, Metric, Option, Schema, Stream } from "effect"
+import {
+  Cause,
+  Clock,
+  Context,
+  Effect,
+  Exit,
+  Layer,
+  Metric,
+  Option,
+  Schema,
+  type Scope,
+  Stream,
+} from "effect"
 import { Bus } from "../bus/Bus.ts"
 import type { OutRecord } from "../bus/Records.ts"
 import { TallyConfig } from "../config/TallyConfig.ts"
@@ -23,13 +35,25 @@ export class IngestError extends Schema.TaggedError<IngestError>()("IngestError"
   framesAccepted: Schema.optional(Schema.Number),
 }) {}
 
-export interface DrainRequest {
+/** A drain request as far as it is known before its body is read. */
+export interface DrainHead {
   readonly owner: string
   readonly drainToken?: string | undefined
   readonly frameId?: string | undefined
   readonly msgCount?: number | undefined
   readonly contentLength?: number | undefined
+}
+
+export interface DrainRequest extends DrainHead {
   readonly body: Stream.Stream<Uint8Array, unknown>
+}
+
+/** A drain body being read by the caller (see IngressApi.open): chunks are pushed, then it is finished. */
+export interface DrainBody {
+  /** Parses a chunk; false when no more should be read (too large, over the in-flight cap, framing broke). */
+  readonly push: (chunk: Uint8Array) => boolean
+  /** The body was read (or `push` said stop): produces what was parsed; the request's outcome. */
+  readonly finish: Effect.Effect<DrainResult, IngestError>
 }
 
 export interface DrainResult {
@@ -41,6 +65,13 @@ export interface DrainResult {
 
 export interface IngressApi {
   readonly ingest: (request: DrainRequest) => Effect.Effect<DrainResult, IngestError>
+  /**
+   * `ingest` for a body the caller reads itself (the DrainListener reads it from Node's request): checks
+   * the request, then either answers at once (a retry of an acknowledged batch) or hands out the body to
+   * feed. What the body holds (its bytes in flight, its Frame-Id's claim) is released when it finishes,
+   * or with the scope when it never does (the connection broke).
+   */
+  readonly open: (head: DrainHead) => Effect.Effect<DrainBody | DrainResult, IngestError, Scope.Scope>
 }
 
 /** Ingress refuses event times more than this far ahead of its clock (DESIGN.md semantics 2). */
@@ -74,42 +105,8 @@ export class Ingress extends Context.Service<Ingress, IngressApi>()("tally/ingre
         message: "too many drain bytes in flight; retry shortly",
       })
 
-      const read = Effect.fnUntraced(function* (request: DrainRequest, held: { bytes: number }) {
-        const parser = new DrainParser()
-        let tooLarge = false
-        let overCap = false
-        yield* Stream.runForEachWhile(request.body, (chunk) =>
-          Effect.suspend(() => {
-            if (held.bytes + chunk.byteLength > settings.maxBodyBytes) {
-              tooLarge = true
-              return Effect.succeed(false)
-            }
-            held.bytes += chunk.byteLength
-            inflight += chunk.byteLength
-            overCap = inflight > maxInflight
-            const more = !overCap && parser.push(chunk)
-            return Effect.as(Metric.update(M.inflightBytes, inflight), more)
-          }),
-        ).pipe(
-          Effect.mapError(
-            (cause) =>
-              new IngestError({
-                reason: "BadBody",
-                message: `the request body could not be read: ${String(cause)}`,
-              }),
-          ),
-        )
-        if (tooLarge)
-          return yield* new IngestError({
-            reason: "TooLarge",
-            message: `the body exceeds ${settings.maxBodyBytes} bytes (TALLY_MAX_BODY)`,
-          })
-        if (overCap) return yield* busy
-        return { parser, framingError: parser.end() }
-      })
-
       const produceParsed = Effect.fnUntraced(function* (
-        request: DrainRequest,
+        request: DrainHead,
         parser: DrainParser,
         bodyBytes: number,
       ) {
@@ -157,73 +154,132 @@ export class Ingress extends Context.Service<Ingress, IngressApi>()("tally/ingre
         return records.length
       })
 
-      const process1 = Effect.fnUntraced(function* (request: DrainRequest, held: { bytes: number }) {
-        // Behind by more than TALLY_MAX_LAG: refused before reading (Logplex retries it with its Frame-Id).
-        const refusal = backpressure.refusal()
-        if (refusal) {
-          yield* Metric.update(Metric.withAttributes(M.rejected, { reason: "backpressure" }), 1)
-          return yield* new IngestError({ reason: "Unavailable", message: refusal })
-        }
-        const { parser, framingError } = yield* read(request, held)
-        const produced = yield* produceParsed(request, parser, held.bytes)
-        if (framingError)
-          return yield* new IngestError({
-            reason: "BadFraming",
-            message: `framing broke at byte ${framingError.offset}: ${framingError.reason}`,
-            offset: framingError.offset,
-            framesAccepted: parser.frames,
-          })
-        return { frames: parser.frames, produced, duplicate: false }
+      const tooLarge = new IngestError({
+        reason: "TooLarge",
+        message: `the body exceeds ${settings.maxBodyBytes} bytes (TALLY_MAX_BODY)`,
       })
+
+      /** The body of a request that passed its checks; `settle` releases what it holds, once. */
+      const body = (request: DrainHead, key: string | undefined) => {
+        const parser = new DrainParser()
+        let held = 0
+        let large = false
+        let overCap = false
+        let settled = false
+        const settle = (remembered: boolean, now: number) => {
+          if (settled) return
+          settled = true
+          inflight -= held
+          if (key) frameIds.finish(key, remembered, now)
+        }
+        const push = (chunk: Uint8Array): boolean => {
+          if (held + chunk.byteLength > settings.maxBodyBytes) {
+            large = true
+            return false
+          }
+          held += chunk.byteLength
+          inflight += chunk.byteLength
+          overCap = inflight > maxInflight
+          return !overCap && parser.push(chunk)
+        }
+        const produce = Effect.gen(function* () {
+          yield* Metric.update(M.inflightBytes, inflight)
+          if (large) return yield* tooLarge
+          if (overCap) return yield* busy
+          const framingError = parser.end()
+          const produced = yield* produceParsed(request, parser, held)
+          if (framingError)
+            return yield* new IngestError({
+              reason: "BadFraming",
+              message: `framing broke at byte ${framingError.offset}: ${framingError.reason}`,
+              offset: framingError.offset,
+              framesAccepted: parser.frames,
+            })
+          return { frames: parser.frames, produced, duplicate: false }
+        })
+        const finish = produce.pipe(
+          Effect.onExit((exit) =>
+            Effect.flatMap(Clock.currentTimeMillis, (now) => {
+              // Acknowledged: remembered. BadFraming produced what it could and Logplex will not retry a 400.
+              settle(
+                Exit.isSuccess(exit) ||
+                  Option.exists(Cause.findErrorOption(exit.cause), (e) => e.reason === "BadFraming"),
+                now,
+              )
+              return Metric.update(M.inflightBytes, inflight)
+            }),
+          ),
+        )
+        return { push, finish, settle }
+      }
+
+      const duplicate = Effect.as(Metric.update(M.duplicates, 1), {
+        frames: 0,
+        produced: 0,
+        duplicate: true,
+      } satisfies DrainResult)
+
+      const open = (head: DrainHead): Effect.Effect<DrainBody | DrainResult, IngestError, Scope.Scope> =>
+        Effect.gen(function* () {
+          const bad = badHeaders(head.frameId, head.drainToken)
+          if (bad) return yield* new IngestError({ reason: "BadHeader", message: bad })
+          if (head.contentLength !== undefined && head.contentLength > settings.maxBodyBytes)
+            return yield* tooLarge
+          // A declared length that cannot fit is refused unread; what is read is charged as it is read.
+          if (head.contentLength !== undefined && inflight + head.contentLength > maxInflight)
+            return yield* busy
+          const key = head.frameId ? batchKey(head.owner, head.drainToken, head.frameId) : undefined
+          if (key) {
+            const claim = frameIds.claim(key, yield* Clock.currentTimeMillis)
+            if (claim === "duplicate") return yield* duplicate
+            if (claim !== "new") {
+              // The first delivery of this Frame-Id is in flight: its outcome decides.
+              if (yield* Effect.promise(() => claim)) return yield* duplicate
+              return yield* open(head)
+            }
+          }
+          const opened = body(head, key)
+          // Never finished (the connection broke, the fiber was interrupted): its claim is released.
+          yield* Effect.addFinalizer(() =>
+            Effect.flatMap(Clock.currentTimeMillis, (now) =>
+              Effect.sync(() => opened.settle(false, now)).pipe(
+                Effect.andThen(Metric.update(M.inflightBytes, inflight)),
+              ),
+            ),
+          )
+          // Behind by more than TALLY_MAX_LAG: refused before reading (Logplex retries it with its Frame-Id).
+          const refusal = backpressure.refusal()
+          if (refusal) {
+            yield* Metric.update(Metric.withAttributes(M.rejected, { reason: "backpressure" }), 1)
+            return yield* new IngestError({ reason: "Unavailable", message: refusal })
+          }
+          return { push: opened.push, finish: opened.finish } satisfies DrainBody
+        })
 
       const ingest = Effect.fn("Ingress.ingest")(function* (
         request: DrainRequest,
       ): Effect.fn.Return<DrainResult, IngestError> {
-        const bad = badHeaders(request.frameId, request.drainToken)
-        if (bad) return yield* new IngestError({ reason: "BadHeader", message: bad })
-        if (request.contentLength !== undefined && request.contentLength > settings.maxBodyBytes)
-          return yield* new IngestError({
-            reason: "TooLarge",
-            message: `the body exceeds ${settings.maxBodyBytes} bytes (TALLY_MAX_BODY)`,
-          })
-        // A declared length that cannot fit is refused unread; what is read is charged as it is read.
-        if (request.contentLength !== undefined && inflight + request.contentLength > maxInflight)
-          return yield* busy
-        const key = request.frameId ? batchKey(request.owner, request.drainToken, request.frameId) : undefined
-        if (key) {
-          const claim = frameIds.claim(key, yield* Clock.currentTimeMillis)
-          if (claim === "duplicate") {
-            yield* Metric.update(M.duplicates, 1)
-            return { frames: 0, produced: 0, duplicate: true }
-          }
-          if (claim !== "new") {
-            // The first delivery of this Frame-Id is in flight: its outcome decides.
-            const firstAcknowledged = yield* Effect.promise(() => claim)
-            if (firstAcknowledged) {
-              yield* Metric.update(M.duplicates, 1)
-              return { frames: 0, produced: 0, duplicate: true }
-            }
-            return yield* Effect.suspend(() => ingest(request))
-          }
-        }
-        const held = { bytes: 0 }
-        return yield* process1(request, held).pipe(
-          Effect.onExit((exit) =>
-            Effect.gen(function* () {
-              inflight -= held.bytes
-              yield* Metric.update(M.inflightBytes, inflight)
-              if (!key) return
-              // Acknowledged: remembered. BadFraming produced what it could and Logplex will not retry a 400.
-              const remembered =
-                exit._tag === "Success" ||
-                Option.exists(Cause.findErrorOption(exit.cause), (e) => e.reason === "BadFraming")
-              frameIds.finish(key, remembered, yield* Clock.currentTimeMillis)
-            }),
-          ),
+        return yield* Effect.scoped(
+          Effect.gen(function* () {
+            const opened = yield* open(request)
+            if (!("push" in opened)) return opened
+            yield* Stream.runForEachWhile(request.body, (chunk) =>
+              Effect.sync(() => opened.push(chunk)),
+            ).pipe(
+              Effect.mapError(
+                (cause) =>
+                  new IngestError({
+                    reason: "BadBody",
+                    message: `the request body could not be read: ${String(cause)}`,
+                  }),
+              ),
+            )
+            return yield* opened.finish
+          }),
         )
       })
 
-      return Ingress.of({ ingest })
+      return Ingress.of({ ingest, open })
     }),
   )
 }
