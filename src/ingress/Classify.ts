@@ -45,6 +45,30 @@ export const logfmt = (msg: string, f: (key: string, value: string) => void): vo
   }
 }
 
+/**
+ * `num(msg.slice(start, end))` without the slice: a run of digits is read here (what parseFloat makes of
+ * "22ms" or "201"); anything else (a sign, a fraction, an exponent, 16 digits or more) goes to num.
+ */
+const numberAt = (msg: string, start: number, end: number): number | undefined => {
+  if (start >= end) return undefined
+  let v = 0
+  let i = start
+  for (; i < end && i - start < 15; i++) {
+    const c = msg.charCodeAt(i) - 0x30
+    if (c < 0 || c > 9) break
+    v = v * 10 + c
+  }
+  if (i === start) return num(msg.slice(start, end))
+  if (i === end) return v
+  const c = msg.charCodeAt(i)
+  if (c === 0x2e || c === 0x65 || c === 0x45 || (c >= 0x30 && c <= 0x39)) return num(msg.slice(start, end))
+  return v
+}
+
+/**
+ * A router line, read in one pass as `logfmt` reads it (bare words skipped, quoted values, the last of a
+ * repeated key wins), without a string per key or a callback per field.
+ */
 const router = (msg: string, timeUs: number, out: Array<Measurement>): number => {
   let at = ""
   let method = ""
@@ -53,62 +77,78 @@ const router = (msg: string, timeUs: number, out: Array<Measurement>): number =>
   let requestId = ""
   let fwd = ""
   let dyno = ""
-  let connect = ""
-  let service = ""
-  let status = ""
-  let bytes = ""
+  let connectMs: number | undefined
+  let serviceMs: number | undefined
+  let statusCode: number | undefined
+  let hasStatus = false
+  let size: number | undefined
   let protocol = ""
   let code = ""
   let desc = ""
-  logfmt(msg, (k, v) => {
-    switch (k) {
-      case "at":
-        at = v
+  const n = msg.length
+  let i = 0
+  while (i < n) {
+    while (i < n && msg.charCodeAt(i) === 0x20) i++
+    const eq = msg.indexOf("=", i)
+    if (eq < 0) break
+    const sp = msg.indexOf(" ", i)
+    if (sp >= 0 && sp < eq) {
+      i = sp + 1 // a bare word: skip it
+      continue
+    }
+    const key = i
+    let from: number
+    let to: number
+    if (msg.charCodeAt(eq + 1) === 0x22) {
+      const close = msg.indexOf('"', eq + 2)
+      from = eq + 2
+      to = close < 0 ? n : close
+      i = to + 1
+    } else {
+      const stop = msg.indexOf(" ", eq + 1)
+      from = eq + 1
+      to = stop < 0 ? n : stop
+      i = to
+    }
+    const c = msg.charCodeAt(key)
+    switch (eq - key) {
+      case 2:
+        if (c === 0x61 && msg.startsWith("at", key)) at = msg.slice(from, to)
         break
-      case "method":
-        method = v
+      case 3:
+        if (c === 0x66 && msg.startsWith("fwd", key)) fwd = msg.slice(from, to)
         break
-      case "path":
-        path = v
+      case 4:
+        if (c === 0x70 && msg.startsWith("path", key)) path = msg.slice(from, to)
+        else if (c === 0x68 && msg.startsWith("host", key)) host = msg.slice(from, to)
+        else if (c === 0x64 && msg.startsWith("dyno", key)) dyno = msg.slice(from, to)
+        else if (c === 0x63 && msg.startsWith("code", key)) code = msg.slice(from, to)
+        else if (c === 0x64 && msg.startsWith("desc", key)) desc = msg.slice(from, to)
         break
-      case "host":
-        host = v
+      case 5:
+        if (c === 0x62 && msg.startsWith("bytes", key)) size = numberAt(msg, from, to)
         break
-      case "request_id":
-        requestId = v
+      case 6:
+        if (c === 0x6d && msg.startsWith("method", key)) method = msg.slice(from, to)
+        else if (c === 0x73 && msg.startsWith("status", key)) {
+          statusCode = numberAt(msg, from, to)
+          hasStatus = to > from
+        }
         break
-      case "fwd":
-        fwd = v
+      case 7:
+        if (c === 0x63 && msg.startsWith("connect", key)) connectMs = numberAt(msg, from, to)
+        else if (c === 0x73 && msg.startsWith("service", key)) serviceMs = numberAt(msg, from, to)
         break
-      case "dyno":
-        dyno = v
+      case 8:
+        if (c === 0x70 && msg.startsWith("protocol", key)) protocol = msg.slice(from, to)
         break
-      case "connect":
-        connect = v
-        break
-      case "service":
-        service = v
-        break
-      case "status":
-        status = v
-        break
-      case "bytes":
-        bytes = v
-        break
-      case "protocol":
-        protocol = v
-        break
-      case "code":
-        code = v
-        break
-      case "desc":
-        desc = v
+      case 10:
+        if (c === 0x72 && msg.startsWith("request_id", key)) requestId = msg.slice(from, to)
         break
     }
-  })
-  if (at === "" && status === "" && code === "") return 0
+  }
+  if (at === "" && !hasStatus && code === "") return 0
   const processType = dyno === "" ? "router" : processTypeOf(dyno)
-  const statusCode = num(status)
   const request: Mutable<RouterRequest> = {
     type: "ROUTER_REQUESTS",
     processType,
@@ -125,11 +165,8 @@ const router = (msg: string, timeUs: number, out: Array<Measurement>): number =>
     code,
     desc,
   }
-  const connectMs = num(connect)
   if (connectMs !== undefined) request.connectMs = connectMs
-  const serviceMs = num(service)
   if (serviceMs !== undefined) request.serviceMs = serviceMs
-  const size = num(bytes)
   if (size !== undefined) request.bytes = size
   out.push(request)
   if (code === "") return 1

@@ -30,6 +30,12 @@ const isDigit = (b: number | undefined) => b !== undefined && b >= 0x30 && b <= 
 const lastPrefix = Buffer.alloc(19)
 let lastPrefixMs = Number.NaN
 
+/** The 19 bytes at `start` equal lastPrefix (a loop: cheaper than a native compare for 19 bytes). */
+const samePrefix = (b: Buffer, start: number): boolean => {
+  for (let k = 18; k >= 0; k--) if (b[start + k] !== lastPrefix[k]) return false
+  return true
+}
+
 const two = (b: Buffer, i: number) => (isDigit(b[i]) && isDigit(b[i + 1]) ? d(b[i]!) * 10 + d(b[i + 1]!) : -1)
 
 /** Parses an RFC 3339 timestamp at [start, end) to microseconds; NaN when it is not one. */
@@ -43,7 +49,7 @@ export const parseTimestamp = (b: Buffer, start: number, end: number): number =>
     return Number.NaN
   if (b[start + 13] !== 0x3a || b[start + 16] !== 0x3a) return Number.NaN
   let ms: number
-  if (lastPrefix.compare(b, start, start + 19, 0, 19) === 0) ms = lastPrefixMs
+  if (samePrefix(b, start)) ms = lastPrefixMs
   else {
     const year = two(b, start) * 100 + two(b, start + 2)
     const month = two(b, start + 5)
@@ -101,6 +107,22 @@ const nextSpace = (b: Buffer, from: number, end: number) => {
   return i < 0 || i > end ? end : i
 }
 
+/** Whether [start, end) of `b` holds exactly the ASCII `text`. */
+const is = (b: Buffer, start: number, end: number, text: string): boolean => {
+  if (end - start !== text.length) return false
+  for (let k = 0; k < text.length; k++) if (b[start + k] !== text.charCodeAt(k)) return false
+  return true
+}
+
+/** APP-NAME or PROCID: the values every platform line has are not allocated again for each line. */
+const field = (b: Buffer, start: number, end: number): string => {
+  if (is(b, start, end, "heroku")) return "heroku"
+  if (is(b, start, end, "router")) return "router"
+  if (is(b, start, end, "app")) return "app"
+  if (is(b, start, end, "api")) return "api"
+  return b.toString("latin1", start, end)
+}
+
 /** Reads the header of `frame` into `out`; false when the frame is not an RFC 5424 line. */
 export const parseSyslog = (frame: Buffer, out: SyslogLine): boolean => {
   let end = frame.length
@@ -123,10 +145,10 @@ export const parseSyslog = (frame: Buffer, out: SyslogLine): boolean => {
   i = host + 1
   const app = nextSpace(frame, i, end)
   if (app >= end) return false
-  out.appName = frame.toString("latin1", i, app)
+  out.appName = field(frame, i, app)
   i = app + 1
   const proc = nextSpace(frame, i, end)
-  out.procId = frame.toString("latin1", i, proc)
+  out.procId = field(frame, i, proc)
   i = proc + 1
   // MSGID
   const msgid = nextSpace(frame, i, end)
