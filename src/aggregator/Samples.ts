@@ -1,32 +1,12 @@
 /**
- * What each raw measurement contributes to rollups: (metric, label, value) samples, and whether the
- * metric keeps a quantile sketch. One table, shared by the aggregator, the oracle in tests and the API.
+ * What each raw measurement contributes to rollups: (metric, label, value) samples of the metric
+ * catalogue (domain/Metrics.ts), and whether the metric keeps a quantile sketch.
  */
 import type { RolledUpType } from "../domain/MeasurementType.ts"
+import { METRICS } from "../domain/Metrics.ts"
 import { Cursor, FIXED64, LENGTH, utf8, VARINT } from "../stream/ProtoBytes.ts"
 
 export type Visit = (metric: string, label: string, value: number, sketched: boolean) => void
-
-/** The metrics of each type, with units (DESIGN.md: memory in MB or pages, router times in ms). */
-export const METRICS: Readonly<
-  Record<string, { readonly type: RolledUpType; readonly unit: string; readonly sketched: boolean }>
-> = {
-  memory_total: { type: "DYNO_MEMORY", unit: "MB", sketched: false },
-  memory_rss: { type: "DYNO_MEMORY", unit: "MB", sketched: false },
-  memory_cache: { type: "DYNO_MEMORY", unit: "MB", sketched: false },
-  memory_swap: { type: "DYNO_MEMORY", unit: "MB", sketched: false },
-  memory_pgpgin: { type: "DYNO_MEMORY", unit: "pages", sketched: false },
-  memory_pgpgout: { type: "DYNO_MEMORY", unit: "pages", sketched: false },
-  memory_quota: { type: "DYNO_MEMORY", unit: "MB", sketched: false },
-  load_avg_1m: { type: "DYNO_LOAD", unit: "load", sketched: false },
-  load_avg_5m: { type: "DYNO_LOAD", unit: "load", sketched: false },
-  load_avg_15m: { type: "DYNO_LOAD", unit: "load", sketched: false },
-  router_service_ms: { type: "ROUTER_REQUESTS", unit: "ms", sketched: true },
-  router_connect_ms: { type: "ROUTER_REQUESTS", unit: "ms", sketched: true },
-  router_bytes: { type: "ROUTER_REQUESTS", unit: "bytes", sketched: false },
-  router_status: { type: "ROUTER_REQUESTS", unit: "requests", sketched: false },
-  errors: { type: "ERRORS", unit: "errors", sketched: false },
-}
 
 /** Metric names by id (the order of METRICS), and whether each keeps a sketch. */
 export const METRIC_NAMES: ReadonlyArray<string> = Object.keys(METRICS)

@@ -6,7 +6,7 @@
  * `shard N` — `missing` is never empty when a shard failed.
  */
 import { Context, Effect, Layer } from "effect"
-import { METRICS } from "../aggregator/Samples.ts"
+import { metricInfo } from "../domain/Metrics.ts"
 import { SummaryStore } from "../store/SummaryStore.ts"
 import { downsample, type PointOut, periodFor, type Range } from "./Downsample.ts"
 
@@ -87,7 +87,9 @@ export class Query extends Context.Service<
         processType: string | undefined,
         range: Range,
       ) {
-        const info = METRICS[metric]!
+        const info = metricInfo(metric)
+        // Callers check the name against the catalogue first (the API answers 404): anything else is a bug.
+        if (info === undefined) return yield* Effect.die(new Error(`Query.series: unknown metric ${metric}`))
         const byShard = yield* shardsOf(owner, processType)
         const missing: Array<string> = []
         const results = yield* Effect.forEach(

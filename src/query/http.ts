@@ -1,12 +1,12 @@
 /** Handlers of the read API (metrics, events, me) and the read-token auth. */
 import { Effect, Layer, Option, Redacted } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
-import { METRICS } from "../aggregator/Samples.ts"
 import { TallyApi } from "../api/Api.ts"
 import { BadRequest, NotFound, Unauthorized } from "../api/Errors.ts"
 import { ReadAuth, Reader } from "../api/Metrics.ts"
 import { Apps } from "../apps/Apps.ts"
 import { catalogueUnavailable } from "../apps/http.ts"
+import { METRICS, metricInfo } from "../domain/Metrics.ts"
 import { parseRange } from "./Downsample.ts"
 import { Query } from "./Query.ts"
 
@@ -44,8 +44,8 @@ export const MetricsHandlers = HttpApiBuilder.group(
       .handle("series", ({ params, query: q }) =>
         Effect.gen(function* () {
           yield* sameApp(params.owner)
-          // Own properties only: `constructor` or `__proto__` are not metrics.
-          if (!Object.hasOwn(METRICS, params.metric))
+          // Own names only: `constructor` or `__proto__` are not metrics.
+          if (metricInfo(params.metric) === undefined)
             return yield* new NotFound({
               message: `no metric ${params.metric}; known: ${Object.keys(METRICS).join(", ")}`,
             })
