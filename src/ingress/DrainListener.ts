@@ -165,8 +165,22 @@ export class DrainListener extends Context.Service<
         const { user, password } = basicCredentials(req.headers.authorization)
         let owner: string | undefined
         for (const candidate of [password, user])
-          if (candidate.length > 0 && owner === undefined)
-            owner = Option.getOrUndefined(yield* apps.ownerByDrainSecret(candidate).pipe(Effect.orDie))
+          if (candidate.length > 0 && owner === undefined) {
+            const found = yield* Effect.result(apps.ownerByDrainSecret(candidate))
+            // The catalogue could not be read and the secret is not cached: 503, Logplex tries again.
+            if (found._tag === "Failure") {
+              yield* Effect.logWarning(`credentials: ${found.failure.message}`)
+              yield* count(503)
+              return {
+                ...json(503, {
+                  _tag: "Unavailable",
+                  message: "the app catalogue cannot be read now; retry shortly",
+                }),
+                retryAfter: 5,
+              }
+            }
+            owner = Option.getOrUndefined(found.success)
+          }
         if (owner === undefined) {
           yield* count(401)
           return json(401, { _tag: "Unauthorized", message: "unknown drain credentials" })
@@ -224,7 +238,7 @@ export class DrainListener extends Context.Service<
           if (!isDrainRequest(req)) return false
           fork(serve(req)).addObserver((exit) => {
             if (res.writableEnded || res.destroyed) return
-            // A defect (the catalogue could not be read): a 500 with no body, as the HttpApi answers.
+            // A defect: a 500 with no body, as the HttpApi answers.
             respond(res, Exit.isSuccess(exit) ? exit.value : { status: 500 })
           })
           return true
