@@ -4,7 +4,9 @@
  * both emit the same snapshots byte for byte; heap at many active series; and end to end on the real
  * broker through the real topology. Input: bench/aggregator/input.ts.
  */
+
 import { execFileSync } from "node:child_process"
+import { loadavg } from "node:os"
 import { join } from "node:path"
 import { Deferred, Effect, Stream } from "effect"
 import { PartitionRollup } from "../src/aggregator/Rollup.ts"
@@ -16,7 +18,7 @@ import { RolledUpTypes } from "../src/domain/MeasurementType.ts"
 import { deleteTopics } from "../test/support/broker.ts"
 import { type Input, routerInput } from "./aggregator/input.ts"
 import { type Emitted, PlainRollup } from "./aggregator/plain.ts"
-import { fmt, ratio, writeSection } from "./report.ts"
+import { fmt, loadNote, ratio, writeSection } from "./report.ts"
 
 const root = join(import.meta.dirname, "..")
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback)
@@ -186,6 +188,7 @@ export const endToEnd = async (input: Input, flushAfterMs: number) => {
 }
 
 export const run = async () => {
+  const load0 = loadavg()[0]!
   console.log(`generating ${fmt(RECORDS)} router records over ${SPAN_MS / 60_000} minutes of event time`)
   const input = routerInput(RECORDS, T0, SPAN_MS)
   const checked = check(input)
@@ -231,8 +234,7 @@ export const run = async () => {
 
   const markdown = `## Aggregator (issues 4 and 12)
 
-**Preliminary: measured while other engineers used the same 2 cores; the final run will be on a quiet
-machine.** \`npm run bench -- aggregator\` (bench/aggregator.ts). Input (bench/aggregator/input.ts): ${fmt(RECORDS)}
+${loadNote(load0)} \`npm run bench -- aggregator\` (bench/aggregator.ts). Input (bench/aggregator/input.ts): ${fmt(RECORDS)}
 raw router records encoded by the ingress's own \`toRecord\` (4 samples each: status, service and connect
 times with sketches, bytes), in drain batches of 100 lines of one app, 200 apps × 3 process types, each batch
 with its own Frame-Id and delivery id; event time over ${SPAN_MS / 60_000} minutes from 12:07 UTC, so 1m and

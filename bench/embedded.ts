@@ -21,7 +21,7 @@ import { awaitHealthy, freePort } from "./cluster.ts"
 import { formatSummary, profilesIn, summarise } from "./cpuprofile.ts"
 import { start, stop } from "./peers/procs.ts"
 import { describeStep, mb, ms, type ProcessSample, ProcessSampler, runStep, type Step } from "./ramp.ts"
-import { fmt, writeSection } from "./report.ts"
+import { fmt, loadNote, writeSection } from "./report.ts"
 
 const root = join(import.meta.dirname, "..")
 
@@ -198,6 +198,9 @@ const render = (
   phases: ReadonlyArray<Phase>,
   c: { rampSeconds: number; minutes: number; wallSeconds: number; profiles: ReadonlyArray<string> },
 ) => {
+  const steps = [...ramp, ...phases.map((p) => p.step)]
+  const loads = steps.flatMap((s) => [s.loadAverage.start, s.loadAverage.end])
+  const load = { start: loads[0] ?? 0, max: Math.max(0, ...loads) }
   const row = (name: string, s: Step, t?: Trend) => {
     const l = s.summary.load
     const statuses = Object.entries(l.statuses)
@@ -220,8 +223,7 @@ const render = (
     .join("\n\n")
   return `## Embedded: \`npm start\` under sustained load (issue 11)
 
-**Preliminary: measured while other engineers used the same 2 cores (load average at each step's start
-in the table).** \`npm run bench -- embedded\` (bench/embedded.ts; ramp steps of ${c.rampSeconds} s, sustained phases of
+${loadNote(load.start, load.max)} Load average at each step's start in the table. \`npm run bench -- embedded\` (bench/embedded.ts; ramp steps of ${c.rampSeconds} s, sustained phases of
 ${c.minutes} min; ${Math.round(c.wallSeconds / 60)} min in all). One \`node src/main.ts all\` on a fresh data dir (durable
 embedded log, aggregator, sink, retrier, PGlite, ingress and API in one process; default settings:
 TALLY_FLUSH_AFTER 10s, TALLY_MAX_LAG 2m). Load: tools/load \`loadtest()\` from the benchmark's process — 20

@@ -13,7 +13,7 @@
  * at 12 s (retention running for 7 s) and at the end, and the peak number of records retained.
  */
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { loadavg, tmpdir } from "node:os"
 import { join } from "node:path"
 import { performance } from "node:perf_hooks"
 import { pathToFileURL } from "node:url"
@@ -22,7 +22,7 @@ import { DurableLog } from "../src/bus/DurableLog.ts"
 import type { Durability } from "../src/bus/DurableLogFormat.ts"
 import { partitionFor } from "../src/bus/Partitioner.ts"
 import type { OutRecord } from "../src/bus/Records.ts"
-import { fmt, writeSection } from "./report.ts"
+import { fmt, loadNote, writeSection } from "./report.ts"
 
 const PARTITIONS = 32
 const BATCH = 140
@@ -265,6 +265,7 @@ const measure = async (log: Candidate, fresh: () => Promise<Candidate>): Promise
 const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MB`
 
 export const run = async () => {
+  const load0 = loadavg()[0]!
   const rows: Array<string> = []
   const candidates: Array<[string, (dir: string) => Promise<Candidate | string>]> = [
     ["sqlite, process-crash (NORMAL) — tally's DurableLog", (d) => sqlite(d, "process-crash")],
@@ -293,7 +294,7 @@ export const run = async () => {
     "embedded-log",
     `## Embedded log (issue 11)
 
-**Preliminary: measured while other engineers used the same 2 cores.** \`npm run bench -- embedded-log\`
+${loadNote(load0)} \`npm run bench -- embedded-log\`
 (bench/embeddedLog.ts). Appends: ${PRODUCERS} concurrent producers, batches of ${BATCH} records of ~230 bytes
 (2,000 keys over ${PARTITIONS} partitions) for ${APPEND_SECONDS} s; latency is append call to acknowledgement;
 ELU is the main thread's event-loop utilisation during the appends (the producers' own loop included; the

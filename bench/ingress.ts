@@ -2,7 +2,9 @@
  * Ingress benchmarks (issue 3): parse-only lines/s on one core; HTTP -> Kafka lines/s end to end on the
  * real broker; and Kafka's own ProducerPerformance for the same message sizes, as the ceiling.
  */
+
 import { execFileSync, spawn } from "node:child_process"
+import { loadavg } from "node:os"
 import { join } from "node:path"
 import { type Effect, type Layer, ManagedRuntime } from "effect"
 import { Bus } from "../src/bus/Bus.ts"
@@ -12,7 +14,7 @@ import { deleteTopics } from "../test/support/broker.ts"
 import { baseUrl, createApp } from "../test/support/http.ts"
 import { ingressStack } from "../test/support/stack.ts"
 import { body } from "./drainBodies.ts"
-import { fmt, ratio, writeSection } from "./report.ts"
+import { fmt, loadNote, ratio, writeSection } from "./report.ts"
 
 const root = join(import.meta.dirname, "..")
 const BROKERS = process.env.TALLY_KAFKA_BROKERS || "127.0.0.1:9092"
@@ -68,6 +70,7 @@ export const endToEnd = async (kafka: Layer.Layer<Bus>, seconds: number, concurr
 }
 
 export const run = async () => {
+  const load0 = loadavg()[0]!
   execFileSync("bash", [join(root, "scripts/kafka.sh"), "start"], { stdio: "inherit" })
   const bodies = Array.from({ length: 50 }, (_, k) => body(400, t0, k * 400))
   const bodyBytes = bodies[0]!.length
@@ -147,9 +150,8 @@ encoded measurement.
 End-to-end statuses: ${JSON.stringify(e2e.statuses)} over ${fmt(e2e.requests)} requests. The load generator
 is a separate Node process on the same 2-core machine, as is the broker. The Kafka client comparison
 behind the Bus (kafkajs vs @platformatic/kafka, each round beside Kafka's own tools) is the \`kafka\`
-section. Preliminary: the machine was shared with other engineers' builds and tests while this ran
-(compare the parse-only figure with an idle run's ~1,000,000 lines/s), and the rows ran at different
-moments of that load, so their ratios are rough.`
+section.
+${loadNote(load0)}`
   writeSection("ingress", markdown)
   console.log(markdown)
 }

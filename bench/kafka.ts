@@ -9,7 +9,9 @@
  * from the stream's start until the last record arrived (join and assignment included).
  * The clients run in turn in this process (A B A B), on fresh topics; medians of the rounds.
  */
+
 import { execFileSync } from "node:child_process"
+import { loadavg } from "node:os"
 import { join } from "node:path"
 import { Admin } from "@platformatic/kafka"
 import { Effect, Layer, ManagedRuntime, Stream } from "effect"
@@ -17,7 +19,7 @@ import { Bus } from "../src/bus/Bus.ts"
 import type { Delivery, OutRecord } from "../src/bus/Records.ts"
 import { endToEnd } from "./ingress.ts"
 import { makeKafkajsBus } from "./kafkajs/bus.ts"
-import { fmt, writeSection } from "./report.ts"
+import { fmt, loadNote, writeSection } from "./report.ts"
 
 const root = join(import.meta.dirname, "..")
 const BROKERS = (process.env.TALLY_KAFKA_BROKERS || "127.0.0.1:9092").split(",")
@@ -205,6 +207,7 @@ const median = (xs: ReadonlyArray<number>) => {
 }
 
 export const run = async () => {
+  const load0 = loadavg()[0]!
   execFileSync("bash", [join(root, "scripts/kafka.sh"), "start"], { stdio: "inherit" })
   const rounds = Number(process.env.BENCH_ROUNDS ?? 3)
   const clients = ["kafkajs", "platformatic"] as const
@@ -256,11 +259,11 @@ export const run = async () => {
   } finally {
     await deleteBenchTopics().catch((e) => console.error(`could not delete the benchmark's topics: ${e}`))
   }
-  render(rows, failed)
+  render(rows, failed, loadNote(load0))
 }
 
 /** The `kafka` section of BENCHMARKS.md from the rounds' figures. */
-export const render = (rows: ReadonlyArray<Record<string, number>>, failed: number) => {
+export const render = (rows: ReadonlyArray<Record<string, number>>, failed: number, load: string) => {
   const med = (key: string) => median(rows.map((r) => r[key]!))
   const ratio = (key: string, of: string) =>
     `${(median(rows.map((r) => r[key]! / r[of]!)) * 100).toFixed(0)}%`
@@ -306,9 +309,7 @@ Per round (records/s; ingress in lines/s):
 |---|---|---|---|---|---|---|---|---|---|
 ${perRound}
 
-Preliminary: the machine (2 cores) was shared with other engineers' builds and tests while this ran
-(load average 10–14), so absolute figures are several times below an idle machine's; the ratios
-within a round are what to read.`
+${load} The ratios within a round are what to read.`
   writeSection("kafka", markdown)
   console.log(markdown)
 }

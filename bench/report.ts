@@ -1,6 +1,6 @@
 /** Writes a benchmark's section into BENCHMARKS.md (between its markers), with the date and machine. */
 import { existsSync, readFileSync, writeFileSync } from "node:fs"
-import { cpus, totalmem } from "node:os"
+import { cpus, loadavg, totalmem } from "node:os"
 import { join } from "node:path"
 
 const file = join(import.meta.dirname, "../BENCHMARKS.md")
@@ -26,3 +26,14 @@ export const writeSection = (name: string, markdown: string) => {
 
 export const fmt = (n: number) => Math.round(n).toLocaleString("en-US")
 export const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`
+
+/**
+ * How busy the machine was while a benchmark ran (1-minute load averages at its start and end), said
+ * plainly: above one runnable task per core, other work shared the cores and the figures are preliminary.
+ */
+export const loadNote = (start: number, end: number = loadavg()[0]!) => {
+  const range = `${start.toFixed(1)} at start, ${end.toFixed(1)} at end`
+  return Math.max(start, end) > cpus().length
+    ? `**Preliminary: other work shared the machine's ${cpus().length} cores while this ran (load average ${range}).**`
+    : `Machine otherwise idle (load average ${range}).`
+}

@@ -13,7 +13,7 @@
  */
 import { execFileSync } from "node:child_process"
 import { writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { loadavg, tmpdir } from "node:os"
 import { join } from "node:path"
 import { PgTypes } from "@effect/sql-pg"
 import { Effect, Layer, Result } from "effect"
@@ -23,7 +23,7 @@ import { copyBinary, copyText } from "../src/store/CopyFormat.ts"
 import { STAGING_DDL, SUMMARY_COLUMNS, schemaOf, upsertSql } from "../src/store/Schema.ts"
 import { Shards } from "../src/store/Shards.ts"
 import { type SummaryRow, SummaryStore } from "../src/store/SummaryStore.ts"
-import { fmt, ratio, writeSection } from "./report.ts"
+import { fmt, loadNote, ratio, writeSection } from "./report.ts"
 
 const SERVER = process.env.TALLY_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres"
 const DB = "tally_bench_sink"
@@ -116,6 +116,7 @@ const methods = ["path", "binary", "text", "unnest", "perRow"] as const
 type Method = (typeof methods)[number]
 
 export const run = async () => {
+  const load0 = loadavg()[0]!
   const admin = new pg.Client({ connectionString: SERVER })
   await admin.connect()
   await admin.query(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`)
@@ -232,8 +233,7 @@ SELECT DISTINCT ON (${sql.literal(KEY)}) ${sql.literal(COLS)} FROM unnest(
     `| ${label} | ${fmt(rate(m))} | ${fmt(written.get(m)!)} | ${ratio(rate(m), copy)} |`
   const markdown = `## Sink (issue 12)
 
-**Preliminary: measured while other engineers used the same 2 cores (load average ~10); the final run
-will be on a quiet machine.** \`npm run bench -- sink\` (bench/sink.ts). Router summaries (48-byte sketches) into
+${loadNote(load0)} \`npm run bench -- sink\` (bench/sink.ts). Router summaries (48-byte sketches) into
 one real PostgreSQL shard on this machine, each method into its own empty day table. Methods run
 interleaved, batch by batch (1024 rows), rotating which goes first, so load from others slows them
 alike; rows/s is rows over the time spent in that method's own batches.

@@ -54,7 +54,8 @@ const mirror = (group: string, topics: ReadonlyArray<string>, into: PartitionedL
       Stream.runForEach((b) =>
         Effect.sync(() => {
           if (b._tag === "Batch")
-            for (const r of b.records) into.appendOne(b.topic.slice(prefix.length), r.key, r.value, r.timestamp)
+            for (const r of b.records)
+              into.appendOne(b.topic.slice(prefix.length), r.key, r.value, r.timestamp)
         }),
       ),
       Effect.forkChild,
