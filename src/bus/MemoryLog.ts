@@ -6,8 +6,8 @@
  * never `npm start`'s. `available = false` makes every produce and fetch fail, to play a broker outage.
  */
 import { Context, Effect, Layer } from "effect"
+import { partitionOf } from "./Contract.ts"
 import { LocalGroups, type LocalLog } from "./LocalLog.ts"
-import { partitionFor } from "./Partitioner.ts"
 import { BusError, type Committed, type InRecord, type OutRecord } from "./Records.ts"
 import { isCompacted, type TopicSpec } from "./Topics.ts"
 
@@ -66,7 +66,7 @@ export class PartitionedLog implements LocalLog {
   appendOne(topic: string, key: string, value: Uint8Array, timestamp: number): readonly [number, number] {
     const t = this.topics.get(topic)
     if (!t) throw new Error(`unknown topic ${topic}`)
-    const partition = partitionFor(key, t.partitions.length)
+    const partition = partitionOf(key, t.partitions.length)
     const p = t.partitions[partition]!
     const offset = p.records.length
     p.records.push({ key, value, timestamp, offset })

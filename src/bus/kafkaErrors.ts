@@ -1,4 +1,6 @@
 /** How @platformatic/kafka's errors map onto the Bus's three reasons. */
+import { Effect, Schedule } from "effect"
+import { BACKOFF } from "../domain/Backoff.ts"
 import { BusError } from "./Records.ts"
 
 const REJECTED = new Set([
@@ -65,3 +67,14 @@ export const toBusError =
         : "Unavailable"
     return new BusError({ reason, message, cause: e })
   }
+
+/** A client call as an Effect, its failure mapped by toBusError. */
+export const call = <A>(what: string, f: () => Promise<A>): Effect.Effect<A, BusError> =>
+  Effect.tryPromise({ try: f, catch: toBusError(what) })
+
+/** Admin requests ride out a broker restart (about 30 s) before they report Unavailable. */
+export const retryBriefly = <A, R>(self: Effect.Effect<A, BusError, R>): Effect.Effect<A, BusError, R> =>
+  Effect.retry(self, {
+    while: (e) => e.reason === "Unavailable",
+    schedule: BACKOFF.pipe(Schedule.upTo({ duration: "30 seconds" })),
+  })

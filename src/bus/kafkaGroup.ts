@@ -1,6 +1,7 @@
 /**
- * A consume stream on @platformatic/kafka: group membership for tally's fixed assignment, and a fetch
- * loop of our own that delivers each assignment (Assigned) and then the batches fetched under it.
+ * A consume stream on @platformatic/kafka: group membership for tally's fixed assignment (here), and
+ * a fetch loop of our own (kafkaFetch.ts) that delivers each assignment (Assigned) and then the
+ * batches fetched under it.
  *
  * Membership lives on the client's own timers: heartbeats go out every `heartbeatIntervalMs` whatever
  * the stream's consumer is doing, and a heartbeat that learns of a rebalance, an unknown member or an
@@ -10,28 +11,16 @@
  * broker refuses those of an ended assignment and they fail "Rebalanced" without retries.
  */
 
-import type { API, Connection, fetchV17 } from "@platformatic/kafka"
-import { Consumer, IS_CONTROL, kGetApi, kGetConnection } from "@platformatic/kafka"
+import type { API, Connection } from "@platformatic/kafka"
+import { Consumer, kGetApi, kGetConnection } from "@platformatic/kafka"
 import { Cause, Effect, Queue, Stream } from "effect"
-import { BACKOFF } from "../domain/Backoff.ts"
+import { notOwned, owns, rebalanced, type TopicPartition, validOffsets } from "./Contract.ts"
 import { ASSIGNER_NAME, chooseOwner, decodeClaim, encodeClaim } from "./FixedAssigner.ts"
-import { apiIds, toBusError } from "./kafkaErrors.ts"
-import { validOffsets } from "./local.ts"
-import {
-  type Assigned,
-  type Batch,
-  BusError,
-  type Committed,
-  type Delivery,
-  type EndOffset,
-  type InRecord,
-  type Subscription,
-} from "./Records.ts"
+import { toBusError } from "./kafkaErrors.ts"
+import { fetchLoop, patiently } from "./kafkaFetch.ts"
+import { BusError, type Committed, type Delivery, type EndOffset, type Subscription } from "./Records.ts"
 
-export interface TopicPartition {
-  readonly topic: string
-  readonly partition: number
-}
+export type { TopicPartition } from "./Contract.ts"
 
 export interface GroupConfig {
   readonly brokers: ReadonlyArray<string>
@@ -50,30 +39,19 @@ export interface GroupConfig {
 }
 
 /** One completed join: the generation, our member id in it, and the partitions it gave us. */
-interface Membership {
+export interface Membership {
   readonly generation: number
   readonly memberId: string
   readonly partitions: ReadonlyArray<TopicPartition>
 }
 
-/**
- * A fetch is answered once FETCH_MIN_BYTES are there or after FETCH_WAIT_MS: under load every fetch
- * brings a good batch instead of the few records of the last produce (the broker answers fewer, larger
- * fetches), at the price of at most FETCH_WAIT_MS more latency when little arrives.
- */
-const FETCH_WAIT_MS = 200
-const FETCH_MIN_BYTES = 64 * 1024
-const PARTITION_MAX_BYTES = 1024 * 1024
-const FETCH_MAX_BYTES = 16 * 1024 * 1024
-const EMPTY = new Uint8Array(0)
-type FetchResponse = fetchV17.FetchResponse
-const id = (topic: string, partition: number) => `${topic}\u0000${partition}`
+export const id = (topic: string, partition: number) => `${topic}\u0000${partition}`
 
 const callback = <A>(f: (cb: (error: Error | null, value?: A) => void) => void) =>
   new Promise<A>((resolve, reject) => f((error, value) => (error ? reject(error) : resolve(value as A))))
 
 /** This process's place in one consumer group, kept by the client's heartbeat timers. */
-class GroupMember {
+export class GroupMember {
   readonly consumer: Consumer
   current: Membership | undefined
   failure: BusError | undefined
@@ -83,7 +61,7 @@ class GroupMember {
   private readonly since = Date.now()
   private owns = -1
   private closed = false
-  private readonly sub: Subscription
+  readonly sub: Subscription
 
   constructor(config: GroupConfig, sub: Subscription) {
     this.sub = sub
@@ -170,8 +148,26 @@ class GroupMember {
     })
   }
 
+  /** The commit of an Assigned for `m`: checked here, then refused by the broker once `m` is over. */
+  commitUnder(m: Membership): (offsets: ReadonlyArray<Committed>) => Effect.Effect<void, BusError> {
+    return (offsets) =>
+      Effect.suspend(() => {
+        if (this.current !== m || m.partitions.length === 0)
+          return Effect.fail(rebalanced(this.sub.group, m.generation))
+        const invalid = validOffsets(offsets)
+        if (invalid) return Effect.fail(invalid)
+        const foreign = offsets.find((o) => !owns(m.partitions, o))
+        if (foreign) return Effect.fail(notOwned(foreign, "assignment"))
+        if (offsets.length === 0) return Effect.void
+        return Effect.tryPromise({
+          try: () => this.commit(m, offsets),
+          catch: toBusError(`commit ${this.sub.group}`),
+        })
+      })
+  }
+
   /** Commits under the generation and member id of `m`; the broker refuses them once `m` is over. */
-  async commit(m: Membership, offsets: ReadonlyArray<Committed>): Promise<void> {
+  private async commit(m: Membership, offsets: ReadonlyArray<Committed>): Promise<void> {
     const coordinator = await this.consumer.findGroupCoordinator()
     const metadata = await this.consumer.metadata({ topics: [...this.sub.topics] })
     const broker = metadata.brokers.get(coordinator)
@@ -196,81 +192,12 @@ class GroupMember {
     await callback((cb) => api(connection, this.sub.group, m.generation, m.memberId, null, request, cb))
   }
 
-  /** Fetches once from every partition of `m` at `positions` (grouped by leader). */
-  async fetch(m: Membership, positions: Map<string, number>): Promise<Array<FetchResponse>> {
-    const metadata = await this.consumer.metadata({ topics: [...this.sub.topics] })
-    const byNode = new Map<number, Map<string, Array<unknown>>>()
-    for (const { topic, partition } of m.partitions) {
-      const t = metadata.topics.get(topic)
-      const leader = t?.partitions[partition]?.leader
-      if (!t || leader === undefined || leader < 0) continue
-      const topics = byNode.get(leader) ?? new Map<string, Array<unknown>>()
-      byNode.set(leader, topics)
-      const list = topics.get(t.id) ?? []
-      topics.set(t.id, list)
-      list.push({
-        partition,
-        currentLeaderEpoch: -1,
-        fetchOffset: BigInt(positions.get(id(topic, partition)) ?? 0),
-        lastFetchedEpoch: -1,
-        partitionMaxBytes: PARTITION_MAX_BYTES,
-      })
-    }
-    return Promise.all(
-      [...byNode].map(([node, topics]) =>
-        this.consumer.fetch({
-          node,
-          topics: [...topics].map(([topicId, partitions]) => ({ topicId, partitions })) as never,
-          maxWaitTime: FETCH_WAIT_MS,
-          minBytes: FETCH_MIN_BYTES,
-          maxBytes: FETCH_MAX_BYTES,
-        }),
-      ),
-    )
-  }
-
-  /** Names of the topics of a fetch response, by topic id. */
-  topicNames(): Map<string, string> {
-    const names = new Map<string, string>()
-    for (const [name, t] of this.consumer.currentMetadata?.topics ?? []) names.set(t.id, name)
-    return names
-  }
-
   async close(): Promise<void> {
     this.closed = true
     this.changed()
     await this.consumer.close(true).catch(() => undefined)
   }
 }
-
-/** The records of one fetched partition from `from` on, and where the next fetch starts. */
-const toRecords = (
-  part: FetchResponse["responses"][number]["partitions"][number],
-  from: number,
-): { records: Array<InRecord>; next: number } => {
-  const records: Array<InRecord> = []
-  let next = from
-  for (const b of part.records ?? []) {
-    const first = Number(b.firstOffset)
-    if (first + b.lastOffsetDelta + 1 > next) next = first + b.lastOffsetDelta + 1
-    if (b.attributes & IS_CONTROL) continue
-    const t0 = Number(b.firstTimestamp)
-    for (const r of b.records) {
-      const offset = first + r.offsetDelta
-      if (offset < from) continue
-      records.push({
-        key: r.key ? r.key.toString() : "",
-        value: r.value ?? EMPTY,
-        timestamp: t0 + Number(r.timestampDelta),
-        offset,
-      })
-    }
-  }
-  return { records, next }
-}
-
-const outageLog = (group: string, e: BusError) =>
-  Effect.logWarning(`consumer ${group}: ${e.message}; retrying`)
 
 export const consumeGroup =
   (config: GroupConfig) =>
@@ -282,160 +209,14 @@ export const consumeGroup =
           Effect.sync(() => new GroupMember(config, sub)),
           (m) => Effect.promise(() => m.close()),
         )
-        const rebalanced = (generation: number) =>
-          new BusError({
-            reason: "Rebalanced",
-            message: `group ${sub.group}: assignment ${generation} is over`,
-          })
-        const owns = (m: Membership, o: Committed) =>
-          m.partitions.some((p) => p.topic === o.topic && p.partition === o.partition)
-
-        const commitUnder =
-          (m: Membership) =>
-          (offsets: ReadonlyArray<Committed>): Effect.Effect<void, BusError> =>
-            Effect.suspend(() => {
-              if (member.current !== m || m.partitions.length === 0)
-                return Effect.fail(rebalanced(m.generation))
-              const invalid = validOffsets(offsets)
-              if (invalid) return Effect.fail(invalid)
-              const foreign = offsets.find((o) => !owns(m, o))
-              if (foreign)
-                return Effect.fail(
-                  new BusError({
-                    reason: "Rejected",
-                    message: `${foreign.topic}/${foreign.partition} is not a partition of this assignment`,
-                  }),
-                )
-              if (offsets.length === 0) return Effect.void
-              return Effect.tryPromise({
-                try: () => member.commit(m, offsets),
-                catch: toBusError(`commit ${sub.group}`),
-              })
-            })
-
-        /** Waits out broker outages (logging each failed attempt); anything else ends the stream. */
-        const patiently = <A>(self: Effect.Effect<A, BusError>) =>
-          self.pipe(
-            Effect.tapError((e) => (e.reason === "Unavailable" ? outageLog(sub.group, e) : Effect.void)),
-            Effect.retry({
-              while: (e) => e.reason === "Unavailable",
-              schedule: BACKOFF,
-            }),
-          )
-
         yield* patiently(
+          sub.group,
           Effect.tryPromise({ try: () => member.join(), catch: toBusError(`join ${sub.group}`) }),
         )
-
-        const loop = Effect.gen(function* () {
-          let delivered: Membership | undefined
-          let positions = new Map<string, number>()
-          /** A fetch under `m` from the current positions, started now; its outcome never rejects. */
-          const fetchAhead = (m: Membership) => ({
-            m,
-            response: member.fetch(m, new Map(positions)).then(
-              (ok) => ({ ok }),
-              (error: unknown) => ({ error }),
-            ),
-          })
-          let ahead: ReturnType<typeof fetchAhead> | undefined
-          while (true) {
-            const seen = member.version
-            if (member.failure) return yield* member.failure
-            const m = member.current
-            if (!m) {
-              yield* member.awaitChange(seen)
-              continue
-            }
-            if (m !== delivered) {
-              // A new assignment: its commits, read now, are where fetching resumes.
-              const commits = yield* patiently(config.readCommits(sub.group, m.partitions))
-              const known = new Map(commits.map((c) => [id(c.topic, c.partition), c]))
-              const starts = yield* patiently(
-                config.earliest(m.partitions.filter((p) => !known.has(id(p.topic, p.partition)))),
-              )
-              if (member.current !== m) continue
-              positions = new Map(starts.map((s) => [id(s.topic, s.partition), s.offset]))
-              for (const c of commits) positions.set(id(c.topic, c.partition), c.offset)
-              delivered = m
-              const assigned: Assigned = {
-                _tag: "Assigned",
-                generation: m.generation,
-                partitions: m.partitions.map(({ topic, partition }) => ({
-                  topic,
-                  partition,
-                  committed: known.get(id(topic, partition)),
-                })),
-                commit: commitUnder(m),
-              }
-              yield* Queue.offer(queue, assigned)
-              continue
-            }
-            if (m.partitions.length === 0) {
-              yield* member.awaitChange(seen)
-              continue
-            }
-            // The fetch started ahead (while the previous batches were delivered) if it is this
-            // assignment's, else a new one.
-            const fetch = ahead?.m === m ? ahead : fetchAhead(m)
-            ahead = undefined
-            const fetched = yield* Effect.promise(() => fetch.response).pipe(
-              Effect.flatMap((r) =>
-                "ok" in r ? Effect.succeed(r.ok) : Effect.fail(toBusError(`fetch ${sub.group}`)(r.error)),
-              ),
-              Effect.catch((e) => {
-                if (member.current !== m) return Effect.succeed([])
-                if (apiIds(e.cause).has("OFFSET_OUT_OF_RANGE"))
-                  // Retention removed what a commit points at: resume at the log's start.
-                  return config.earliest(m.partitions).pipe(
-                    Effect.map((starts) => {
-                      for (const s of starts)
-                        if ((positions.get(id(s.topic, s.partition)) ?? 0) < s.offset)
-                          positions.set(id(s.topic, s.partition), s.offset)
-                      return []
-                    }),
-                  )
-                return e.reason === "Unavailable"
-                  ? outageLog(sub.group, e).pipe(Effect.andThen(Effect.sleep("1 second")), Effect.as([]))
-                  : Effect.fail(e)
-              }),
-            )
-            if (member.current !== m) continue
-            const names = member.topicNames()
-            const batches: Array<Batch> = []
-            for (const response of fetched)
-              for (const t of response.responses) {
-                const topic = names.get(t.topicId) ?? t.topicId
-                for (const part of t.partitions) {
-                  const key = id(topic, part.partitionIndex)
-                  const from = positions.get(key)
-                  if (from === undefined) continue
-                  const { records, next } = toRecords(part, from)
-                  positions.set(key, next)
-                  if (records.length === 0) continue
-                  batches.push({
-                    _tag: "Batch",
-                    topic,
-                    partition: part.partitionIndex,
-                    records,
-                    highWatermark: Number(part.highWatermark),
-                    generation: m.generation,
-                  })
-                }
-              }
-            // One fetch ahead: the broker reads the next records while these are delivered. At most
-            // one response waits here however long the downstream takes.
-            if (fetched.length > 0) ahead = fetchAhead(m)
-            for (const batch of batches) {
-              if (member.current !== m) break
-              yield* Queue.offer(queue, batch)
-            }
-          }
-        })
         // Whatever ends the loop but the stream's own end ends the stream: a BusError as it is, a
         // crash (a defect in the client or here) as Unavailable, so the stage ends instead of hanging.
         yield* Effect.forkScoped(
-          loop.pipe(
+          fetchLoop(config, member, queue).pipe(
             Effect.catchCause((cause) =>
               Cause.hasInterruptsOnly(cause)
                 ? Effect.void

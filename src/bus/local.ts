@@ -4,6 +4,7 @@
  * generations, the oldest group member owns the partitions, commits of an ended assignment are void.
  */
 import { Effect, Queue, Stream } from "effect"
+import { notOwned, owns, rebalanced, unknownTopic, validOffsets } from "./Contract.ts"
 import type { LocalLog, Member } from "./LocalLog.ts"
 import {
   type Assigned,
@@ -22,17 +23,9 @@ const MAX_BATCH = 500
 
 const unavailable = () =>
   new BusError({ reason: "Unavailable", message: "the in-process log is unavailable" })
-const unknownTopic = (topic: string) =>
-  new BusError({ reason: "Rejected", message: `topic ${topic} does not exist (run 'tally topics ensure')` })
-const rebalanced = (group: string, generation: number) =>
-  new BusError({ reason: "Rebalanced", message: `group ${group}: assignment ${generation} is over` })
 
-export const validOffsets = (offsets: ReadonlyArray<Committed>): BusError | undefined => {
-  for (const o of offsets)
-    if (!Number.isInteger(o.offset) || o.offset < 0)
-      return new BusError({ reason: "Rejected", message: `invalid offset ${o.offset} for ${o.topic}` })
-  return undefined
-}
+/** Also the kafkajs peer's (bench/kafkajs/bus.ts); the check is Contract.ts's. */
+export { validOffsets } from "./Contract.ts"
 
 /** Suspends until the next append or membership change (whichever comes first). */
 const waitForChange = (log: LocalLog, member: Member) =>
@@ -81,13 +74,7 @@ export const makeLocalBus = (log: LocalLog): BusApi => {
                 if (!log.available) return Effect.fail(unavailable())
                 for (const o of offsets) {
                   if (!log.topic(o.topic)) return Effect.fail(unknownTopic(o.topic))
-                  if (!owned.some((p) => p.topic === o.topic && p.partition === o.partition))
-                    return Effect.fail(
-                      new BusError({
-                        reason: "Rejected",
-                        message: `${o.topic}/${o.partition} is not a partition of this subscription`,
-                      }),
-                    )
+                  if (!owns(owned, o)) return Effect.fail(notOwned(o, "subscription"))
                 }
                 const invalid = validOffsets(offsets)
                 return invalid ? Effect.fail(invalid) : log.commit(sub.group, offsets)

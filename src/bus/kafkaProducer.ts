@@ -1,0 +1,190 @@
+/**
+ * The Kafka Bus's produce: a group commit over one idempotent acks=all @platformatic/kafka Producer.
+ *
+ * Produce calls that arrive while a send is in flight, or within the linger of the first one waiting,
+ * are merged into the next send, so concurrent drain requests share round trips to the broker (and the
+ * broker appends fewer, larger batches). Each caller still learns the outcome of the very sends that
+ * carried its records. One partition's share of a request stays under MAX_PARTITION_BYTES (its record
+ * batch under the broker's default message.max.bytes, 1 MiB), and a request under MAX_REQUEST_BYTES; a
+ * produce call larger than a partition's share is split over several requests without splitting any
+ * (topic, key) (splitByKey).
+ */
+import type { Producer } from "@platformatic/kafka"
+import { Effect, Schedule } from "effect"
+import { keyInfo, splitByKey } from "./Contract.ts"
+import { call, toBusError } from "./kafkaErrors.ts"
+import { BusError, type OutRecord } from "./Records.ts"
+
+export interface GroupCommitOptions {
+  /** How long a produce may take before it counts as Unavailable. */
+  readonly produceTimeoutMs: number
+  /** How long a produce call waits for others to share its request when none is in flight. */
+  readonly lingerMs: number
+}
+
+const MAX_PARTITION_BYTES = 512 * 1024
+const MAX_REQUEST_BYTES = 1024 * 1024
+const sizeOf = (r: OutRecord) => r.value.byteLength + r.key.length + 24
+
+interface Waiting {
+  readonly records: ReadonlyArray<OutRecord>
+  readonly bytes: number
+  readonly done: (error?: unknown) => void
+}
+
+/** The produce of a Bus over `producer`: succeeds once the broker acknowledged every record. */
+export const groupCommit = (
+  producer: Producer,
+  options: GroupCommitOptions,
+): ((records: ReadonlyArray<OutRecord>) => Effect.Effect<void, BusError>) => {
+  const produceTimeout = options.produceTimeoutMs
+  const LINGER_MS = options.lingerMs
+  const noAcknowledgement = () =>
+    new BusError({ reason: "Unavailable", message: `produce: no acknowledgement in ${produceTimeout} ms` })
+  const waiting: Array<Waiting> = []
+  let waitingBytes = 0
+  let sending = false
+  let lingering: NodeJS.Timeout | undefined
+  const partitionsOf = (topic: string) => producer.currentMetadata?.topics.get(topic)?.partitionsCount ?? 1
+
+  /**
+   * One send, given up (Unavailable) after the produce timeout even while the client still retries it
+   * in the background, so a dead broker never holds the group commit's next sends behind it.
+   */
+  const sendWithin = (messages: Parameters<typeof producer.send>[0]["messages"]) =>
+    new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(noAcknowledgement()), produceTimeout)
+      producer.send({ messages }).then(
+        () => {
+          clearTimeout(timer)
+          resolve()
+        },
+        (e) => {
+          clearTimeout(timer)
+          reject(e)
+        },
+      )
+    })
+
+  /** How many waiting calls the next request takes: whole calls, while every share and the request fit. */
+  const nextTake = (): { take: number; bytes: number } => {
+    const shares = new Map<string, number>()
+    const counts = new Map<string, number>()
+    let bytes = 0
+    let take = 0
+    for (; take < waiting.length; take++) {
+      const call = waiting[take]!
+      if (take > 0 && bytes + call.bytes > MAX_REQUEST_BYTES) break
+      let fits = true
+      const added = new Map<string, number>()
+      for (const r of call.records) {
+        let n = counts.get(r.topic)
+        if (n === undefined) counts.set(r.topic, (n = partitionsOf(r.topic)))
+        const share = `${r.topic}\u0000${keyInfo(r.key).hash % n}`
+        added.set(share, (added.get(share) ?? 0) + sizeOf(r))
+      }
+      for (const [share, size] of added)
+        if ((shares.get(share) ?? 0) + size > MAX_PARTITION_BYTES) fits = false
+      if (take > 0 && !fits) break
+      for (const [share, size] of added) shares.set(share, (shares.get(share) ?? 0) + size)
+      bytes += call.bytes
+    }
+    return { take, bytes }
+  }
+
+  const sendWaiting = async () => {
+    if (sending) return
+    sending = true
+    try {
+      while (waiting.length > 0) {
+        const { take, bytes } = nextTake()
+        const batch = waiting.splice(0, take)
+        waitingBytes -= bytes
+        const messages = []
+        for (const { records } of batch)
+          for (const r of records) {
+            const key = keyInfo(r.key)
+            messages.push({
+              topic: r.topic,
+              key: key.bytes,
+              value: Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength),
+              timestamp: BigInt(r.timestamp),
+              // The producer takes this modulo the topic's partition count: partitionFor(key).
+              partition: key.hash,
+            })
+          }
+        try {
+          await sendWithin(messages)
+          for (const b of batch) b.done()
+        } catch (e) {
+          for (const b of batch) b.done(e)
+        }
+      }
+    } finally {
+      sending = false
+    }
+  }
+
+  /** Sends soon: at once when a request's worth waits, else after the linger (or when the send in flight ends). */
+  const schedule = () => {
+    if (sending) return
+    if (waitingBytes >= MAX_REQUEST_BYTES || LINGER_MS <= 0) {
+      if (lingering) clearTimeout(lingering)
+      lingering = undefined
+      void sendWaiting()
+    } else if (!lingering)
+      lingering = setTimeout(() => {
+        lingering = undefined
+        void sendWaiting()
+      }, LINGER_MS)
+  }
+
+  /** Queues one piece of a call for the next send; resolves with the send that carried it. */
+  const enqueue = (piece: ReadonlyArray<OutRecord>) =>
+    new Promise<void>((resolve, reject) => {
+      let bytes = 0
+      for (const r of piece) bytes += sizeOf(r)
+      waiting.push({
+        records: piece,
+        bytes,
+        done: (error) => (error === undefined ? resolve() : reject(error)),
+      })
+      waitingBytes += bytes
+      schedule()
+    })
+
+  /**
+   * The topics of a call are known to the producer before it joins a group commit, so one call naming
+   * a topic that does not exist fails alone (Rejected) instead of failing the merged request. A topic
+   * created a moment ago can be missing from the broker's metadata briefly: asked again for 2 s.
+   */
+  const knownTopics = (records: ReadonlyArray<OutRecord>) =>
+    Effect.suspend(() => {
+      const known = producer.currentMetadata?.topics
+      const topics = [...new Set(records.map((r) => r.topic))]
+      const missing = topics.filter((t) => !known?.has(t))
+      if (missing.length === 0) return Effect.void
+      return call("producer metadata", () => producer.metadata({ topics: missing, forceUpdate: true })).pipe(
+        Effect.retry({
+          while: (e) => e.reason === "Rejected",
+          schedule: Schedule.spaced("200 millis").pipe(Schedule.upTo({ duration: "2 seconds" })),
+        }),
+        Effect.asVoid,
+      )
+    })
+
+  return (records) => {
+    if (records.length === 0) return Effect.void
+    const pieces = splitByKey(records, MAX_PARTITION_BYTES, sizeOf)
+    return knownTopics(records).pipe(
+      Effect.andThen(
+        Effect.tryPromise({ try: () => Promise.all(pieces.map(enqueue)), catch: toBusError("produce") }),
+      ),
+      Effect.timeoutOrElse({
+        duration: produceTimeout + 1000,
+        orElse: () => Effect.fail(noAcknowledgement()),
+      }),
+      Effect.asVoid,
+    )
+  }
+}
