@@ -4,7 +4,11 @@
  * compiler, so the dialect is "pg"). PGlite is one session: every statement and transaction takes the
  * one connection under a semaphore, so no statement of another fiber lands inside a transaction.
  */
-import { mkdirSync } from "node:fs"
+import { execFile } from "node:child_process"
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs"
+import { dirname } from "node:path"
+import { fileURLToPath } from "node:url"
+import { promisify } from "node:util"
 import { PgClient } from "@effect/sql-pg"
 import { PGlite } from "@electric-sql/pglite"
 import { Context, Effect, Layer, Semaphore, Stream } from "effect"
@@ -110,6 +114,22 @@ export const makeClient = (db: PGlite, name: string) =>
  */
 const OPTIONS = { startParams: [...PGlite.defaultStartParams, "-c", "shared_buffers=16MB"] }
 
+/**
+ * Creates the database directory on the first start, in a child process (src/store/pgliteInit.ts) so
+ * this one never holds initdb's memory; a directory that is not empty is left as it is.
+ */
+const initialise = async (dir: string): Promise<void> => {
+  if (existsSync(dir) && readdirSync(dir).length > 0) return
+  // Made beside it and renamed into place: a crash part way leaves no half-made database behind.
+  const partial = `${dir}.init`
+  rmSync(partial, { recursive: true, force: true })
+  mkdirSync(dirname(dir), { recursive: true })
+  const script = fileURLToPath(new URL("./pgliteInit.ts", import.meta.url))
+  await promisify(execFile)(process.execPath, [script, partial], { timeout: 120_000 })
+  rmSync(dir, { recursive: true, force: true })
+  renameSync(partial, dir)
+}
+
 /** The embedded database: its PGlite instance (for COPY from a blob) and the SqlClient over it. */
 export class Embedded extends Context.Service<
   Embedded,
@@ -123,8 +143,7 @@ export class Embedded extends Context.Service<
         const db = yield* Effect.acquireRelease(
           pgliteTry(() => {
             if (dir === undefined) return PGlite.create(OPTIONS)
-            mkdirSync(dir, { recursive: true })
-            return PGlite.create(dir, OPTIONS)
+            return initialise(dir).then(() => PGlite.create(dir, OPTIONS))
           }, "connect"),
           (db) => Effect.promise(() => db.close()),
         )
