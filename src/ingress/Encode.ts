@@ -11,6 +11,7 @@ import type { OutRecord } from "../bus/Records.ts"
 import { rawTopic } from "../bus/Topics.ts"
 import type { EventKind, Measurement } from "../domain/Measurement.ts"
 import { MeasurementTypes } from "../domain/MeasurementType.ts"
+import { utf8Length, writeDouble, writeVarint } from "../stream/ProtoBytes.ts"
 
 export interface Delivery {
   readonly owner: string
@@ -34,21 +35,6 @@ const EVENT_KINDS: Record<EventKind, number> = {
 }
 
 const CHUNK = 64 * 1024
-
-/** Bytes of `s` in UTF-8 (strings decoded from UTF-8 have no lone surrogates). */
-const utf8Length = (s: string): number => {
-  let n = s.length
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i)
-    if (c < 0x80) continue
-    if (c < 0x800) n += 1
-    else if (c >= 0xd800 && c < 0xdc00 && i + 1 < s.length) {
-      n += 2 // a surrogate pair: 4 bytes for 2 code units
-      i++
-    } else n += 2
-  }
-  return n
-}
 
 /** Encodes measurements of one delivery at a time; each record's value views a shared buffer. */
 export class RecordEncoder {
@@ -92,43 +78,7 @@ export class RecordEncoder {
   }
 
   private varint(v: number): void {
-    const b = this.buf
-    let p = this.pos
-    while (v > 127) {
-      b[p++] = (v & 127) | 128
-      v >>>= 7
-    }
-    b[p++] = v
-    this.pos = p
-  }
-
-  /** protobufjs' uint64/int64 of a JS number (LongBits.fromNumber): the low 64 bits, truncated. */
-  private varint64(value: number): void {
-    const sign = value < 0
-    if (sign) value = -value
-    let lo = value >>> 0
-    let hi = ((value - lo) / 4294967296) >>> 0
-    if (sign) {
-      hi = ~hi >>> 0
-      lo = ~lo >>> 0
-      if (++lo > 4294967295) {
-        lo = 0
-        if (++hi > 4294967295) hi = 0
-      }
-    }
-    const b = this.buf
-    let p = this.pos
-    while (hi) {
-      b[p++] = (lo & 127) | 128
-      lo = ((lo >>> 7) | (hi << 25)) >>> 0
-      hi >>>= 7
-    }
-    while (lo > 127) {
-      b[p++] = (lo & 127) | 128
-      lo >>>= 7
-    }
-    b[p++] = lo
-    this.pos = p
+    this.pos = writeVarint(this.buf, this.pos, v)
   }
 
   /** A proto3 string field: left out when empty. */
@@ -159,8 +109,7 @@ export class RecordEncoder {
   private double(field: number, v: number | undefined): void {
     if (v === undefined || v === null) return
     this.buf[this.pos++] = (field << 3) | 1
-    this.buf.writeDoubleLE(v, this.pos)
-    this.pos += 8
+    this.pos = writeDouble(this.buf, this.pos, v)
   }
 
   private uint(field: number, v: number): void {
@@ -172,7 +121,7 @@ export class RecordEncoder {
   private uint64(field: number, v: number | undefined, always: boolean): void {
     if (v === undefined || v === null || (!always && v === 0)) return
     this.buf[this.pos++] = field << 3
-    this.varint64(v)
+    this.varint(v)
   }
 
   /** An upper bound of the bytes `m` encodes to. */

@@ -176,8 +176,8 @@ export const varintSize = (value: number): number => {
     for (let v = value >>> 7; v !== 0; v >>>= 7) n++
     return n
   }
-  const [lo, hi] = longBits(value)
-  return hi === 0 ? varintSize(lo) : varint64Size(lo, hi)
+  longBits(value)
+  return bitsHi === 0 ? varintSize(bitsLo) : varint64Size(bitsLo, bitsHi)
 }
 
 const varint64Size = (lo: number, hi: number) => {
@@ -194,8 +194,12 @@ const varint64Size = (lo: number, hi: number) => {
   return n
 }
 
-/** protobufjs' LongBits.fromNumber. */
-const longBits = (value: number): [number, number] => {
+/** The low and high 32 bits longBits found last (no allocation per value). */
+let bitsLo = 0
+let bitsHi = 0
+
+/** protobufjs' LongBits.fromNumber: the low 64 bits of `value`, truncated, into bitsLo and bitsHi. */
+const longBits = (value: number): void => {
   const sign = value < 0
   if (sign) value = -value
   let lo = value >>> 0
@@ -208,9 +212,14 @@ const longBits = (value: number): [number, number] => {
       if (++hi > 4294967295) hi = 0
     }
   }
-  return [lo, hi]
+  bitsLo = lo
+  bitsHi = hi
 }
 
+/**
+ * Writes `value` as a varint at `pos` (protobufjs `uint32` below 2^32, else `uint64`/`int64` of a
+ * number, the low 64 bits of its truncation) and returns the next position.
+ */
 export const writeVarint = (buf: Uint8Array, pos: number, value: number): number => {
   if (value >= 0 && value <= 0xffffffff) {
     while (value > 127) {
@@ -220,7 +229,9 @@ export const writeVarint = (buf: Uint8Array, pos: number, value: number): number
     buf[pos++] = value
     return pos
   }
-  let [lo, hi] = longBits(value)
+  longBits(value)
+  let lo = bitsLo
+  let hi = bitsHi
   while (hi) {
     buf[pos++] = (lo & 127) | 128
     lo = ((lo >>> 7) | (hi << 25)) >>> 0
@@ -232,6 +243,21 @@ export const writeVarint = (buf: Uint8Array, pos: number, value: number): number
   }
   buf[pos++] = lo
   return pos
+}
+
+/** Bytes of `s` in UTF-8 (strings decoded from UTF-8 have no lone surrogates). */
+export const utf8Length = (s: string): number => {
+  let n = s.length
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c < 0x80) continue
+    if (c < 0x800) n += 1
+    else if (c >= 0xd800 && c < 0xdc00 && i + 1 < s.length) {
+      n += 2 // a surrogate pair: 4 bytes for 2 code units
+      i++
+    } else n += 2
+  }
+  return n
 }
 
 /** Zigzag of a 32-bit signed value (protobufjs `sint32`), as the unsigned varint value to write. */
