@@ -8,12 +8,18 @@
 import type { OutRecord } from "../../src/bus/Records.ts"
 import type { RouterRequest } from "../../src/domain/Measurement.ts"
 import { toRecord } from "../../src/ingress/Encode.ts"
+import {
+  APPS,
+  batchLines,
+  hex,
+  LINES_PER_BATCH,
+  ownerOf,
+  RETRY_AFTER,
+  RETRY_EVERY,
+  random,
+} from "../aggregator/routerLines.ts"
 
-export const APPS = 200
-export const PROCESS_TYPES = ["web", "worker", "api"] as const
-export const LINES_PER_BATCH = 100
-const RETRY_EVERY = 97
-const RETRY_AFTER = 5
+export { APPS, LINES_PER_BATCH, PROCESS_TYPES } from "../aggregator/routerLines.ts"
 
 /** How many summaries of each metric the input adds up to (per period: every record is in one window of each). */
 export interface Expected {
@@ -37,51 +43,6 @@ export const emptyPlan = (): Plan => ({
   retried: 0,
   expected: { router_status: 0, router_service_ms: 0, router_connect_ms: 0, router_bytes: 0 },
 })
-
-// mulberry32: small, fast, deterministic
-const random = (seed: number) => () => {
-  seed = (seed + 0x6d2b79f5) | 0
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-}
-
-const hex = (n: number, width: number) => n.toString(16).padStart(width, "0").slice(-width)
-export const ownerOf = (app: number) => `00000000-0000-4000-8000-${hex(app, 12)}`
-
-/** One drain batch: `lines` router measurements of one app, from `startMs` over one second. */
-const batchLines = (app: number, batch: number, startMs: number, lines: number, next: () => number) => {
-  const out: Array<RouterRequest> = []
-  for (let i = 0; i < lines; i++) {
-    const r = next()
-    const status = r < 0.85 ? 200 : r < 0.9 ? 304 : r < 0.95 ? 404 : r < 0.98 ? 500 : 503
-    const timeoutLine = status === 503
-    // lognormal service time around 50 ms, whole milliseconds as the router logs them
-    const normal = Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next())
-    const service = timeoutLine ? 30_000 : Math.max(0, Math.round(Math.exp(Math.log(50) + normal)))
-    const processType = PROCESS_TYPES[(i + batch) % PROCESS_TYPES.length]!
-    out.push({
-      type: "ROUTER_REQUESTS",
-      processType,
-      dyno: `${processType}.${1 + (i % 4)}`,
-      timeUs: (startMs + Math.floor((i * 997) % 1000)) * 1000 + (i % 1000),
-      at: timeoutLine ? "error" : "info",
-      method: i % 5 === 0 ? "POST" : "GET",
-      path: `/api/v1/items/${Math.floor(next() * 100_000)}`,
-      host: `app-${app}.example.com`,
-      requestId: `${hex(batch, 8)}-${hex(i, 4)}-4000-8000-${hex(Math.floor(next() * 2 ** 48), 12)}`,
-      fwd: `73.75.${i % 256}.${(batch + i) % 256}`,
-      status,
-      connectMs: Math.floor(next() * 5),
-      serviceMs: service,
-      ...(timeoutLine ? {} : { bytes: 200 + Math.floor(next() * 50_000) }),
-      protocol: "https",
-      code: timeoutLine ? "H12" : "",
-      desc: timeoutLine ? "Request timeout" : "",
-    })
-  }
-  return out
-}
 
 interface Scheduled {
   readonly app: number
