@@ -23,8 +23,8 @@ import {
   setGauges,
   TrackedGroups,
 } from "./DurableLogRetention.ts"
-import type { LocalLog } from "./LocalLog.ts"
-import { BusError, type Committed, type InRecord, type OutRecord } from "./Records.ts"
+import { type LocalLog, Wakeups } from "./LocalLog.ts"
+import { BusError, type Committed, type OutRecord } from "./Records.ts"
 import type { TopicSpec } from "./Topics.ts"
 
 export { defaultRetention, type Retention } from "./DurableLogRetention.ts"
@@ -47,7 +47,7 @@ export class DurableLog implements LocalLog {
   private readonly link: WriterLink
   private readonly retentionPolicy: Retention
   private readonly clock: () => number
-  private waiters: Array<() => void> = []
+  private readonly appended = new Wakeups()
   private stats: Stats | undefined
   private deletedSinceReport = 0
   private wakeTimer: NodeJS.Timeout | undefined
@@ -183,30 +183,20 @@ export class DurableLog implements LocalLog {
     if (this.wakeTimer) clearTimeout(this.wakeTimer)
     this.wakeTimer = undefined
     this.lastWake = performance.now()
-    const waiters = this.waiters
-    this.waiters = []
-    for (const wake of waiters) wake()
+    this.appended.wakeAll()
   }
 
   onAppend(wake: () => void): () => void {
-    this.waiters.push(wake)
-    return () => {
-      this.waiters = this.waiters.filter((w) => w !== wake)
-    }
+    return this.appended.add(wake)
   }
 
   highWatermark(topic: string, partition: number): number {
     return this.reader.highWatermark(topic, partition)
   }
 
-  read(
-    topic: string,
-    partition: number,
-    from: number,
-    max: number,
-  ): { records: Array<InRecord>; next: number } {
-    if (this.link.failure) return { records: [], next: from }
-    return this.reader.read(topic, partition, from, max)
+  /** Nothing once the writer failed; else the reader's records (see LogReader.read). */
+  read(topic: string, partition: number, from: number, max: number): ReturnType<LogReader["read"]> {
+    return this.link.failure ? { records: [], next: from } : this.reader.read(topic, partition, from, max)
   }
 
   committed(

@@ -45,6 +45,25 @@ export interface Member {
   readonly leave: () => void
 }
 
+/** One-shot wake-ups for readers waiting on the next append (how both logs implement onAppend). */
+export class Wakeups {
+  private waiters: Array<() => void> = []
+
+  /** Registers a one-shot wake-up for the next `wakeAll`; returns its cancel function. */
+  add(wake: () => void): () => void {
+    this.waiters.push(wake)
+    return () => {
+      this.waiters = this.waiters.filter((w) => w !== wake)
+    }
+  }
+
+  wakeAll(): void {
+    const waiters = this.waiters
+    this.waiters = []
+    for (const wake of waiters) wake()
+  }
+}
+
 /**
  * Group membership in one process, as Kafka's coordinator does it for tally's fixed assignment: every
  * join and leave starts a new generation for every member; the oldest member owns the partitions.

@@ -7,7 +7,7 @@
  */
 import { Context, Effect, Layer } from "effect"
 import { partitionOf } from "./Contract.ts"
-import { LocalGroups, type LocalLog } from "./LocalLog.ts"
+import { LocalGroups, type LocalLog, Wakeups } from "./LocalLog.ts"
 import { BusError, type Committed, type InRecord, type OutRecord } from "./Records.ts"
 import { isCompacted, type TopicSpec } from "./Topics.ts"
 
@@ -29,7 +29,7 @@ export class PartitionedLog implements LocalLog {
   readonly groups = new LocalGroups()
   private readonly topics = new Map<string, Topic>()
   private readonly commits = new Map<string, Map<string, { offset: number; metadata: string }>>()
-  private waiters: Array<() => void> = []
+  private readonly appended = new Wakeups()
   private up = true
 
   get available(): boolean {
@@ -76,17 +76,12 @@ export class PartitionedLog implements LocalLog {
 
   /** Wakes every reader waiting for new records (call once after a batch of appends). */
   notify(): void {
-    const waiters = this.waiters
-    this.waiters = []
-    for (const wake of waiters) wake()
+    this.appended.wakeAll()
   }
 
   /** Registers a one-shot wake-up for the next `notify`; returns its cancel function. */
   onAppend(wake: () => void): () => void {
-    this.waiters.push(wake)
-    return () => {
-      this.waiters = this.waiters.filter((w) => w !== wake)
-    }
+    return this.appended.add(wake)
   }
 
   highWatermark(topic: string, partition: number): number {
