@@ -48,7 +48,8 @@ const MAX_KEY = mapping.key(MAX_POSSIBLE)
 export const sketchKey = (value: number): number => {
   const i = value | 0
   if (i === value && i < WHOLE_KEYS.length) return WHOLE_KEYS[i]!
-  return value < MAX_POSSIBLE ? Math.ceil(Math.log2(value) * MULTIPLIER) : MAX_KEY
+  // `| 0` turns the -0 that Math.ceil gives just below 1 into the library's 0 (keys are int32).
+  return value < MAX_POSSIBLE ? Math.ceil(Math.log2(value) * MULTIPLIER) | 0 : MAX_KEY
 }
 /** Keys of 1 .. 2^16 - 1 (index 0 is never read: zero goes to the zero bucket). */
 const WHOLE_KEYS = Int32Array.from({ length: 1 << 16 }, (_, v) =>

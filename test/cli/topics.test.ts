@@ -49,7 +49,10 @@ describe("tally topics ensure", () => {
     const run = ensure(odd)
     expect(run.status).toBe(3)
     expect(run.stdout.match(/^created /gm)?.length).toBe(16)
+    // Made by hand with 4 partitions and the broker's default retention (7 days): two settings differ.
     expect(run.stdout).toContain(`DIFFERS  ${odd}ERRORS.1: partitions is 4, expected 32`)
-    expect(run.stderr.trim().split("\n").at(-1)).toBe("tally: 1 topic settings differ from the catalogue")
+    expect(run.stdout).toContain(`DIFFERS  ${odd}ERRORS.1: retention.ms is 604800000, expected 86400000`)
+    expect(run.stdout.match(/^DIFFERS /gm)?.length).toBe(2)
+    expect(run.stderr.trim().split("\n").at(-1)).toBe("tally: 2 topic settings differ from the catalogue")
   }, 120_000)
 })
