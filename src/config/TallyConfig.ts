@@ -40,6 +40,8 @@ export interface Settings {
   readonly topicPrefix: string
   /** TALLY_MAX_LAG: how far behind the aggregators may fall before drains get 503 (backpressure). */
   readonly maxLag: Duration.Duration
+  /** TALLY_STALL_TIMEOUT: a stage with work waiting and no progress for this long fails "Stalled" (see stream/Stage.ts). */
+  readonly stallTimeout: Duration.Duration
 }
 
 /** Each variable with its default, what it expects and what it means (the README's table comes from here). */
@@ -117,6 +119,12 @@ export const variables = {
     default: "2m",
     expects: "a duration such as 30s or 2m",
     means: "drains get 503 + Retry-After while the aggregators are further behind than this",
+  },
+  TALLY_STALL_TIMEOUT: {
+    default: "2m",
+    expects: "a duration of at least 1s, such as 30s or 2m",
+    means:
+      "a stage with records waiting and no progress for this long fails (exit 1, the supervisor restarts it)",
   },
   TALLY_PUBLIC_URL: {
     default: "",
@@ -212,6 +220,10 @@ export const loadSettings = Effect.gen(function* () {
       () => "",
     ),
     maxLag: yield* setting("TALLY_MAX_LAG", parseDuration),
+    stallTimeout: yield* setting("TALLY_STALL_TIMEOUT", (t) => {
+      const d = parseDuration(t)
+      return d && Duration.toMillis(d) >= 1000 ? d : undefined
+    }),
     publicUrl: yield* optional("TALLY_PUBLIC_URL", (t) =>
       /^https?:\/\/[^\s/]+/.test(t.trim()) ? t.trim().replace(/\/+$/, "") : undefined,
     ),

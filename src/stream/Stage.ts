@@ -4,9 +4,40 @@
  * processed), then signals Stop and waits for the final flush and commit. A stage that fails is fatal:
  * `Stages.failure` completes with one line saying which stage and why, and the process ends with a
  * non-zero exit (see cli/launch.ts) so a supervisor restarts it. `/healthz` reads every stage's state.
+ *
+ * Liveness (issue 10): a stage can be alive and stuck — a consumer idle for ever after a broker restart,
+ * a write that hangs. A watchdog per stage looks, every TALLY_STALL_TIMEOUT / 4 (at most 5 s), for
+ * either of two things:
+ * - a stuck reader: records wait — between an owned partition's position (the last record read, or the
+ *   commit it was assigned with) and its end (`Bus.endOffsets`, asked afresh) — and the source has
+ *   delivered nothing (no Batch, no Assigned) since they appeared;
+ * - a wedged step: the stage read records under its assignment and nothing — not even a Tick — has come
+ *   out of its last step since. Every stage built on `controlled` lets a Tick out at least every second
+ *   when it moves, so a silent last step holds what it read (a write or a produce that never returns).
+ * Either is a stall of that long (`tally_stage_stalled_seconds{stage}`, 0 below one look's interval);
+ * at TALLY_STALL_TIMEOUT the stage fails "Stalled", so the process exits 1 and restarts from its
+ * commits, which are exact. A stage with nothing waiting and nothing held is never stalled, however
+ * long it idles; while the end offsets cannot be read (the broker is down, which /healthz reports
+ * anyway) it is not judged. A step that waits on purpose for longer than the bound (the retrier's lane
+ * for a shard that stays down, once the lane is full) is judged stalled too.
  */
-import { Cause, Clock, Context, Deferred, Effect, Fiber, Layer, Schema, Stream } from "effect"
+import {
+  Cause,
+  Clock,
+  Context,
+  Deferred,
+  Duration,
+  Effect,
+  Fiber,
+  Layer,
+  Metric,
+  Option,
+  Schema,
+  Stream,
+} from "effect"
+import { Bus } from "../bus/Bus.ts"
 import type { Delivery } from "../bus/Records.ts"
+import { TallyConfig } from "../config/TallyConfig.ts"
 
 export class StageFailed extends Schema.TaggedError<StageFailed>()("StageFailed", {
   stage: Schema.String,
@@ -19,12 +50,19 @@ export class StageFailed extends Schema.TaggedError<StageFailed>()("StageFailed"
 
 export interface StageStatus {
   readonly state: "running" | "stopping" | "stopped" | "failed"
-  /** Records behind the end of the partitions it reads, as of its last batch. */
+  /** Records behind the end of the partitions it reads, as of its last batch or the watchdog's last look. */
   readonly lag: number
   /** Processing time of its last batch (ms), or undefined before the first. */
   readonly lastBatchAt: number | undefined
   readonly reason?: string
+  /** How long (ms) it has been stalled (see the header); 0 (or absent) while it progresses or idles. */
+  readonly stalledMs?: number
 }
+
+export const stalledSeconds = Metric.gauge("tally_stage_stalled_seconds", {
+  description:
+    "how long a stage has made no progress with records waiting or held, by stage (0 while it progresses or has nothing to do); it fails at TALLY_STALL_TIMEOUT",
+})
 
 export interface StagesApi {
   /** Completes with the first stage failure of this process. */
@@ -48,29 +86,119 @@ export class Stages extends Context.Service<Stages, StagesApi>()("tally/stream/S
   )
 }
 
-/** Watches a source: activity (for a quiet stop) and lag (for /healthz and backpressure). */
+const partitionId = (topic: string, partition: number) => `${topic}\u0000${partition}`
+
+/** What the watchdog knows of a stage: when it last moved, where it reads, how far the ends are. */
+class Progress {
+  /** Last delivery of the source (a Batch or an Assigned); also what a graceful stop waits to go quiet. */
+  inputAt: number
+  /** Last element out of the stage's last step (an item, a Tick, an Assigned, the Stop). */
+  outputAt: number
+  /** Records read under the current assignment. */
+  read = 0
+  /** The next offset to read of each owned partition whose position is known. */
+  readonly positions = new Map<string, number>()
+  /** The largest end seen of each partition (a batch's high watermark or a probe). */
+  readonly ends = new Map<string, number>()
+  /** The owned partitions, by topic (what the watchdog probes). */
+  topics: ReadonlyArray<string> = []
+  /** When the watchdog first saw records waiting, since it last saw none. */
+  waitingSince: number | undefined = undefined
+
+  constructor(now: number) {
+    this.inputAt = now
+    this.outputAt = now
+  }
+
+  delivered(d: Delivery, now: number): void {
+    this.inputAt = now
+    if (d._tag === "Assigned") {
+      this.positions.clear()
+      this.read = 0
+      const topics = new Set<string>()
+      for (const p of d.partitions) {
+        topics.add(p.topic)
+        // Without a commit the consumer starts at the log's start, which is not known here: unknown.
+        if (p.committed) this.positions.set(partitionId(p.topic, p.partition), p.committed.offset)
+      }
+      this.topics = [...topics]
+      return
+    }
+    const id = partitionId(d.topic, d.partition)
+    this.positions.set(id, d.records[d.records.length - 1]!.offset + 1)
+    this.ends.set(id, Math.max(this.ends.get(id) ?? 0, d.highWatermark))
+    this.read += d.records.length
+  }
+
+  /** Records between each owned partition's position and its end (of the partitions where both are known). */
+  lag(): number {
+    let lag = 0
+    for (const [id, position] of this.positions) {
+      const end = this.ends.get(id)
+      if (end !== undefined) lag += Math.max(0, end - position)
+    }
+    return lag
+  }
+}
+
+/** Watches a source: activity (for a quiet stop and the watchdog) and lag (for /healthz). */
 const watched =
-  (stage: string, stages: StagesApi, quiet: { last: number }) =>
-  <E, R>(source: Stream.Stream<Delivery, E, R>): Stream.Stream<Delivery, E, R> => {
-    const lags = new Map<string, number>()
-    return source.pipe(
+  (stage: string, stages: StagesApi, progress: Progress) =>
+  <E, R>(source: Stream.Stream<Delivery, E, R>): Stream.Stream<Delivery, E, R> =>
+    source.pipe(
       Stream.tap((d) =>
         Effect.map(Clock.currentTimeMillis, (now) => {
-          quiet.last = now
-          if (d._tag === "Assigned") lags.clear()
-          else
-            lags.set(
-              `${d.topic}/${d.partition}`,
-              Math.max(0, d.highWatermark - d.records[d.records.length - 1]!.offset - 1),
-            )
-          let lag = 0
-          for (const l of lags.values()) lag += l
+          progress.delivered(d, now)
           const current = stages.status().get(stage)
-          if (current?.state === "running") stages.set(stage, { ...current, lag, lastBatchAt: now })
+          if (current?.state === "running")
+            stages.set(stage, { ...current, lag: progress.lag(), lastBatchAt: now })
         }),
       ),
     )
+
+/**
+ * One look of the watchdog (see the header): refreshes the ends, updates the stage's lag, stalled time
+ * and gauge, and fails the stage "Stalled" once it has been stalled for `timeoutMs`.
+ */
+const inspect = Effect.fnUntraced(function* (
+  name: string,
+  stages: StagesApi,
+  progress: Progress,
+  timeoutMs: number,
+  intervalMs: number,
+) {
+  const current = stages.status().get(name)
+  if (current?.state !== "running") return
+  const bus = yield* Bus
+  let judged = true
+  if (progress.topics.length > 0) {
+    const ends = yield* bus.endOffsets(progress.topics).pipe(Effect.timeout(intervalMs), Effect.option)
+    if (Option.isSome(ends))
+      for (const e of ends.value) progress.ends.set(partitionId(e.topic, e.partition), e.offset)
+    else judged = false
   }
+  const now = yield* Clock.currentTimeMillis
+  const lag = progress.lag()
+  if (!judged || lag === 0) progress.waitingSince = undefined
+  else progress.waitingSince ??= now
+  // Shorter than one look is no stall (a moving stage lets a Tick out every second at most).
+  const beyond = (ms: number) => (ms < intervalMs ? 0 : ms)
+  const reader = judged && lag > 0 ? beyond(now - Math.max(progress.inputAt, progress.waitingSince!)) : 0
+  const step = judged && progress.read > 0 ? beyond(now - progress.outputAt) : 0
+  const stalledMs = Math.max(reader, step)
+  yield* Metric.update(Metric.withAttributes(stalledSeconds, { stage: name }), stalledMs / 1000)
+  const latest = stages.status().get(name)!
+  if (latest.state !== "running") return
+  if (stalledMs < timeoutMs) return stages.set(name, { ...latest, lag, stalledMs })
+  const bound = `TALLY_STALL_TIMEOUT ${Math.round(timeoutMs / 1000)} s`
+  const reason =
+    reader >= step
+      ? `Stalled: no records read for ${Math.round(reader / 1000)} s while ${lag} wait (${bound})`
+      : `Stalled: nothing out of its last step for ${Math.round(step / 1000)} s, holding records it read (${bound})`
+  stages.set(name, { ...latest, lag, stalledMs, state: "failed", reason })
+  yield* Effect.logError(`${name} failed: ${reason}`)
+  yield* Deferred.fail(stages.failure, new StageFailed({ stage: name, reason }))
+})
 
 export interface StageOptions {
   /** How long the source must be quiet before a graceful stop signals Stop. */
@@ -92,14 +220,22 @@ export const runStage = Effect.fnUntraced(function* <E, R, R2>(
   options: StageOptions,
 ) {
   const stages = yield* Stages
+  const settings = yield* TallyConfig
   const stop = yield* Deferred.make<void>()
-  const quiet = { last: yield* Clock.currentTimeMillis }
-  stages.set(name, { state: "running", lag: 0, lastBatchAt: undefined })
-  const fiber = yield* stage(watched(name, stages, quiet)(source), Deferred.await(stop)).pipe(
+  const progress = new Progress(yield* Clock.currentTimeMillis)
+  stages.set(name, { state: "running", lag: 0, lastBatchAt: undefined, stalledMs: 0 })
+  const fiber = yield* stage(watched(name, stages, progress)(source), Deferred.await(stop)).pipe(
+    Stream.tap(() =>
+      Effect.map(Clock.currentTimeMillis, (now) => {
+        progress.outputAt = now
+      }),
+    ),
     Stream.runDrain,
     Effect.onExit((exit) =>
       Effect.gen(function* () {
         const current = stages.status().get(name)!
+        // Failed by the watchdog (Stalled), then interrupted: it stays failed.
+        if (current.state === "failed") return
         if (exit._tag === "Success") return stages.set(name, { ...current, state: "stopped" })
         if (Cause.hasInterruptsOnly(exit.cause)) return stages.set(name, { ...current, state: "stopped" })
         const reason = Cause.pretty(exit.cause).split("\n")[0] ?? "unknown failure"
@@ -110,14 +246,23 @@ export const runStage = Effect.fnUntraced(function* <E, R, R2>(
     ),
     Effect.forkScoped,
   )
+  const timeoutMs = Duration.toMillis(settings.stallTimeout)
+  const every = Math.max(10, Math.min(5000, Math.floor(timeoutMs / 4)))
+  yield* inspect(name, stages, progress, timeoutMs, every).pipe(
+    Effect.delay(every),
+    Effect.repeat({ while: () => stages.status().get(name)?.state === "running" }),
+    Effect.forkScoped,
+  )
   yield* Effect.addFinalizer(() =>
     Effect.gen(function* () {
       const current = stages.status().get(name)
+      // A stage that failed (stalled: it may never answer a Stop) is not waited for.
+      if (current?.state === "failed") return yield* Fiber.interrupt(fiber)
       if (current?.state === "running") stages.set(name, { ...current, state: "stopping" })
       const started = yield* Clock.currentTimeMillis
       while (true) {
         const now = yield* Clock.currentTimeMillis
-        if (now - quiet.last >= options.quietMs || now - started >= options.maxQuietMs) break
+        if (now - progress.inputAt >= options.quietMs || now - started >= options.maxQuietMs) break
         yield* Effect.sleep("50 millis")
       }
       yield* Deferred.succeed(stop, undefined)
