@@ -11,6 +11,9 @@ export interface TopicPartition {
   readonly partition: number
 }
 
+/** One string per (topic, partition), for maps keyed by partition. */
+export const partitionId = (topic: string, partition: number): string => `${topic}\u0000${partition}`
+
 export const unknownTopic = (topic: string): BusError =>
   new BusError({ reason: "Rejected", message: `topic ${topic} does not exist (run 'tally topics ensure')` })
 

@@ -7,8 +7,9 @@ import type { fetchV17 } from "@platformatic/kafka"
 import { IS_CONTROL } from "@platformatic/kafka"
 import { type Cause, Effect, Queue } from "effect"
 import { BACKOFF } from "../domain/Backoff.ts"
+import { partitionId as id } from "./Contract.ts"
 import { apiIds, toBusError } from "./kafkaErrors.ts"
-import { type GroupConfig, type GroupMember, id, type Membership } from "./kafkaGroup.ts"
+import type { GroupConfig, GroupMember, Membership } from "./kafkaGroup.ts"
 import type { Assigned, Batch, BusError, Delivery, InRecord } from "./Records.ts"
 
 /**

@@ -14,13 +14,18 @@
 import type { API, Connection } from "@platformatic/kafka"
 import { Consumer, kGetApi, kGetConnection } from "@platformatic/kafka"
 import { Cause, Effect, Queue, Stream } from "effect"
-import { notOwned, owns, rebalanced, type TopicPartition, validOffsets } from "./Contract.ts"
+import {
+  partitionId as id,
+  notOwned,
+  owns,
+  rebalanced,
+  type TopicPartition,
+  validOffsets,
+} from "./Contract.ts"
 import { ASSIGNER_NAME, chooseOwner, decodeClaim, encodeClaim } from "./FixedAssigner.ts"
 import { toBusError } from "./kafkaErrors.ts"
 import { fetchLoop, patiently } from "./kafkaFetch.ts"
 import { BusError, type Committed, type Delivery, type EndOffset, type Subscription } from "./Records.ts"
-
-export type { TopicPartition } from "./Contract.ts"
 
 export interface GroupConfig {
   readonly brokers: ReadonlyArray<string>
@@ -44,8 +49,6 @@ export interface Membership {
   readonly memberId: string
   readonly partitions: ReadonlyArray<TopicPartition>
 }
-
-export const id = (topic: string, partition: number) => `${topic}\u0000${partition}`
 
 const callback = <A>(f: (cb: (error: Error | null, value?: A) => void) => void) =>
   new Promise<A>((resolve, reject) => f((error, value) => (error ? reject(error) : resolve(value as A))))
