@@ -10,6 +10,7 @@
  */
 import { Clock, Duration, Effect } from "effect"
 import { BACKOFF, PATIENT, quickTries } from "../domain/Backoff.ts"
+import { stepAlive } from "./Stage.ts"
 
 export interface WriteFailure {
   readonly reason: "Unavailable" | "Rejected"
@@ -58,7 +59,12 @@ export const writeIsolating = <A, E extends WriteFailure, EH, R>(
 /** Hand-offs to the bus: retried while it is down, as long as it takes. */
 export const patiently = <EH, R>(effect: Effect.Effect<void, EH, R>) =>
   effect.pipe(
-    Effect.tapError((e) => Effect.logWarning(`hand-off waits: ${(e as { message?: string }).message ?? e}`)),
+    Effect.tapError((e) =>
+      Effect.andThen(
+        stepAlive,
+        Effect.logWarning(`hand-off waits: ${(e as { message?: string }).message ?? e}`),
+      ),
+    ),
     Effect.retry({ while: (e) => (e as WriteFailure).reason === "Unavailable", schedule: BACKOFF }),
   )
 
@@ -107,7 +113,12 @@ export const patientWriter = <A, E extends WriteFailure, EH, R>(
   }
   return (lane: number, rows: ReadonlyArray<A>) =>
     writeIsolating(rows, options2).pipe(
-      Effect.tapError((e) => Effect.logWarning(`lane ${lane} still failing: ${(e as WriteFailure).message}`)),
+      Effect.tapError((e) =>
+        Effect.andThen(
+          stepAlive,
+          Effect.logWarning(`lane ${lane} still failing: ${(e as WriteFailure).message}`),
+        ),
+      ),
       Effect.retry({ while: (e) => (e as WriteFailure).reason === "Unavailable", schedule: PATIENT }),
       Effect.as<Outcome>("written"),
     )

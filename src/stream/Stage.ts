@@ -18,8 +18,8 @@
  * at TALLY_STALL_TIMEOUT the stage fails "Stalled", so the process exits 1 and restarts from its
  * commits, which are exact. A stage with nothing waiting and nothing held is never stalled, however
  * long it idles; while the end offsets cannot be read (the broker is down, which /healthz reports
- * anyway) it is not judged. A step that waits on purpose for longer than the bound (the retrier's lane
- * for a shard that stays down, once the lane is full) is judged stalled too.
+ * anyway) it is not judged. A step that waits on purpose (a writer retrying a shard that stays down)
+ * says so on each try (`stepAlive`) and is not judged stalled: /healthz reports the shard.
  */
 import {
   Cause,
@@ -200,6 +200,20 @@ const inspect = Effect.fnUntraced(function* (
   yield* Deferred.fail(stages.failure, new StageFailed({ stage: name, reason }))
 })
 
+/**
+ * A step that waits on purpose says so on each try (the writers' retries of a shard or the bus while it
+ * is down, src/stream/RetryFallback.ts): a stage waiting on a dependency that /healthz reports is alive,
+ * not stalled. Outside a stage it does nothing.
+ */
+export const StepAlive = Context.Reference<Effect.Effect<void>>("tally/stream/StepAlive", {
+  defaultValue: () => Effect.void,
+})
+
+/** Tells the current stage that its step is alive (see StepAlive). */
+export const stepAlive: Effect.Effect<void> = Effect.gen(function* () {
+  yield* yield* StepAlive
+})
+
 export interface StageOptions {
   /** How long the source must be quiet before a graceful stop signals Stop. */
   readonly quietMs: number
@@ -224,7 +238,11 @@ export const runStage = Effect.fnUntraced(function* <E, R, R2>(
   const stop = yield* Deferred.make<void>()
   const progress = new Progress(yield* Clock.currentTimeMillis)
   stages.set(name, { state: "running", lag: 0, lastBatchAt: undefined, stalledMs: 0 })
+  const alive = Effect.map(Clock.currentTimeMillis, (now) => {
+    progress.outputAt = now
+  })
   const fiber = yield* stage(watched(name, stages, progress)(source), Deferred.await(stop)).pipe(
+    Stream.provideService(StepAlive, alive),
     Stream.tap(() =>
       Effect.map(Clock.currentTimeMillis, (now) => {
         progress.outputAt = now

@@ -4,7 +4,7 @@
  * a stage that progresses, however slowly, or idles with nothing to read, is not.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { ConfigProvider, Deferred, Duration, Effect, Layer, Metric, Option, Stream } from "effect"
+import { ConfigProvider, Data, Deferred, Duration, Effect, Layer, Metric, Option, Stream } from "effect"
 import { PrometheusMetrics } from "effect/observability"
 import { TestClock } from "effect/testing"
 import { Bus } from "../../src/bus/Bus.ts"
@@ -13,6 +13,7 @@ import type { Assigned, Batch, Delivery } from "../../src/bus/Records.ts"
 import { loadSettings, TallyConfig } from "../../src/config/TallyConfig.ts"
 import { healthOf } from "../../src/observability/SystemServer.ts"
 import { controlled, type Flow, untilStopped } from "../../src/stream/Flow.ts"
+import { patientWriter } from "../../src/stream/RetryFallback.ts"
 import { runStage, StageFailed, Stages, stalledSeconds } from "../../src/stream/Stage.ts"
 
 const TOPIC = "stall.test"
@@ -68,6 +69,44 @@ const hanging = <E>(source: Stream.Stream<Delivery, E>, stop: Effect.Effect<void
     ),
     untilStopped,
   )
+
+/** A stage whose write goes through the retrier's patient writer to a shard that is down until `up`. */
+const waitingOnShard =
+  (up: { value: boolean }, written: Array<number>) =>
+  <E>(source: Stream.Stream<Delivery, E>, stop: Effect.Effect<void>) => {
+    const write = patientWriter<number, WriteError, never, never>({
+      write: (rows) =>
+        Effect.suspend(() =>
+          up.value
+            ? Effect.sync(() => void written.push(...rows))
+            : Effect.fail(new WriteError({ reason: "Unavailable", message: "shard 1 refuses connections" })),
+        ),
+      deadLetter: () => Effect.void,
+      tryTimeout: "5 seconds",
+    })
+    return controlled(source, { tickEvery: "1 second", stop }).pipe(
+      Stream.mapEffect(
+        (f): Effect.Effect<Flow<Batch>> =>
+          f._tag === "Item"
+            ? Effect.as(
+                Effect.orDie(
+                  write(
+                    1,
+                    f.value.records.map((r) => r.value[0]!),
+                  ),
+                ),
+                f,
+              )
+            : Effect.succeed(f),
+      ),
+      untilStopped,
+    )
+  }
+
+class WriteError extends Data.TaggedError("WriteError")<{
+  reason: "Unavailable" | "Rejected"
+  message: string
+}> {}
 
 const status = (name: string) => Effect.map(Effect.service(Stages), (s) => s.status().get(name)!)
 const gauge = (name: string) =>
@@ -169,6 +208,29 @@ describe("stage watchdog", () => {
       assert.deepStrictEqual([s.state, s.lag, s.stalledMs], ["running", 0, 0])
       assert.isTrue(Option.isNone(yield* failure))
     }).pipe(Effect.scoped, Effect.provide(env)),
+  )
+
+  it.effect(
+    "a writer retrying a shard that stays down is waiting, not stalled; it writes once the shard is back",
+    () =>
+      Effect.gen(function* () {
+        yield* setup(3)
+        const up = { value: false }
+        const written: Array<number> = []
+        yield* runStage("retrier", yield* consumer(), waitingOnShard(up, written), options)
+        for (let i = 0; i < 20; i++) {
+          yield* TestClock.adjust("30 seconds")
+          const s = yield* status("retrier")
+          assert.strictEqual(s.state, "running")
+          assert.isBelow(s.stalledMs ?? 0, 40_000)
+        }
+        assert.deepStrictEqual(written, [])
+        up.value = true
+        yield* TestClock.adjust("1 minute")
+        assert.deepStrictEqual(written, [0, 1, 2])
+        assert.strictEqual((yield* status("retrier")).state, "running")
+        assert.isTrue(Option.isNone(yield* failure))
+      }).pipe(Effect.scoped, Effect.provide(env)),
   )
 
   it.effect("while the end offsets cannot be read (broker down), a stuck stage is not judged", () =>
