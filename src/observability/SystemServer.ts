@@ -2,6 +2,7 @@
  * /metrics and /healthz for the stages that serve no API (aggregator, sink, retrier): served on
  * TALLY_METRICS_PORT when it is set, so several stages can run on one host without port clashes.
  */
+
 import { createServer } from "node:http"
 import { NodeHttpServer } from "@effect/platform-node"
 import { Effect, Layer, Option } from "effect"
@@ -11,6 +12,7 @@ import { Bus } from "../bus/Bus.ts"
 import { TallyConfig } from "../config/TallyConfig.ts"
 import { Shards } from "../store/Shards.ts"
 import { Stages } from "../stream/Stage.ts"
+import { sampleProcessMemory } from "./ProcessMetrics.ts"
 
 const check = <E>(effect: Effect.Effect<unknown, E>) =>
   effect.pipe(
@@ -62,7 +64,9 @@ const routes = <R>(health: Checks<R>) =>
     HttpRouter.add(
       "GET",
       "/metrics",
-      Effect.map(PrometheusMetrics.format(), (text) => HttpServerResponse.text(text)),
+      Effect.map(Effect.andThen(sampleProcessMemory, PrometheusMetrics.format()), (text) =>
+        HttpServerResponse.text(text),
+      ),
     ),
     HttpRouter.add(
       "GET",

@@ -2,10 +2,12 @@
  * Handlers of /healthz (ready only when Kafka and every shard answer and every stage of the process runs;
  * the body names each check and each stage's lag) and /metrics (Prometheus text).
  */
+
 import { Effect } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
 import { PrometheusMetrics } from "effect/observability"
 import { TallyApi } from "../api/Api.ts"
+import { sampleProcessMemory } from "./ProcessMetrics.ts"
 import { healthOf, stageLag } from "./SystemServer.ts"
 
 export const SystemHandlers = HttpApiBuilder.group(
@@ -22,6 +24,6 @@ export const SystemHandlers = HttpApiBuilder.group(
           return { status: "ok" as const, checks, lag }
         }),
       )
-      .handle("metrics", () => PrometheusMetrics.format())
+      .handle("metrics", () => Effect.andThen(sampleProcessMemory, PrometheusMetrics.format()))
   }),
 )
