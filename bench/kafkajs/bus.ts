@@ -12,6 +12,7 @@ import type {
   Message as KafkajsMessage,
   PartitionAssigner as KafkajsPartitionAssigner,
 } from "kafkajs"
+import { splitByKey } from "../../src/bus/Contract.ts"
 import { ASSIGNER_NAME, chooseOwner, decodeClaim, encodeClaim } from "../../src/bus/FixedAssigner.ts"
 import { validOffsets } from "../../src/bus/local.ts"
 import { partitionFor } from "../../src/bus/Partitioner.ts"
@@ -133,42 +134,6 @@ const lazyConnect = (what: string, connect: () => Promise<void>) => {
       })),
     catch: toBusError(what),
   })
-}
-
-/**
- * Splits a produce call into pieces of about `max` bytes without ever splitting the records of one
- * (topic, key): each piece is one broker request, written atomically per partition, so a failed call
- * leaves every key's records of this call either all written or none. Later stages rely on that to
- * keep the first delivery of a retried batch per key (DESIGN.md semantics 10).
- */
-export const splitByKey = (
-  records: ReadonlyArray<OutRecord>,
-  max: number,
-  sizeOf: (r: OutRecord) => number,
-): Array<Array<OutRecord>> => {
-  let total = 0
-  for (const r of records) total += sizeOf(r)
-  if (total <= max) return [records as Array<OutRecord>]
-  const groups = new Map<string, Array<OutRecord>>()
-  for (const r of records) {
-    const id = `${r.topic}\u0000${r.key}`
-    const group = groups.get(id)
-    if (group) group.push(r)
-    else groups.set(id, [r])
-  }
-  const pieces: Array<Array<OutRecord>> = [[]]
-  let bytes = 0
-  for (const group of groups.values()) {
-    let size = 0
-    for (const r of group) size += sizeOf(r)
-    if (bytes > 0 && bytes + size > max) {
-      pieces.push([])
-      bytes = 0
-    }
-    pieces[pieces.length - 1]!.push(...group)
-    bytes += size
-  }
-  return pieces
 }
 
 const backoff = Schedule.min([Schedule.exponential("200 millis"), Schedule.spaced("5 seconds")])
