@@ -226,7 +226,7 @@ export const run = async () => {
     wallSeconds: (Date.now() - started) / 1000,
     loadNow: loadavg()[0]!,
     loadStart: steps[0]?.loadAverage.start ?? loadavg()[0]!,
-    loadMax: Math.max(loadavg()[0]!, ...steps.map((s) => Math.max(s.loadAverage.start, s.loadAverage.end))),
+    loadEnd: steps.at(-1)?.loadAverage.end ?? loadavg()[0]!,
   }
   if (profile) writeSection("cluster-profile", renderProfiles(profiles, steps, conditions, seconds))
   else writeSection("cluster", renderRamp(steps, conditions, seconds))
@@ -236,7 +236,7 @@ const GOAL = { rate: 60_000, p99: 250 }
 
 const renderRamp = (
   steps: ReadonlyArray<Step>,
-  c: { commit: string; loadAverage: string; wallSeconds: number; loadStart: number; loadMax: number },
+  c: { commit: string; loadAverage: string; wallSeconds: number; loadStart: number; loadEnd: number },
   seconds: number,
 ) => {
   const held = steps.filter((s) => s.held)
@@ -258,7 +258,7 @@ const renderRamp = (
     : "**No step was held.**"
   return `## Cluster as deployed (issue 12)
 
-${loadNote(c.loadStart, c.loadMax)} Load average per step: ${c.loadAverage}.
+${loadNote(c.loadStart, c.loadEnd)} Load average per step: ${c.loadAverage}.
 \`npm run bench -- cluster\` (bench/cluster.ts; ${seconds} s per step, about ${Math.round(c.wallSeconds / 60)} min in all here).
 Every stage its own process (\`node src/main.ts ingress | aggregator (TALLY_WORKERS=2, index 0 and 1) |
 sink | retrier\`, default settings: TALLY_FLUSH_AFTER 10s, TALLY_MAX_LAG 2m) on the project's Kafka broker
@@ -286,7 +286,7 @@ ${procRows.join("\n")}`
 const renderProfiles = (
   profiles: ReadonlyArray<{ name: string; summaries: ReadonlyArray<ProfileSummary> }>,
   steps: ReadonlyArray<Step>,
-  c: { commit: string; loadAverage: string; loadStart: number; loadMax: number },
+  c: { commit: string; loadAverage: string; loadStart: number; loadEnd: number },
   seconds: number,
 ) => {
   const s = steps[0]
@@ -299,7 +299,7 @@ const renderProfiles = (
   )
   return `## Cluster profiles (issue 12)
 
-${loadNote(c.loadStart, c.loadMax)} \`npm run bench -- cluster --profile --rates ${steps.map((x) => x.rate).join(",")} --seconds ${seconds}\`:
+${loadNote(c.loadStart, c.loadEnd)} \`npm run bench -- cluster --profile --rates ${steps.map((x) => x.rate).join(",")} --seconds ${seconds}\`:
 the cluster benchmark with \`NODE_OPTIONS=--cpu-prof\` in every stage process (one profile per thread,
 covering the process's whole life: start, the load and the verification reads; summarised by
 bench/cpuprofile.ts). ${s ? `Load: ${fmt(s.rate)} lines/s offered, ${fmt(s.acceptedPerSecond)} accepted, POST p50 ${ms(s.summary.load.latencyMs.p50)} / p99 ${ms(s.summary.load.latencyMs.p99)} ms.` : ""}

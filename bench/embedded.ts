@@ -200,7 +200,7 @@ const render = (
 ) => {
   const steps = [...ramp, ...phases.map((p) => p.step)]
   const loads = steps.flatMap((s) => [s.loadAverage.start, s.loadAverage.end])
-  const load = { start: loads[0] ?? 0, max: Math.max(0, ...loads) }
+  const load = { start: loads[0] ?? 0, end: loads.at(-1) ?? 0 }
   const row = (name: string, s: Step, t?: Trend) => {
     const l = s.summary.load
     const statuses = Object.entries(l.statuses)
@@ -223,7 +223,7 @@ const render = (
     .join("\n\n")
   return `## Embedded: \`npm start\` under sustained load (issue 11)
 
-${loadNote(load.start, load.max)} Load average at each step's start in the table. \`npm run bench -- embedded\` (bench/embedded.ts; ramp steps of ${c.rampSeconds} s, sustained phases of
+${loadNote(load.start, load.end)} Load average at each step's start in the table. \`npm run bench -- embedded\` (bench/embedded.ts; ramp steps of ${c.rampSeconds} s, sustained phases of
 ${c.minutes} min; ${Math.round(c.wallSeconds / 60)} min in all). One \`node src/main.ts all\` on a fresh data dir (durable
 embedded log, aggregator, sink, retrier, PGlite, ingress and API in one process; default settings:
 TALLY_FLUSH_AFTER 10s, TALLY_MAX_LAG 2m). Load: tools/load \`loadtest()\` from the benchmark's process — 20

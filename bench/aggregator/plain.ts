@@ -540,8 +540,8 @@ function emit(w: Win, out: (e: Emitted) => void): number {
       b[p++] = 10
       b[p++] = 18
       p = dwrite(b, p, 9, GAMMA)
-      b[p++] = 17
-      for (let i = 0; i < 8; i++) b[p++] = 0
+      // index offset 1.0: the protobuf's own reading of ceil-keys (see INDEX_OFFSET in Accumulators.ts)
+      p = dwrite(b, p, 17, 1)
       b[p++] = 18
       p = vwrite(b, p, store)
       if (last >= first) {
