@@ -188,6 +188,14 @@ export const run = async () => {
       { name: "kafka broker", pids: () => pidsMatching("kafka.Kafka", /kafka-[\d.]+\/server\.properties/) },
       { name: "postgres (whole server)", pids: postgresPids },
     ])
+    // Warm-up, not counted: fresh processes compile their hot paths, open connections and learn topic
+    // metadata in their first seconds under load, which a deployment that has been running has done.
+    say(`warm-up: ${fmt(rates[0]!)} lines/s for ${WARM_UP_SECONDS} s (not counted)`)
+    say(
+      describeStep(
+        await runStep({ url, adminToken, rate: rates[0]!, seconds: WARM_UP_SECONDS, sampler, say }),
+      ),
+    )
     for (const rate of rates) {
       say(`step: ${fmt(rate)} lines/s for ${seconds} s`)
       const step = await runStep({ url, adminToken, rate, seconds, sampler, say })
@@ -232,6 +240,9 @@ export const run = async () => {
   else writeSection("cluster", renderRamp(steps, conditions, seconds))
 }
 
+/** The uncounted first step (see the ramp). */
+const WARM_UP_SECONDS = 15
+
 const GOAL = { rate: 60_000, p99: 250 }
 
 const renderRamp = (
@@ -260,7 +271,8 @@ const renderRamp = (
 
 ${loadNote(c.loadStart, c.loadEnd)} Load average per step: ${c.loadAverage}.
 \`npm run bench -- cluster\` (bench/cluster.ts; ${seconds} s per step, about ${Math.round(c.wallSeconds / 60)} min in all here).
-Every stage its own process (\`node src/main.ts ingress | aggregator (TALLY_WORKERS=2, index 0 and 1) |
+After a ${WARM_UP_SECONDS} s warm-up at the first rate (not counted: fresh processes compile, connect and learn
+topic metadata in their first seconds), every stage its own process (\`node src/main.ts ingress | aggregator (TALLY_WORKERS=2, index 0 and 1) |
 sink | retrier\`, default settings: TALLY_FLUSH_AFTER 10s, TALLY_MAX_LAG 2m) on the project's Kafka broker
 (32-partition topics of a unique prefix, replication 1) and 3 fresh PostgreSQL shard databases on the
 local server. Load: tools/load \`loadtest()\` in the benchmark's process — 20 apps, drain bodies of 200

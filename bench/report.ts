@@ -34,6 +34,6 @@ export const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`
 export const loadNote = (start: number, end: number = loadavg()[0]!) => {
   const range = `${start.toFixed(1)} at start, ${end.toFixed(1)} at end`
   return Math.max(start, end) > cpus().length
-    ? `**Preliminary: other work shared the machine's ${cpus().length} cores while this ran (load average ${range}).**`
+    ? `**More runnable work than the machine's ${cpus().length} cores while this ran (load average ${range}): other work, or this benchmark's own broker and helper processes, competed for them; read the figures as lower bounds.**`
     : `Machine otherwise idle (load average ${range}).`
 }
