@@ -5,6 +5,7 @@
  * say where it went.
  */
 import { Effect, Metric } from "effect"
+import { PrometheusMetrics } from "effect/observability"
 
 const gauge = (name: string, description: string) => Metric.gauge(name, { description })
 
@@ -31,3 +32,6 @@ export const sampleProcessMemory = Effect.suspend(() => {
     { discard: true },
   )
 })
+
+/** The /metrics body of every process: the process memory sampled now, then every metric as Prometheus text. */
+export const metricsText = Effect.andThen(sampleProcessMemory, PrometheusMetrics.format())

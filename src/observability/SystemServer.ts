@@ -7,12 +7,11 @@ import { createServer } from "node:http"
 import { NodeHttpServer } from "@effect/platform-node"
 import { Effect, Layer, Option } from "effect"
 import { HttpRouter, HttpServerResponse } from "effect/http"
-import { PrometheusMetrics } from "effect/observability"
 import { Bus } from "../bus/Bus.ts"
 import { TallyConfig } from "../config/TallyConfig.ts"
 import { Shards } from "../store/Shards.ts"
 import { Stages } from "../stream/Stage.ts"
-import { sampleProcessMemory } from "./ProcessMetrics.ts"
+import { metricsText } from "./ProcessMetrics.ts"
 
 const check = <E>(effect: Effect.Effect<unknown, E>) =>
   effect.pipe(
@@ -64,9 +63,7 @@ const routes = <R>(health: Checks<R>) =>
     HttpRouter.add(
       "GET",
       "/metrics",
-      Effect.map(Effect.andThen(sampleProcessMemory, PrometheusMetrics.format()), (text) =>
-        HttpServerResponse.text(text),
-      ),
+      Effect.map(metricsText, (text) => HttpServerResponse.text(text)),
     ),
     HttpRouter.add(
       "GET",

@@ -5,9 +5,8 @@
 
 import { Effect } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
-import { PrometheusMetrics } from "effect/observability"
 import { TallyApi } from "../api/Api.ts"
-import { sampleProcessMemory } from "./ProcessMetrics.ts"
+import { metricsText } from "./ProcessMetrics.ts"
 import { healthOf, stageLag } from "./SystemServer.ts"
 
 export const SystemHandlers = HttpApiBuilder.group(
@@ -24,6 +23,6 @@ export const SystemHandlers = HttpApiBuilder.group(
           return { status: "ok" as const, checks, lag }
         }),
       )
-      .handle("metrics", () => Effect.andThen(sampleProcessMemory, PrometheusMetrics.format()))
+      .handle("metrics", () => metricsText)
   }),
 )
