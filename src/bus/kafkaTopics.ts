@@ -10,7 +10,11 @@ import { compareSpecs, type TopicSpec } from "./Topics.ts"
 
 /** The Bus's ensureTopics over `admin`. */
 export const ensureTopicsWith = (admin: Admin) => {
-  /** Waits (up to 10 s) until every partition of these new topics has a leader, as producers need. */
+  /**
+   * Waits until every partition of these new topics has a leader, as producers need. A busy broker
+   * creating hundreds of partition logs answers "unknown topic" for a while after it acknowledged the
+   * creation (seen for more than 10 s on a loaded 2-core machine): up to a minute is waited for.
+   */
   const awaitLeaders = (topics: ReadonlyArray<string>) =>
     call("describe new topics", () => admin.metadata({ topics: [...topics], forceUpdate: true })).pipe(
       Effect.flatMap((m) =>
@@ -22,7 +26,7 @@ export const ensureTopicsWith = (admin: Admin) => {
           : Effect.fail(new BusError({ reason: "Unavailable", message: "new topics have no leaders yet" })),
       ),
       Effect.retry({
-        schedule: Schedule.spaced("100 millis").pipe(Schedule.upTo({ duration: "10 seconds" })),
+        schedule: Schedule.spaced("200 millis").pipe(Schedule.upTo({ duration: "60 seconds" })),
       }),
     )
 
