@@ -19,7 +19,7 @@ import * as Wire from "../proto/Wire.ts"
 import { Accumulator } from "../stream/Accumulators.ts"
 import { decodeResume, encodeResume, type Resume } from "../stream/CommitPoint.ts"
 import { PartitionWindows, type Period, type Window } from "../stream/EventTimeWindows.ts"
-import { sameBytes } from "../stream/ProtoBytes.ts"
+import { sameBytes, utf8 } from "../stream/ProtoBytes.ts"
 import { METRIC_NAMES, Scan, SKETCHED } from "./Samples.ts"
 import { encodeSummary, summaryHead } from "./SummaryBytes.ts"
 
@@ -31,12 +31,41 @@ const WIRE_PERIOD = [Wire.Period.PERIOD_1M, Wire.Period.PERIOD_15M]
 export const LATENESS_MS = 5 * 60_000
 const LONGEST = PERIODS[1]!.sizeMs
 
-/** A drain batch (drain, Frame-Id) seen under one record key: its first delivery wins. */
-interface Frame {
+/**
+ * A drain batch (drain, Frame-Id) seen on the partition. Per record key its first delivery wins; one
+ * entry serves every key of the batch, because nearly always they all saw the same first delivery
+ * (`delivery`, listed in `keys`), and the keys whose first delivery was another one are the exception
+ * (`others`). These entries are most of what the aggregator holds at high rates (one per partition a
+ * drain batch reached, kept until every window of its records has closed): one object and one flat
+ * string each, not a map entry per record key with a concatenated id.
+ */
+class Batch {
+  readonly id: string
+  /** The first delivery seen, and the record keys whose first delivery it was. */
   readonly delivery: string
+  readonly keys: Array<string>
+  /** Record keys whose first delivery was another one. */
+  others: Map<string, string> | undefined = undefined
   /** Stream time after which every window of its records has closed (then it is forgotten). */
   untilMs: number
-  forgotten: boolean
+  forgotten = false
+
+  constructor(id: string, delivery: string, key: string, untilMs: number) {
+    this.id = id
+    this.delivery = delivery
+    this.keys = [key]
+    this.untilMs = untilMs
+  }
+
+  /** Whether `delivery` is the first delivery of this batch for `key` (remembered when the key is new to it). */
+  first(key: string, delivery: string): boolean {
+    if (this.keys.includes(key)) return delivery === this.delivery
+    const other = this.others?.get(key)
+    if (other !== undefined) return delivery === other
+    if (delivery === this.delivery) this.keys.push(key)
+    else (this.others ??= new Map()).set(key, delivery)
+    return true
+  }
 }
 
 /** One series (record key, metric, label): its summary identity and its accumulator in each period's last window. */
@@ -88,10 +117,8 @@ class KeySlot {
   /** Series without a label, by metric id; labelled series by metric id, then label. */
   private readonly plain: Array<SeriesSlot | undefined> = METRIC_NAMES.map(() => undefined)
   private readonly labelled: Array<Map<string, SeriesSlot> | undefined> = METRIC_NAMES.map(() => undefined)
-  /** Drain batches seen, by `drain\0frameId`. */
-  readonly frames = new Map<string, Frame>()
   /** The batch looked up last, whether that delivery was its first, and the bytes it was looked up by. */
-  lastFrame: Frame | undefined
+  lastFrame: Batch | undefined
   lastFirst = false
   lastBytes = new Uint8Array(128)
   lastDrain = 0
@@ -136,7 +163,7 @@ class KeySlot {
     )
   }
 
-  remember(s: Scan, frame: Frame, first: boolean): void {
+  remember(s: Scan, frame: Batch, first: boolean): void {
     const drain = s.drainEnd - s.drainStart
     const frameId = s.frameEnd - s.frameStart
     const delivery = s.deliveryEnd - s.deliveryStart
@@ -178,8 +205,12 @@ export class PartitionRollup {
   /** The slots of the last keys looked up (see keyOf). */
   private readonly recent: Array<KeySlot | undefined> = Array.from({ length: RECENT }, () => undefined)
   private nextRecent = 0
-  /** Frames created already past their time: forgotten at the next collect. */
-  private stale: Array<[KeySlot, string, Frame]> = []
+  /** Drain batches seen (see Batch), by `drain\0frameId`. */
+  private readonly batches = new Map<string, Batch>()
+  /** Batches created already past their time: forgotten at the next collect. */
+  private stale: Array<Batch> = []
+  /** Where a batch's id is put together before it is decoded (one flat string, not a concatenation). */
+  private idBytes = new Uint8Array(128)
   /** floor((stream time - lateness) / 15m) when frames and keys were last swept. */
   private swept = Number.NEGATIVE_INFINITY
   private dirtyWindows = 0
@@ -304,18 +335,32 @@ export class PartitionRollup {
       if (key.lastFirst && untilMs > last.untilMs) last.untilMs = untilMs
       return key.lastFirst
     }
-    const id = `${s.drain}\u0000${s.frameId}`
+    const id = this.batchId(s)
     const delivery = s.delivery
-    let frame = key.frames.get(id)
+    let batch = this.batches.get(id)
     let first = true
-    if (frame === undefined) {
-      frame = { delivery, untilMs, forgotten: false }
-      key.frames.set(id, frame)
-      if (untilMs <= this.windows.streamTimeMs) this.stale.push([key, id, frame])
-    } else if (frame.delivery !== delivery) first = false
-    else if (untilMs > frame.untilMs) frame.untilMs = untilMs
-    key.remember(s, frame, first)
+    if (batch === undefined) {
+      batch = new Batch(id, delivery, key.id, untilMs)
+      this.batches.set(id, batch)
+      if (untilMs <= this.windows.streamTimeMs) this.stale.push(batch)
+    } else {
+      first = batch.first(key.id, delivery)
+      if (untilMs > batch.untilMs) batch.untilMs = untilMs
+    }
+    key.remember(s, batch, first)
     return first
+  }
+
+  /** `drain\0frameId`, decoded once from the record's bytes. */
+  private batchId(s: Scan): string {
+    const drain = s.drainEnd - s.drainStart
+    const length = drain + 1 + s.frameEnd - s.frameStart
+    if (this.idBytes.length < length) this.idBytes = new Uint8Array(length)
+    const b = this.idBytes
+    b.set(s.bytes.subarray(s.drainStart, s.drainEnd), 0)
+    b[drain] = 0
+    b.set(s.bytes.subarray(s.frameStart, s.frameEnd), drain + 1)
+    return utf8(b, 0, length)
   }
 
   /**
@@ -353,21 +398,21 @@ export class PartitionRollup {
    */
   private forget(): void {
     const st = this.windows.streamTimeMs
-    for (const [key, id, frame] of this.stale)
-      if (frame.untilMs <= st && key.frames.get(id) === frame) {
-        frame.forgotten = true
-        key.frames.delete(id)
+    for (const batch of this.stale)
+      if (batch.untilMs <= st && this.batches.get(batch.id) === batch) {
+        batch.forgotten = true
+        this.batches.delete(batch.id)
       }
     this.stale = []
     const quarter = Math.floor((st - LATENESS_MS) / LONGEST)
     if (!(quarter > this.swept)) return
     this.swept = quarter
+    for (const [id, batch] of this.batches)
+      if (batch.untilMs <= st) {
+        batch.forgotten = true
+        this.batches.delete(id)
+      }
     for (const [id, key] of this.keys) {
-      for (const [fid, frame] of key.frames)
-        if (frame.untilMs <= st) {
-          frame.forgotten = true
-          key.frames.delete(fid)
-        }
       if (key.untilMs <= st) {
         this.keys.delete(id)
         const at = this.recent.indexOf(key)
@@ -397,6 +442,11 @@ export class PartitionRollup {
   /** How many record keys are remembered (their windows or drain batches are not all closed yet). */
   get keyCount(): number {
     return this.keys.size
+  }
+
+  /** How many drain batches are remembered (some window of their records has not closed yet). */
+  get batchCount(): number {
+    return this.batches.size
   }
 
   /** How many series have an accumulator in an open window (for the memory benchmark and operators). */

@@ -134,6 +134,9 @@ describe("memory", () => {
     // 100 minutes of one key every 10 s: only keys whose quarter (plus lateness) has not closed remain.
     expect(rollup.keyCount).toBeLessThanOrEqual(2 * 90 + 30)
     expect(rollup.activeSeries()).toBeLessThanOrEqual(2 * 90 + 30)
+    // One batch per record here: the same bound.
+    expect(rollup.batchCount).toBeGreaterThan(0)
+    expect(rollup.batchCount).toBeLessThanOrEqual(2 * 90 + 30)
   })
 })
 
@@ -168,6 +171,23 @@ describe("retried drain batches", () => {
         ["web", "", "p-4"],
       ]),
     ).toEqual({ byType: { web: 6, worker: 2 }, duplicates: 2 })
+  })
+
+  it("keys of one batch whose first deliveries differ keep each their own", () => {
+    expect(
+      counts([
+        ["web", "B", "p-2"],
+        ["worker", "B", "p-3"], // B's first delivery for worker is another one: counts
+        ["router", "B", "p-2"], // counts
+        ["web", "B", "p-3"], // discarded: web's first is p-2
+        ["worker", "B", "p-2"], // discarded: worker's first is p-3
+        ["router", "B", "p-3"], // discarded
+        ["worker", "B", "p-3"], // counts
+        ["web", "B", "p-2"], // counts
+        ["api", "B", "p-4"], // a third first delivery: counts
+        ["api", "B", "p-2"], // discarded
+      ]),
+    ).toEqual({ byType: { web: 2, worker: 2, router: 1, api: 1 }, duplicates: 4 })
   })
 
   it("without delivery ids, batches are told apart by drain and Frame-Id", () => {
