@@ -19,7 +19,8 @@ import * as Wire from "../proto/Wire.ts"
 import { Accumulator } from "../stream/Accumulators.ts"
 import { decodeResume, encodeResume, type Resume } from "../stream/CommitPoint.ts"
 import { PartitionWindows, type Period, type Window } from "../stream/EventTimeWindows.ts"
-import { sameBytes, utf8 } from "../stream/ProtoBytes.ts"
+import { sameBytes } from "../stream/ProtoBytes.ts"
+import { RecentStrings } from "../stream/RecentStrings.ts"
 import { METRIC_NAMES, Scan, SKETCHED } from "./Samples.ts"
 import { encodeSummary, summaryHead } from "./SummaryBytes.ts"
 
@@ -30,39 +31,43 @@ export const PERIODS: ReadonlyArray<Period> = [
 const WIRE_PERIOD = [Wire.Period.PERIOD_1M, Wire.Period.PERIOD_15M]
 export const LATENESS_MS = 5 * 60_000
 const LONGEST = PERIODS[1]!.sizeMs
+/** Batch ids and deliveries, held once for all the partitions of this thread (see RecentStrings). */
+const recent = new RecentStrings()
 
 /**
  * A drain batch (drain, Frame-Id) seen on the partition. Per record key its first delivery wins; one
  * entry serves every key of the batch, because nearly always they all saw the same first delivery
- * (`delivery`, listed in `keys`), and the keys whose first delivery was another one are the exception
- * (`others`). These entries are most of what the aggregator holds at high rates (one per partition a
- * drain batch reached, kept until every window of its records has closed): one object and one flat
- * string each, not a map entry per record key with a concatenated id.
+ * (`delivery`: `key`, and any further keys in `more`), and the keys whose first delivery was another
+ * one are the exception (`others`). These entries are most of what the aggregator holds at high rates
+ * (one per partition a drain batch reached, kept until every window of its records has closed), so
+ * each is one small object and one flat string: no array for its usual single key, and its time in
+ * whole minutes, an integer V8 keeps unboxed, where milliseconds since the epoch would be a boxed double.
  */
 class Batch {
   readonly id: string
   /** The first delivery seen, and the record keys whose first delivery it was. */
   readonly delivery: string
-  readonly keys: Array<string>
+  readonly key: string
+  more: Array<string> | undefined = undefined
   /** Record keys whose first delivery was another one. */
   others: Map<string, string> | undefined = undefined
-  /** Stream time after which every window of its records has closed (then it is forgotten). */
-  untilMs: number
+  /** Stream time, in minutes, after which every window of its records has closed (then it is forgotten). */
+  untilMin: number
   forgotten = false
 
-  constructor(id: string, delivery: string, key: string, untilMs: number) {
+  constructor(id: string, delivery: string, key: string, untilMin: number) {
     this.id = id
     this.delivery = delivery
-    this.keys = [key]
-    this.untilMs = untilMs
+    this.key = key
+    this.untilMin = untilMin
   }
 
   /** Whether `delivery` is the first delivery of this batch for `key` (remembered when the key is new to it). */
   first(key: string, delivery: string): boolean {
-    if (this.keys.includes(key)) return delivery === this.delivery
+    if (key === this.key || this.more?.includes(key)) return delivery === this.delivery
     const other = this.others?.get(key)
     if (other !== undefined) return delivery === other
-    if (delivery === this.delivery) this.keys.push(key)
+    if (delivery === this.delivery) (this.more ??= []).push(key)
     else (this.others ??= new Map()).set(key, delivery)
     return true
   }
@@ -262,7 +267,7 @@ export class PartitionRollup {
     if (!(t >= this.quarterStart && t < this.quarterStart + LONGEST)) this.quarterStart = t - (t % LONGEST)
     const untilMs = this.quarterStart + LONGEST + LATENESS_MS
     if (untilMs > key.untilMs) key.untilMs = untilMs
-    if (s.frameEnd !== s.frameStart && !this.firstDelivery(key, s, untilMs)) {
+    if (s.frameEnd !== s.frameStart && !this.firstDelivery(key, s, untilMs / 60_000)) {
       if (!replaying) this.counters.duplicates++
       return
     }
@@ -329,23 +334,23 @@ export class PartitionRollup {
   }
 
   /** Whether this record's delivery is the first of its drain batch (the batch is remembered if new). */
-  private firstDelivery(key: KeySlot, s: Scan, untilMs: number): boolean {
+  private firstDelivery(key: KeySlot, s: Scan, untilMin: number): boolean {
     const last = key.lastFrame
     if (last !== undefined && !last.forgotten && key.sameBatch(s)) {
-      if (key.lastFirst && untilMs > last.untilMs) last.untilMs = untilMs
+      if (key.lastFirst && untilMin > last.untilMin) last.untilMin = untilMin
       return key.lastFirst
     }
     const id = this.batchId(s)
-    const delivery = s.delivery
+    const delivery = recent.of(s.bytes, s.deliveryStart, s.deliveryEnd)
     let batch = this.batches.get(id)
     let first = true
     if (batch === undefined) {
-      batch = new Batch(id, delivery, key.id, untilMs)
+      batch = new Batch(id, delivery, key.id, untilMin)
       this.batches.set(id, batch)
-      if (untilMs <= this.windows.streamTimeMs) this.stale.push(batch)
+      if (untilMin * 60_000 <= this.windows.streamTimeMs) this.stale.push(batch)
     } else {
       first = batch.first(key.id, delivery)
-      if (untilMs > batch.untilMs) batch.untilMs = untilMs
+      if (untilMin > batch.untilMin) batch.untilMin = untilMin
     }
     key.remember(s, batch, first)
     return first
@@ -360,7 +365,7 @@ export class PartitionRollup {
     b.set(s.bytes.subarray(s.drainStart, s.drainEnd), 0)
     b[drain] = 0
     b.set(s.bytes.subarray(s.frameStart, s.frameEnd), drain + 1)
-    return utf8(b, 0, length)
+    return recent.of(b, 0, length)
   }
 
   /**
@@ -392,14 +397,14 @@ export class PartitionRollup {
   }
 
   /**
-   * Forgets drain batches (and then keys) whose windows have all closed. Every `untilMs` is a 15m window
+   * Forgets drain batches (and then keys) whose windows have all closed. Every `until` is a 15m window
    * end plus the lateness, so the set of those passed only changes when stream time crosses one of
    * these instants: the slots are swept then, and frames created already past theirs right away.
    */
   private forget(): void {
     const st = this.windows.streamTimeMs
     for (const batch of this.stale)
-      if (batch.untilMs <= st && this.batches.get(batch.id) === batch) {
+      if (batch.untilMin * 60_000 <= st && this.batches.get(batch.id) === batch) {
         batch.forgotten = true
         this.batches.delete(batch.id)
       }
@@ -408,7 +413,7 @@ export class PartitionRollup {
     if (!(quarter > this.swept)) return
     this.swept = quarter
     for (const [id, batch] of this.batches)
-      if (batch.untilMs <= st) {
+      if (batch.untilMin * 60_000 <= st) {
         batch.forgotten = true
         this.batches.delete(id)
       }
