@@ -196,7 +196,12 @@ const GOAL = { rate: 50_000, rssMb: 500 }
 const render = (
   ramp: ReadonlyArray<Step>,
   phases: ReadonlyArray<Phase>,
-  c: { rampSeconds: number; minutes: number; wallSeconds: number; profiles: ReadonlyArray<string> },
+  c: {
+    rampSeconds: number
+    minutes: number
+    wallSeconds: number
+    profiles: ReadonlyArray<string>
+  },
 ) => {
   const steps = [...ramp, ...phases.map((p) => p.step)]
   const loads = steps.flatMap((s) => [s.loadAverage.start, s.loadAverage.end])
@@ -221,7 +226,8 @@ const render = (
         `${p.name} (${fmt(p.step.rate)} lines/s), MB every 10 s: ${p.samples.map((s) => (s.rss / 2 ** 20).toFixed(0)).join(" ")}`,
     )
     .join("\n\n")
-  return `## Embedded: \`npm start\` under sustained load (issue 11)
+  const title = c.profiles.length > 0 ? "profiled run (`--profile`)" : "under sustained load"
+  return `## Embedded: \`npm start\` ${title} (issue 11)
 
 ${loadNote(load.start, load.end)} Load average at each step's start in the table. \`npm run bench -- embedded\` (bench/embedded.ts; ramp steps of ${c.rampSeconds} s, sustained phases of
 ${c.minutes} min; ${Math.round(c.wallSeconds / 60)} min in all). One \`node src/main.ts all\` on a fresh data dir (durable
