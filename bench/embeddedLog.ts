@@ -306,19 +306,14 @@ and retention deletes what it committed past once ${RETAIN_MS / 1000} s old, on 
 | --- | --: | --: | --: | --: | --: | --: | --: |
 ${rows.join("\n")}
 
-Chosen: **sqlite** (node:sqlite, WAL, a writer thread). Under this load (load average ~13 on 2 cores)
-append throughput and ack latency swing by 2× from run to run for both candidates (an earlier run:
-sqlite 45k/s, lmdb 41k/s); what holds in every run is the main thread: the sqlite writer thread leaves
-~80% of it to the pipeline, lmdb-js ~40% (every put and every removal is a main-thread call; its commits
-run on a thread of its own). In \`npm start\` the ingress, aggregator, sink and PGlite share that one
-main thread, so this decides. Also: retention is one range DELETE per step on the writer thread instead
-of one removal per record; no new native dependency (node:sqlite ships with Node 22); \`synchronous=FULL\`
-gives power-loss durability where it is wanted. Exploratory runs before this benchmark existed (less
-load, 60k records/s offered, drain-sized appends): sqlite on the main thread 78% ELU, sqlite with the
-writer thread 13%, lmdb 27%; a 60 s run of DurableLog at 20k records/s with 5 s retention stayed at
-31–35 MB of database + 6 MB of WAL and ~100k records from 15 s to 60 s. The steady-state rows above
-still include growth under contention (retention steps alternate with append jobs on a starved writer);
-to be re-measured on a quiet machine. lmdb remains the candidate if appends must answer in about a
-millisecond.`,
+Chosen: **sqlite** (node:sqlite, WAL, a writer thread). lmdb appends faster and answers sooner (the
+table; on the busy machine of earlier runs the two swung by 2× from run to run, sqlite 45k/s against
+lmdb 41k/s once); what holds in every run is the main thread: the sqlite writer thread leaves ~90% of it
+to the pipeline, lmdb-js ~40% (every put and every removal is a main-thread call; its commits run on a
+thread of its own). In \`npm start\` the ingress, aggregator, sink and PGlite share that one main thread,
+and the embedded benchmark is bound by it, so this decides. Also: retention is one range DELETE per step
+on the writer thread instead of one removal per record; no new native dependency (node:sqlite ships
+with Node 22); \`synchronous=FULL\` gives power-loss durability where it is wanted. lmdb remains the
+candidate if appends must answer in about a millisecond.`,
   )
 }
