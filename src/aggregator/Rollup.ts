@@ -9,7 +9,7 @@
  *   delivery seen on the partition wins, which a replay decides the same way.
  *
  * The per-record path allocates nothing in the common case: the record is decoded in place (Samples.ts
- * `Scan`), its key's slot holds the series and the drain batches seen, each series remembers its
+ * `Scan`), its key's slot holds the series, the partition the drain batches seen, each series remembers its
  * accumulator in the window it wrote last, and a key remembers the bytes of the last drain batch it saw.
  */
 import type { InRecord, OutRecord } from "../bus/Records.ts"
@@ -123,7 +123,7 @@ class KeySlot {
   private readonly plain: Array<SeriesSlot | undefined> = METRIC_NAMES.map(() => undefined)
   private readonly labelled: Array<Map<string, SeriesSlot> | undefined> = METRIC_NAMES.map(() => undefined)
   /** The batch looked up last, whether that delivery was its first, and the bytes it was looked up by. */
-  lastFrame: Batch | undefined
+  lastBatch: Batch | undefined
   lastFirst = false
   lastBytes = new Uint8Array(128)
   lastDrain = 0
@@ -168,7 +168,7 @@ class KeySlot {
     )
   }
 
-  remember(s: Scan, frame: Batch, first: boolean): void {
+  remember(s: Scan, batch: Batch, first: boolean): void {
     const drain = s.drainEnd - s.drainStart
     const frameId = s.frameEnd - s.frameStart
     const delivery = s.deliveryEnd - s.deliveryStart
@@ -180,7 +180,7 @@ class KeySlot {
     this.lastDrain = drain
     this.lastFrameId = frameId
     this.lastDelivery = delivery
-    this.lastFrame = frame
+    this.lastBatch = batch
     this.lastFirst = first
   }
 }
@@ -216,7 +216,7 @@ export class PartitionRollup {
   private stale: Array<Batch> = []
   /** Where a batch's id is put together before it is decoded (one flat string, not a concatenation). */
   private idBytes = new Uint8Array(128)
-  /** floor((stream time - lateness) / 15m) when frames and keys were last swept. */
+  /** floor((stream time - lateness) / 15m) when batches and keys were last swept. */
   private swept = Number.NEGATIVE_INFINITY
   private dirtyWindows = 0
   /** `t - t % 15m` of the last record (most records fall in the same quarter). */
@@ -335,7 +335,7 @@ export class PartitionRollup {
 
   /** Whether this record's delivery is the first of its drain batch (the batch is remembered if new). */
   private firstDelivery(key: KeySlot, s: Scan, untilMin: number): boolean {
-    const last = key.lastFrame
+    const last = key.lastBatch
     if (last !== undefined && !last.forgotten && key.sameBatch(s)) {
       if (key.lastFirst && untilMin > last.untilMin) last.untilMin = untilMin
       return key.lastFirst
@@ -399,7 +399,7 @@ export class PartitionRollup {
   /**
    * Forgets drain batches (and then keys) whose windows have all closed. Every `until` is a 15m window
    * end plus the lateness, so the set of those passed only changes when stream time crosses one of
-   * these instants: the slots are swept then, and frames created already past theirs right away.
+   * these instants: batches and keys are swept then, and batches created already past theirs right away.
    */
   private forget(): void {
     const st = this.windows.streamTimeMs
