@@ -7,6 +7,10 @@ export const lag = Metric.gauge("tally_aggregator_consumer_lag", {
 export const openWindows = Metric.gauge("tally_aggregator_open_windows", {
   description: "open windows, per topic and partition",
 })
+export const drainBatches = Metric.gauge("tally_aggregator_drain_batches", {
+  description:
+    "drain batches remembered to discard retried deliveries (until their windows close), per topic and partition",
+})
 export const emissions = Metric.counter("tally_aggregator_emissions_total", {
   description: "summary snapshots produced, by type",
   incremental: true,

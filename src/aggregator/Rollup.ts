@@ -9,7 +9,7 @@
  *   delivery seen on the partition wins, which a replay decides the same way.
  *
  * The per-record path allocates nothing in the common case: the record is decoded in place (Samples.ts
- * `Scan`), its key's slot holds the series, the partition the drain batches seen, each series remembers its
+ * `Scan`), its key's slot holds the series and the drain batches it saw, each series remembers its
  * accumulator in the window it wrote last, and a key remembers the bytes of the last drain batch it saw.
  */
 import type { InRecord, OutRecord } from "../bus/Records.ts"
@@ -35,41 +35,22 @@ const LONGEST = PERIODS[1]!.sizeMs
 const recent = new RecentStrings()
 
 /**
- * A drain batch (drain, Frame-Id) seen on the partition. Per record key its first delivery wins; one
- * entry serves every key of the batch, because nearly always they all saw the same first delivery
- * (`delivery`: `key`, and any further keys in `more`), and the keys whose first delivery was another
- * one are the exception (`others`). These entries are most of what the aggregator holds at high rates
- * (one per partition a drain batch reached, kept until every window of its records has closed), so
- * each is one small object and one flat string: no array for its usual single key, and its time in
- * whole minutes, an integer V8 keeps unboxed, where milliseconds since the epoch would be a boxed double.
+ * The drain batches (drain, Frame-Id) one record key saw on the partition whose records' windows have all
+ * closed by `untilMin` (stream time in whole minutes: a 15m window's end plus the lateness), each with its
+ * first delivery: `drain\0frameId` -> delivery id. These are most of what the aggregator holds at high
+ * rates (one per record key a drain batch reached, kept until every window of its records has closed),
+ * so an entry is one Map entry whose key and value are strings shared by every partition of the thread
+ * (`recent`): no object per entry. A key's batches are grouped by the time they may be forgotten, and a
+ * group is dropped whole.
  */
-class Batch {
-  readonly id: string
-  /** The first delivery seen, and the record keys whose first delivery it was. */
-  readonly delivery: string
-  readonly key: string
-  more: Array<string> | undefined = undefined
-  /** Record keys whose first delivery was another one. */
-  others: Map<string, string> | undefined = undefined
-  /** Stream time, in minutes, after which every window of its records has closed (then it is forgotten). */
-  untilMin: number
-  forgotten = false
-
-  constructor(id: string, delivery: string, key: string, untilMin: number) {
-    this.id = id
-    this.delivery = delivery
+class Generation {
+  readonly key: KeySlot
+  readonly untilMin: number
+  readonly firsts = new Map<string, string>()
+  dropped = false
+  constructor(key: KeySlot, untilMin: number) {
     this.key = key
     this.untilMin = untilMin
-  }
-
-  /** Whether `delivery` is the first delivery of this batch for `key` (remembered when the key is new to it). */
-  first(key: string, delivery: string): boolean {
-    if (key === this.key || this.more?.includes(key)) return delivery === this.delivery
-    const other = this.others?.get(key)
-    if (other !== undefined) return delivery === other
-    if (delivery === this.delivery) (this.more ??= []).push(key)
-    else (this.others ??= new Map()).set(key, delivery)
-    return true
   }
 }
 
@@ -122,8 +103,10 @@ class KeySlot {
   /** Series without a label, by metric id; labelled series by metric id, then label. */
   private readonly plain: Array<SeriesSlot | undefined> = METRIC_NAMES.map(() => undefined)
   private readonly labelled: Array<Map<string, SeriesSlot> | undefined> = METRIC_NAMES.map(() => undefined)
-  /** The batch looked up last, whether that delivery was its first, and the bytes it was looked up by. */
-  lastBatch: Batch | undefined
+  /** Its drain batches, by the time they may be forgotten (rarely more than two). */
+  generations: Array<Generation> = []
+  /** Where the batch looked up last is held, whether that delivery was its first, and the bytes it was looked up by. */
+  lastGeneration: Generation | undefined
   lastFirst = false
   lastBytes = new Uint8Array(128)
   lastDrain = 0
@@ -168,7 +151,16 @@ class KeySlot {
     )
   }
 
-  remember(s: Scan, batch: Batch, first: boolean): void {
+  /** The batches that may be forgotten at `untilMin`, created if new (and `created` told). */
+  generation(untilMin: number, created: (g: Generation) => void): Generation {
+    for (const g of this.generations) if (g.untilMin === untilMin) return g
+    const g = new Generation(this, untilMin)
+    this.generations.push(g)
+    created(g)
+    return g
+  }
+
+  remember(s: Scan, at: Generation, first: boolean): void {
     const drain = s.drainEnd - s.drainStart
     const frameId = s.frameEnd - s.frameStart
     const delivery = s.deliveryEnd - s.deliveryStart
@@ -180,7 +172,7 @@ class KeySlot {
     this.lastDrain = drain
     this.lastFrameId = frameId
     this.lastDelivery = delivery
-    this.lastBatch = batch
+    this.lastGeneration = at
     this.lastFirst = first
   }
 }
@@ -210,10 +202,10 @@ export class PartitionRollup {
   /** The slots of the last keys looked up (see keyOf). */
   private readonly recent: Array<KeySlot | undefined> = Array.from({ length: RECENT }, () => undefined)
   private nextRecent = 0
-  /** Drain batches seen (see Batch), by `drain\0frameId`. */
-  private readonly batches = new Map<string, Batch>()
-  /** Batches created already past their time: forgotten at the next collect. */
-  private stale: Array<Batch> = []
+  /** How many (record key, drain batch) entries the keys' generations hold. */
+  private batchEntries = 0
+  /** Generations created already past their time: dropped at the next collect. */
+  private stale: Array<Generation> = []
   /** Where a batch's id is put together before it is decoded (one flat string, not a concatenation). */
   private idBytes = new Uint8Array(128)
   /** floor((stream time - lateness) / 15m) when batches and keys were last swept. */
@@ -333,26 +325,38 @@ export class PartitionRollup {
     return cell
   }
 
-  /** Whether this record's delivery is the first of its drain batch (the batch is remembered if new). */
+  /**
+   * Whether this record's delivery is the first of its drain batch for its key (remembered if new). The
+   * batch is remembered until every window of the key's records of it has closed: `untilMin` is the
+   * latest such instant seen.
+   */
   private firstDelivery(key: KeySlot, s: Scan, untilMin: number): boolean {
-    const last = key.lastBatch
-    if (last !== undefined && !last.forgotten && key.sameBatch(s)) {
-      if (key.lastFirst && untilMin > last.untilMin) last.untilMin = untilMin
+    const last = key.lastGeneration
+    if (last !== undefined && !last.dropped && untilMin <= last.untilMin && key.sameBatch(s))
       return key.lastFirst
-    }
     const id = this.batchId(s)
-    const delivery = recent.of(s.bytes, s.deliveryStart, s.deliveryEnd)
-    let batch = this.batches.get(id)
+    let delivery = recent.of(s.bytes, s.deliveryStart, s.deliveryEnd)
     let first = true
-    if (batch === undefined) {
-      batch = new Batch(id, delivery, key.id, untilMin)
-      this.batches.set(id, batch)
-      if (untilMin * 60_000 <= this.windows.streamTimeMs) this.stale.push(batch)
-    } else {
-      first = batch.first(key.id, delivery)
-      if (untilMin > batch.untilMin) batch.untilMin = untilMin
+    let found: Generation | undefined
+    for (const g of key.generations) {
+      const d = g.firsts.get(id)
+      if (d !== undefined) {
+        first = d === delivery
+        delivery = d
+        found = g
+        break
+      }
     }
-    key.remember(s, batch, first)
+    let at = found
+    if (found === undefined || found.untilMin < untilMin) {
+      at = key.generation(untilMin, (g) => {
+        if (untilMin * 60_000 <= this.windows.streamTimeMs) this.stale.push(g)
+      })
+      if (found === undefined) this.batchEntries++
+      else found.firsts.delete(id)
+      at.firsts.set(id, delivery)
+    }
+    key.remember(s, at!, first)
     return first
   }
 
@@ -399,31 +403,35 @@ export class PartitionRollup {
   /**
    * Forgets drain batches (and then keys) whose windows have all closed. Every `until` is a 15m window
    * end plus the lateness, so the set of those passed only changes when stream time crosses one of
-   * these instants: batches and keys are swept then, and batches created already past theirs right away.
+   * these instants: generations and keys are swept then, and generations created already past theirs right away.
    */
   private forget(): void {
     const st = this.windows.streamTimeMs
-    for (const batch of this.stale)
-      if (batch.untilMin * 60_000 <= st && this.batches.get(batch.id) === batch) {
-        batch.forgotten = true
-        this.batches.delete(batch.id)
-      }
+    for (const g of this.stale) if (!g.dropped && g.untilMin * 60_000 <= st) this.drop(g.key, st)
     this.stale = []
     const quarter = Math.floor((st - LATENESS_MS) / LONGEST)
     if (!(quarter > this.swept)) return
     this.swept = quarter
-    for (const [id, batch] of this.batches)
-      if (batch.untilMin * 60_000 <= st) {
-        batch.forgotten = true
-        this.batches.delete(id)
-      }
     for (const [id, key] of this.keys) {
+      this.drop(key, st)
       if (key.untilMs <= st) {
         this.keys.delete(id)
         const at = this.recent.indexOf(key)
         if (at >= 0) this.recent[at] = undefined
       }
     }
+  }
+
+  /** Drops the generations of `key` that stream time `st` has passed. */
+  private drop(key: KeySlot, st: number): void {
+    const gs = key.generations
+    if (gs.every((g) => g.untilMin * 60_000 > st)) return
+    key.generations = gs.filter((g) => {
+      if (g.untilMin * 60_000 > st) return true
+      g.dropped = true
+      this.batchEntries -= g.firsts.size
+      return false
+    })
   }
 
   /** The offset and metadata to commit once everything collected so far is acknowledged. */
@@ -449,9 +457,9 @@ export class PartitionRollup {
     return this.keys.size
   }
 
-  /** How many drain batches are remembered (some window of their records has not closed yet). */
+  /** How many (record key, drain batch) pairs are remembered (some window of their records has not closed yet). */
   get batchCount(): number {
-    return this.batches.size
+    return this.batchEntries
   }
 
   /** How many series have an accumulator in an open window (for the memory benchmark and operators). */

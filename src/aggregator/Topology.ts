@@ -95,6 +95,7 @@ const report = Effect.fnUntraced(function* (r: PartitionRollup, batch: Batch) {
     Math.max(0, batch.highWatermark - r.nextOffset),
   )
   yield* Metric.update(Metric.withAttributes(M.openWindows, attributes), r.windows.openCount)
+  yield* Metric.update(Metric.withAttributes(M.drainBatches, attributes), r.batchCount)
   yield* Metric.update(M.processed, batch.records.length)
   if (r.counters.duplicates > 0) {
     yield* Metric.update(M.duplicates, r.counters.duplicates)

@@ -200,4 +200,29 @@ describe("retried drain batches", () => {
       ]),
     ).toEqual({ byType: { web: 3 }, duplicates: 1 })
   })
+
+  it("a batch whose lines span two quarters is remembered until the later one closes", () => {
+    const rollup = new PartitionRollup("ERRORS", "ERRORS.1", 0)
+    let offset = 0
+    const send = (ms: number, frameId: string, d: string, owner = OWNER) => {
+      const r = toRecord(r14(ms), { owner, drain: "d", frameId, delivery: d })
+      rollup.process({ key: r.key, value: r.value, timestamp: r.timestamp, offset: offset++ }, 0)
+      rollup.collect(0, 0)
+    }
+    const before = () => rollup.counters.duplicates
+    // Batch A: its lines at 12:14:30 and 12:15:30 (two quarters), first delivery p-1.
+    send(T + 14.5 * M, "A", "p-1")
+    send(T + 15.5 * M, "A", "p-1")
+    expect(rollup.batchCount).toBe(1)
+    // Another app moves stream time past the first quarter's close (12:15 + 5 min), not the second's.
+    send(T + 21 * M, "B", "q-1", "0b7a3f2e-1111-4a57-9c1e-2f0d8b4f1a02")
+    // A retry of A (both lines) is still known: discarded.
+    const d0 = before()
+    send(T + 14.5 * M, "A", "p-2")
+    send(T + 15.5 * M, "A", "p-2")
+    expect(rollup.counters.duplicates - d0).toBe(2)
+    // Past the second quarter's close (12:30 + 5 min): A is forgotten.
+    send(T + 36 * M, "B", "q-1", "0b7a3f2e-1111-4a57-9c1e-2f0d8b4f1a02")
+    expect(rollup.batchCount).toBe(1)
+  })
 })
