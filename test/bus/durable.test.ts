@@ -208,6 +208,47 @@ describe("durable embedded log", () => {
     ).pipe(Effect.ensuring(Effect.sync(() => rmSync(dir, { recursive: true, force: true }))))
   })
 
+  it.effect(
+    "reads give back every record's key, value and timestamp exactly, in pieces of at most `max`",
+    () => {
+      const dir = freshDir()
+      const bytes = (n: number) => Uint8Array.from({ length: n }, (_, i) => (i * 37 + n) % 256)
+      const written: Array<OutRecord> = [
+        { topic: "raw", key: "a:web", value: bytes(300), timestamp: T0 },
+        { topic: "raw", key: "", value: new Uint8Array(0), timestamp: 0 },
+        { topic: "raw", key: "ünï:cödé,1", value: Uint8Array.of(0, 44, 0), timestamp: 2 ** 53 - 1 },
+        { topic: "raw", key: "a,b", value: bytes(1), timestamp: -5 },
+        { topic: "raw", key: "b:worker", value: bytes(70_000), timestamp: 1.5 },
+        ...Array.from({ length: 20 }, (_, i) => ({
+          topic: "raw",
+          key: `k${i % 3}`,
+          value: bytes(i),
+          timestamp: T0 + i,
+        })),
+      ]
+      return withLog(dir, (log) =>
+        Effect.gen(function* () {
+          log.createTopic(raw)
+          yield* log.append(written)
+          const got: Array<{ key: string; value: Array<number>; timestamp: number; offset: number }> = []
+          let from = 0
+          for (;;) {
+            const { records, next } = log.read("raw", 0, from, 4)
+            assert.isAtMost(records.length, 4)
+            if (records.length === 0) break
+            for (const r of records)
+              got.push({ key: r.key, value: [...r.value], timestamp: r.timestamp, offset: r.offset })
+            from = next
+          }
+          assert.deepStrictEqual(
+            got,
+            written.map((r, offset) => ({ key: r.key, value: [...r.value], timestamp: r.timestamp, offset })),
+          )
+        }),
+      ).pipe(Effect.ensuring(Effect.sync(() => rmSync(dir, { recursive: true, force: true }))))
+    },
+  )
+
   it.effect("compaction keeps the latest record per key; it goes too once committed past and old", () => {
     const dir = freshDir()
     return withLog(
