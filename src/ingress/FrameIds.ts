@@ -28,58 +28,72 @@ export const badHeaders = (
 
 /**
  * The key a batch is remembered by: the app (from the drain's credentials), the drain and the Frame-Id,
- * so an app sending another app's drain token and Frame-Ids only ever meets its own batches.
+ * so an app sending another app's drain token and Frame-Ids only ever meets its own batches. One flat
+ * string: a concatenation would keep its parts (and the header strings) alive as a tree of strings.
  */
-export const batchKey = (owner: string, drainToken: string | undefined, frameId: string): string =>
-  `${owner}\u0000${drainToken ?? ""}\u0000${frameId}`
+export const batchKey = (owner: string, drainToken: string | undefined, frameId: string): string => {
+  const key = `${owner}\u0000${drainToken ?? ""}\u0000${frameId}`
+  return Buffer.from(key, "utf8").toString("utf8")
+}
 
 const TTL_MS = 15 * 60 * 1000
 const MAX = 200_000
 
-type Entry =
-  | { readonly at: number; readonly state: "done" }
-  | { readonly at: number; readonly state: "inflight"; readonly settled: Promise<boolean> }
-
+/**
+ * At 50,000 lines/s this remembers up to 200,000 batches, so an acknowledged one is a Map entry of a
+ * flat string and a small integer (its time in seconds from `epochMs`), no object; in-flight ones
+ * (a few hundred at most) are kept apart with their waiters.
+ */
 export class FrameIds {
-  private readonly entries = new Map<string, Entry>()
+  /** Acknowledged batches, oldest first: key -> seconds since `epochMs`. */
+  private readonly done = new Map<string, number>()
+  private readonly inflight = new Map<string, { settled: Promise<boolean>; resolve: (ok: boolean) => void }>()
+  private epochMs: number | undefined
 
   /**
    * Claims a batch: "new" (go ahead, then call `finish`), "duplicate" (acknowledged before), or a promise
    * of the first delivery's outcome while it is in flight.
    */
   claim(key: string, now: number): "new" | "duplicate" | Promise<boolean> {
-    const entry = this.entries.get(key)
-    if (entry && now - entry.at < TTL_MS) return entry.state === "done" ? "duplicate" : entry.settled
-    this.entries.delete(key)
+    const running = this.inflight.get(key)
+    if (running) return running.settled
+    const at = this.done.get(key)
+    if (at !== undefined && now - this.ms(at) < TTL_MS) return "duplicate"
+    this.done.delete(key)
     let resolve!: (ok: boolean) => void
     const settled = new Promise<boolean>((r) => {
       resolve = r
     })
-    this.entries.set(key, { at: now, state: "inflight", settled })
-    this.resolvers.set(key, resolve)
+    this.inflight.set(key, { settled, resolve })
     this.evict(now)
     return "new"
   }
 
   /** Ends a claimed batch: acknowledged (remembered) or failed (forgotten, so a retry produces it). */
   finish(key: string, acknowledged: boolean, now: number): void {
-    this.resolvers.get(key)?.(acknowledged)
-    this.resolvers.delete(key)
-    this.entries.delete(key)
-    if (acknowledged) this.entries.set(key, { at: now, state: "done" })
+    const running = this.inflight.get(key)
+    this.inflight.delete(key)
+    running?.resolve(acknowledged)
+    if (acknowledged) {
+      this.epochMs ??= now
+      this.done.delete(key)
+      this.done.set(key, Math.floor((now - this.epochMs) / 1000))
+    }
   }
 
   get size(): number {
-    return this.entries.size
+    return this.done.size + this.inflight.size
   }
 
-  private readonly resolvers = new Map<string, (ok: boolean) => void>()
+  /** The time remembered as `seconds` (rounded down: an entry is forgotten up to a second before TTL_MS). */
+  private ms(seconds: number): number {
+    return (this.epochMs ?? 0) + seconds * 1000
+  }
 
   private evict(now: number): void {
-    for (const [key, entry] of this.entries) {
-      if (this.entries.size <= MAX && now - entry.at < TTL_MS) break
-      if (entry.state === "inflight") continue
-      this.entries.delete(key)
+    for (const [key, at] of this.done) {
+      if (this.done.size + this.inflight.size <= MAX && now - this.ms(at) < TTL_MS) break
+      this.done.delete(key)
     }
   }
 }
