@@ -151,15 +151,6 @@ class KeySlot {
     )
   }
 
-  /** The batches that may be forgotten at `untilMin`, created if new (and `created` told). */
-  generation(untilMin: number, created: (g: Generation) => void): Generation {
-    for (const g of this.generations) if (g.untilMin === untilMin) return g
-    const g = new Generation(this, untilMin)
-    this.generations.push(g)
-    created(g)
-    return g
-  }
-
   remember(s: Scan, at: Generation, first: boolean): void {
     const drain = s.drainEnd - s.drainStart
     const frameId = s.frameEnd - s.frameStart
@@ -349,9 +340,17 @@ export class PartitionRollup {
     }
     let at = found
     if (found === undefined || found.untilMin < untilMin) {
-      at = key.generation(untilMin, (g) => {
-        if (untilMin * 60_000 <= this.windows.streamTimeMs) this.stale.push(g)
-      })
+      at = undefined
+      for (const g of key.generations)
+        if (g.untilMin === untilMin) {
+          at = g
+          break
+        }
+      if (at === undefined) {
+        at = new Generation(key, untilMin)
+        key.generations.push(at)
+        if (untilMin * 60_000 <= this.windows.streamTimeMs) this.stale.push(at)
+      }
       if (found === undefined) this.batchEntries++
       else found.firsts.delete(id)
       at.firsts.set(id, delivery)
