@@ -8,20 +8,10 @@ import { Context, Duration, Effect, Layer } from "effect"
 import { Bus } from "../bus/Bus.ts"
 import { partitionsOfWorker } from "../bus/Partitioner.ts"
 import { groups, PARTITIONS } from "../bus/Topics.ts"
-import { type Settings, TallyConfig } from "../config/TallyConfig.ts"
+import { TallyConfig } from "../config/TallyConfig.ts"
 import { RolledUpTypes } from "../domain/MeasurementType.ts"
 import { runStage } from "../stream/Stage.ts"
-import { runAggregatorThread } from "./AggregatorThread.ts"
 import { rawTopics, type TopologyOptions, topology } from "./Topology.ts"
-
-const optionsOf = (settings: Settings): TopologyOptions => ({
-  group: groups.aggregator(settings.topicPrefix, settings.workerIndex, settings.workers),
-  prefix: settings.topicPrefix,
-  types: RolledUpTypes,
-  partitions: partitionsOfWorker(settings.workerIndex, settings.workers, PARTITIONS),
-  flushAfterMs: Duration.toMillis(settings.flushAfter),
-  commitIntervalMs: 1000,
-})
 
 export class Aggregator extends Context.Service<Aggregator, { readonly options: TopologyOptions }>()(
   "tally/aggregator/Aggregator",
@@ -31,7 +21,14 @@ export class Aggregator extends Context.Service<Aggregator, { readonly options: 
     Effect.gen(function* () {
       const settings = yield* TallyConfig
       const bus = yield* Bus
-      const options = optionsOf(settings)
+      const options: TopologyOptions = {
+        group: groups.aggregator(settings.topicPrefix, settings.workerIndex, settings.workers),
+        prefix: settings.topicPrefix,
+        types: RolledUpTypes,
+        partitions: partitionsOfWorker(settings.workerIndex, settings.workers, PARTITIONS),
+        flushAfterMs: Duration.toMillis(settings.flushAfter),
+        commitIntervalMs: 1000,
+      }
       const source = bus.consume({
         group: options.group,
         topics: rawTopics(options),
@@ -46,18 +43,6 @@ export class Aggregator extends Context.Service<Aggregator, { readonly options: 
         `aggregator worker ${settings.workerIndex} of ${settings.workers}: partitions ${options.partitions.join(",")}`,
       )
       return Aggregator.of({ options })
-    }),
-  )
-
-  /**
-   * The same service in a thread of its own (AggregatorThread.ts), on this thread's Bus: what `tally
-   * all` runs, so the aggregation and the drains each have a thread.
-   */
-  static readonly layerThread = Layer.effect(
-    Aggregator,
-    Effect.gen(function* () {
-      yield* runAggregatorThread()
-      return Aggregator.of({ options: optionsOf(yield* TallyConfig) })
     }),
   )
 }

@@ -1,10 +1,8 @@
 /**
  * The Bus: tally's only way to Kafka. Its layers keep one contract (test/bus/Bus.conformance.ts):
  * `layerKafka` against a real broker, `layerEmbedded` over the durable embedded log in the data dir
- * (`npm start`), and `layerMemory` over an in-process PartitionedLog (tests only); `layerRemote` is
- * another thread's Bus (a worker's: the aggregator's thread in `tally all`).
+ * (`npm start`), and `layerMemory` over an in-process PartitionedLog (tests only).
  */
-import type { MessagePort } from "node:worker_threads"
 import { Context, type Duration, Effect, Layer, Option, Schedule } from "effect"
 import { TallyConfig } from "../config/TallyConfig.ts"
 import { DurableLog, type DurableLogOptions } from "./DurableLog.ts"
@@ -12,7 +10,6 @@ import { type KafkaOptions, makeKafkaBus } from "./kafka.ts"
 import { makeLocalBus } from "./local.ts"
 import { MemoryLog } from "./MemoryLog.ts"
 import type { BusApi, BusError } from "./Records.ts"
-import { makeRemoteBus } from "./RemoteBus.ts"
 
 export class Bus extends Context.Service<Bus, BusApi>()("tally/bus/Bus") {
   /** Kafka through @platformatic/kafka; connects on first use, so a process starts even while the broker is down. */
@@ -50,10 +47,6 @@ export class Bus extends Context.Service<Bus, BusApi>()("tally/bus/Bus") {
       }),
     ),
   )
-
-  /** The Bus of the thread at the other end of `port` (see RemoteBus.ts: it runs `serveBus` there). */
-  static readonly layerRemote = (port: MessagePort): Layer.Layer<Bus> =>
-    Layer.sync(Bus, () => Bus.of(makeRemoteBus(port)))
 
   /** The in-process log; the MemoryLog stays reachable for tests and outage drills. */
   static readonly layerMemory: Layer.Layer<Bus | MemoryLog> = Layer.effect(

@@ -45,11 +45,11 @@ const Banner = Layer.effectDiscard(
 )
 
 /**
- * The aggregator runs in a thread of its own (Aggregator.layerThread). Built sink first, HTTP last, so a stop runs the other way round: the server stops taking drains, the
+ * Built sink first, HTTP last, so a stop runs the other way round: the server stops taking drains, the
  * aggregator finishes what arrived and flushes, and the sink writes those summaries before it stops.
  */
 const stages = HttpLive.pipe(
-  Layer.provideMerge(Aggregator.layerThread),
+  Layer.provideMerge(Aggregator.layer),
   Layer.provideMerge(Layer.mergeAll(Sink.layer, Retrier.layer)),
 )
 
