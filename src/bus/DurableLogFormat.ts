@@ -10,6 +10,11 @@ export const SPAN = 2 ** 42
 export const MAX_PARTITION_IDS = 2048
 
 /**
+ * A row holds one record, or `n` > 1 consecutive records of one partition (a record set, as Kafka's
+ * record batches: the records of a partition that one transaction appends, at most MAX_SET): its id is
+ * the first record's, its value the records packed (see packSet), its key and ts unused. Sets make the
+ * log's per-row costs (an insert, a read step, a buffer) per transaction and partition instead of per
+ * record. Compacted topics keep one record a row (superseded records are marked one by one).
  * `records.at` is the append time (ms, never decreasing within a partition): age-based retention deletes
  * prefixes by it. `dead = 1` marks a record of a compacted topic superseded by a later one of its key.
  * `latest` maps each key of a compacted partition to its newest offset. `partitions.floor` keeps the end
@@ -22,7 +27,7 @@ CREATE TABLE IF NOT EXISTS partitions (
   UNIQUE (topic, partition));
 CREATE TABLE IF NOT EXISTS records (
   id INTEGER PRIMARY KEY, key TEXT NOT NULL, value BLOB NOT NULL, ts REAL NOT NULL, at INTEGER NOT NULL,
-  dead INTEGER NOT NULL DEFAULT 0);
+  dead INTEGER NOT NULL DEFAULT 0, n INTEGER NOT NULL DEFAULT 1);
 CREATE INDEX IF NOT EXISTS records_superseded ON records (dead) WHERE dead = 1;
 CREATE TABLE IF NOT EXISTS latest (pid INTEGER NOT NULL, key TEXT NOT NULL, off INTEGER NOT NULL,
   PRIMARY KEY (pid, key)) WITHOUT ROWID;
@@ -30,6 +35,12 @@ CREATE INDEX IF NOT EXISTS latest_by_offset ON latest (pid, off);
 CREATE TABLE IF NOT EXISTS commits (grp TEXT NOT NULL, topic TEXT NOT NULL, partition INTEGER NOT NULL,
   off INTEGER NOT NULL, metadata TEXT NOT NULL, PRIMARY KEY (grp, topic, partition)) WITHOUT ROWID;
 `
+
+/** Logs written before record sets lack `records.n`: every row of theirs is one record. */
+export const MIGRATE_SETS = "ALTER TABLE records ADD COLUMN n INTEGER NOT NULL DEFAULT 1"
+
+/** At most this many records a row. */
+export const MAX_SET = 500
 
 /** How durable a commit is when its append is acknowledged (see README: what embedded mode keeps where). */
 export type Durability = "process-crash" | "power-loss"
@@ -146,10 +157,10 @@ export const pack = (records: ReadonlyArray<Packable>): { buf: ArrayBuffer; used
 
 const decoder = new TextDecoder()
 
-/** Calls `each` for every packed record, in order (the value is a view into `buf`). */
+/** Calls `each` for every packed record, in order (key and value are views into `buf`). */
 export const unpack = (
   buf: ArrayBuffer,
-  each: (pid: number, compacted: boolean, timestamp: number, key: string, value: Uint8Array) => void,
+  each: (pid: number, compacted: boolean, timestamp: number, key: Uint8Array, value: Uint8Array) => void,
 ): number => {
   const bytes = new Uint8Array(buf)
   const view = new DataView(buf)
@@ -160,11 +171,81 @@ export const unpack = (
     const compacted = view.getUint8(o + 2) === 1
     const timestamp = view.getFloat64(o + 3)
     const keyLength = view.getUint32(o + 11)
-    const key = decoder.decode(bytes.subarray(o + 15, o + 15 + keyLength))
+    const key = bytes.subarray(o + 15, o + 15 + keyLength)
     o += 15 + keyLength
     const valueLength = view.getUint32(o)
     each(pid, compacted, timestamp, key, bytes.subarray(o + 4, o + 4 + valueLength))
     o += 4 + valueLength
   }
   return n
+}
+
+/** A record of a set on its way into a row: key and value as bytes. */
+export interface SetRecord {
+  readonly timestamp: number
+  readonly key: Uint8Array
+  readonly value: Uint8Array
+}
+
+/** Packs a record set's row value: per record ts f64, key (u32 + UTF-8), value (u32 + bytes). */
+export const packSet = (records: ReadonlyArray<SetRecord>): Uint8Array => {
+  let size = 0
+  for (const r of records) size += 16 + r.key.length + r.value.length
+  const bytes = new Uint8Array(size)
+  const view = new DataView(bytes.buffer)
+  let o = 0
+  for (const r of records) {
+    view.setFloat64(o, r.timestamp)
+    view.setUint32(o + 8, r.key.length)
+    bytes.set(r.key, o + 12)
+    o += 12 + r.key.length
+    view.setUint32(o, r.value.length)
+    bytes.set(r.value, o + 4)
+    o += 4 + r.value.length
+  }
+  return bytes
+}
+
+/**
+ * Reads a set's records at offsets `first`, `first + 1`, ... into `out`, skipping those below `from`,
+ * until `out` holds `max`. A key equal to the record's before it is the same string (no decoding).
+ * Values are views into `row`.
+ */
+export const unpackSet = (
+  row: Uint8Array,
+  first: number,
+  from: number,
+  max: number,
+  out: Array<{ key: string; value: Uint8Array; timestamp: number; offset: number }>,
+): void => {
+  const view = new DataView(row.buffer, row.byteOffset, row.byteLength)
+  let o = 0
+  let offset = first
+  let lastKey = ""
+  let lastAt = -1
+  let lastLength = -1
+  while (o < row.length && out.length < max) {
+    const timestamp = view.getFloat64(o)
+    const keyLength = view.getUint32(o + 8)
+    const keyAt = o + 12
+    o = keyAt + keyLength
+    const valueLength = view.getUint32(o)
+    const value = row.subarray(o + 4, o + 4 + valueLength)
+    o += 4 + valueLength
+    if (offset >= from) {
+      if (keyLength !== lastLength || !sameBytes(row, keyAt, lastAt, keyLength)) {
+        lastKey = decoder.decode(row.subarray(keyAt, keyAt + keyLength))
+        lastLength = keyLength
+      }
+      lastAt = keyAt
+      out.push({ key: lastKey, value, timestamp, offset })
+    }
+    offset++
+  }
+}
+
+const sameBytes = (bytes: Uint8Array, a: number, b: number, length: number): boolean => {
+  if (b < 0) return false
+  for (let i = 0; i < length; i++) if (bytes[a + i] !== bytes[b + i]) return false
+  return true
 }

@@ -7,7 +7,15 @@
 import { mkdirSync } from "node:fs"
 import { join } from "node:path"
 import type { DatabaseSync, StatementSync } from "node:sqlite"
-import { type Durability, MAX_PARTITION_IDS, pragmas, SCHEMA, SPAN } from "./DurableLogFormat.ts"
+import {
+  type Durability,
+  MAX_PARTITION_IDS,
+  MIGRATE_SETS,
+  pragmas,
+  SCHEMA,
+  SPAN,
+  unpackSet,
+} from "./DurableLogFormat.ts"
 import type { InRecord } from "./Records.ts"
 import { isCompacted, type TopicSpec } from "./Topics.ts"
 
@@ -43,11 +51,16 @@ export const openDatabase = async (
   db.exec("PRAGMA auto_vacuum = INCREMENTAL")
   db.exec(pragmas(durability))
   db.exec(SCHEMA)
+  const columns = db.prepare("PRAGMA table_info(records)").all()
+  if (!columns.some((c) => c.name === "n")) db.exec(MIGRATE_SETS)
   return { file, db }
 }
 
 const commitKey = (group: string, topic: string, partition: number) =>
   `${group}\u0000${topic}\u0000${partition}`
+
+/** A row as read: id, key, value, ts, n (see DurableLogFormat's SCHEMA). */
+type Row = [number, string, Uint8Array, number, number]
 
 export class LogReader {
   readonly topics = new Map<string, Topic>()
@@ -61,16 +74,20 @@ export class LogReader {
   readonly starts = new Map<number, number>()
   private readonly readAll: StatementSync
   private readonly readLive: StatementSync
+  /** The row holding an offset (a record set's row starts before it). */
+  private readonly rowAt: StatementSync
+  /** pid -> an offset known to start a row (where the last read ended): a read from it needs no rowAt. */
+  private readonly rowStarts = new Map<number, number>()
   readonly db: DatabaseSync
 
   /** Loads what `db` holds; `groupSeen` is told of every group with a commit. */
   constructor(db: DatabaseSync, groupSeen: (group: string) => void) {
     this.db = db
-    const select = "SELECT id, key, value, ts FROM records WHERE id >= ? AND id < ?"
+    const select = "SELECT id, key, value, ts, n FROM records WHERE id >= ? AND id < ?"
     this.readAll = db.prepare(`${select} ORDER BY id LIMIT ?`)
     this.readLive = db.prepare(`${select} AND dead = 0 ORDER BY id LIMIT ?`)
-    this.readAll.setReturnArrays(true)
-    this.readLive.setReturnArrays(true)
+    this.rowAt = db.prepare(`${select} ORDER BY id DESC LIMIT 1`)
+    for (const s of [this.readAll, this.readLive, this.rowAt]) s.setReturnArrays(true)
     const pids = new Map<string, Array<number>>()
     for (const row of db.prepare("SELECT pid, topic, partition FROM partitions ORDER BY pid").all()) {
       const list = pids.get(String(row.topic)) ?? []
@@ -81,12 +98,14 @@ export class LogReader {
       const spec = JSON.parse(String(row.spec)) as TopicSpec
       this.topics.set(spec.name, { spec, compacted: isCompacted(spec), pids: pids.get(spec.name) ?? [] })
     }
-    const last = db.prepare("SELECT max(id) AS id FROM records WHERE id >= ? AND id < ?")
+    const last = db.prepare(
+      "SELECT id + n AS id FROM records WHERE id >= ? AND id < ? ORDER BY id DESC LIMIT 1",
+    )
     const floor = db.prepare("SELECT floor FROM partitions WHERE pid = ?")
     for (const topic of this.topics.values())
       for (const pid of topic.pids) {
         const id = last.get(pid * SPAN, (pid + 1) * SPAN)?.id
-        const end = id === null || id === undefined ? 0 : Number(id) - pid * SPAN + 1
+        const end = id === null || id === undefined ? 0 : Number(id) - pid * SPAN
         this.ends.set(pid, Math.max(end, Number(floor.get(pid)?.floor ?? 0)))
       }
     for (const row of db.prepare("SELECT grp, topic, partition, off, metadata FROM commits").all()) {
@@ -158,22 +177,39 @@ export class LogReader {
     // statement. Records become readable when their transaction's reply arrives, before its appends resolve.
     if (from >= (this.ends.get(pid) ?? 0)) return { records: [], next: from }
     const base = pid * SPAN
-    const rows = (t.compacted ? this.readLive : this.readAll).all(
-      base + from,
-      base + SPAN,
-      max,
-    ) as unknown as Array<[number, string, Uint8Array, number]>
-    const records: Array<InRecord> = new Array(rows.length)
-    for (let i = 0; i < rows.length; i++) {
-      const r = rows[i]!
-      records[i] = { key: r[1], value: r[2], timestamp: r[3], offset: r[0] - base }
+    // A read from inside a record set starts with that set's row.
+    let head: Row | undefined
+    if (!t.compacted && this.rowStarts.get(pid) !== from) {
+      const row = this.rowAt.get(base, base + from + 1) as unknown as Row | undefined
+      if (row && row[0] < base + from && row[0] + row[4] > base + from) head = row
     }
-    let next = rows.length > 0 ? records[rows.length - 1]!.offset + 1 : from
+    const start = head ? head[0] + head[4] : base + from
+    const records: Array<InRecord> = []
+    let next = from
+    let whole = true
+    let rows = 0
+    const take = (r: Row) => {
+      const first = r[0] - base
+      if (r[4] === 1) {
+        if (first >= from) records.push({ key: r[1], value: r[2], timestamp: r[3], offset: first })
+      } else unpackSet(r[2], first, from, max, records as Array<InRecord & { key: string }>)
+      next = records.length > 0 ? records[records.length - 1]!.offset + 1 : from
+      whole = next === first + r[4] || r[4] === 1
+    }
+    if (head) take(head)
+    // Row by row until `max` records: a row may hold many.
+    if (records.length < max)
+      for (const r of (t.compacted ? this.readLive : this.readAll).iterate(start, base + SPAN, max)) {
+        rows++
+        take(r as unknown as Row)
+        if (records.length >= max) break
+      }
+    if (whole) this.rowStarts.set(pid, next)
     // Rows committed before the writer's answer arrived may be past the cached end: move it on.
     const end = Math.max(this.ends.get(pid) ?? 0, next)
     this.ends.set(pid, end)
-    // Fewer than asked: everything up to the end was read (superseded records were skipped).
-    if (rows.length < max) next = Math.max(next, end)
+    // Fewer rows than asked and all of them read: everything up to the end was read (superseded records were skipped).
+    if (rows < max && records.length < max) next = Math.max(next, end)
     return { records, next }
   }
 }

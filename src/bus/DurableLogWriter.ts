@@ -11,13 +11,18 @@ import {
   type CommitRow,
   type Durability,
   type FromWriter,
+  MAX_SET,
+  packSet,
   pragmas,
   type RetainPlan,
+  type SetRecord,
   SPAN,
   type Stats,
   type ToWriter,
   unpack,
+  unpackSet,
 } from "./DurableLogFormat.ts"
+import type { InRecord } from "./Records.ts"
 
 const port = parentPort!
 const { file, durability } = workerData as { file: string; durability: Durability }
@@ -26,7 +31,12 @@ db.exec(pragmas(durability))
 
 const q = (sql: string): StatementSync => db.prepare(sql)
 const insert = q("INSERT INTO records (id, key, value, ts, at) VALUES (?, ?, ?, ?, ?)")
-const lastId = q("SELECT max(id) AS id FROM records WHERE id >= ? AND id < ?")
+const insertSet = q("INSERT INTO records (id, key, value, ts, at, n) VALUES (?, '', ?, ?, ?, ?)")
+/** The end (last offset + 1, as a row id) of a partition's last row. */
+const lastEnd = q("SELECT id + n FROM records WHERE id >= ? AND id < ? ORDER BY id DESC LIMIT 1")
+/** The last row below a row id (the one a prefix deletion may cut through). */
+const lastBelow = q("SELECT id, n, value, at FROM records WHERE id >= ? AND id < ? ORDER BY id DESC LIMIT 1")
+const recordsIn = q("SELECT coalesce(sum(n), 0) FROM records WHERE id >= ? AND id < ?")
 const firstId = q("SELECT min(id) AS id FROM records WHERE id >= ? AND id < ?")
 const floorOf = q("SELECT floor FROM partitions WHERE pid = ?")
 const setFloor = q("UPDATE partitions SET floor = max(floor, ?) WHERE pid = ?")
@@ -48,7 +58,18 @@ const deleteSuperseded = q(
 const pageCount = q("PRAGMA page_count")
 const freePages = q("PRAGMA freelist_count")
 const pageSize = q("PRAGMA page_size")
-for (const s of [lastId, firstId, floorOf, latestOf, youngest, pageCount, freePages, pageSize])
+for (const s of [
+  lastEnd,
+  lastBelow,
+  recordsIn,
+  firstId,
+  floorOf,
+  latestOf,
+  youngest,
+  pageCount,
+  freePages,
+  pageSize,
+])
   s.setReturnArrays(true)
 
 /** Ends a failed transaction (SQLite may already have rolled it back). */
@@ -69,17 +90,34 @@ const num = (s: StatementSync, ...args: Array<number | string>): number | undefi
 const next = new Map<number, number>()
 const lastAt = new Map<number, number>()
 const counts = new Map<number, number>()
-for (const row of q("SELECT CAST(id / ? AS INTEGER) AS pid, count(*) AS n FROM records GROUP BY 1").all(SPAN))
+for (const row of q("SELECT CAST(id / ? AS INTEGER) AS pid, sum(n) AS n FROM records GROUP BY 1").all(SPAN))
   counts.set(Number(row.pid), Number(row.n))
 
 const nextOf = (pid: number): number => {
   let n = next.get(pid)
   if (n === undefined) {
-    const last = num(lastId, pid * SPAN, (pid + 1) * SPAN)
-    n = Math.max(last === undefined ? 0 : last - pid * SPAN + 1, num(floorOf, pid) ?? 0)
+    const end = num(lastEnd, pid * SPAN, (pid + 1) * SPAN)
+    n = Math.max(end === undefined ? 0 : end - pid * SPAN, num(floorOf, pid) ?? 0)
     next.set(pid, n)
   }
   return n
+}
+
+const decoder = new TextDecoder()
+
+/** Per partition, in append order, the records of a job that go into record sets. */
+const sets = new Map<number, Array<SetRecord>>()
+
+/** Writes a partition's pending set: one row (or a single record's row), then a fresh set. */
+const flushSet = (pid: number, records: Array<SetRecord>, at: number) => {
+  const offset = nextOf(pid)
+  if (offset + records.length > SPAN) throw new Error(`partition id ${pid} is full`)
+  const first = records[0]!
+  if (records.length === 1)
+    insert.run(pid * SPAN + offset, decoder.decode(first.key), first.value, first.timestamp, at)
+  else insertSet.run(pid * SPAN + offset, packSet(records), first.timestamp, at, records.length)
+  next.set(pid, offset + records.length)
+  sets.delete(pid)
 }
 
 const job = (buf: ArrayBuffer, commits: ReadonlyArray<CommitRow>, now: number): FromWriter => {
@@ -87,30 +125,64 @@ const job = (buf: ArrayBuffer, commits: ReadonlyArray<CommitRow>, now: number): 
   const added = new Map<number, number>()
   try {
     db.exec("BEGIN IMMEDIATE")
-    unpack(buf, (pid, compacted, timestamp, key, value) => {
-      const offset = nextOf(pid)
-      if (!before.has(pid)) before.set(pid, offset)
-      if (offset >= SPAN) throw new Error(`partition id ${pid} is full`)
+    unpack(buf, (pid, compacted, timestamp, keyBytes, value) => {
+      if (!before.has(pid)) before.set(pid, nextOf(pid))
       const at = Math.max(now, lastAt.get(pid) ?? 0)
-      insert.run(pid * SPAN + offset, key, value, timestamp, at)
-      if (compacted) {
-        const previous = num(latestOf, pid, key)
-        if (previous !== undefined) markDead.run(pid * SPAN + previous)
-        setLatest.run(pid, key, offset)
-      }
-      next.set(pid, offset + 1)
       lastAt.set(pid, at)
       added.set(pid, (added.get(pid) ?? 0) + 1)
+      if (!compacted) {
+        let set = sets.get(pid)
+        if (!set) sets.set(pid, (set = []))
+        set.push({ timestamp, key: keyBytes, value })
+        if (set.length >= MAX_SET) flushSet(pid, set, at)
+        return
+      }
+      const offset = nextOf(pid)
+      if (offset >= SPAN) throw new Error(`partition id ${pid} is full`)
+      const key = decoder.decode(keyBytes)
+      insert.run(pid * SPAN + offset, key, value, timestamp, at)
+      const previous = num(latestOf, pid, key)
+      if (previous !== undefined) markDead.run(pid * SPAN + previous)
+      setLatest.run(pid, key, offset)
+      next.set(pid, offset + 1)
     })
+    for (const [pid, set] of sets) flushSet(pid, set, lastAt.get(pid)!)
     for (const c of commits) commit.run(c.group, c.topic, c.partition, c.offset, c.metadata)
     db.exec("COMMIT")
   } catch (cause) {
+    sets.clear()
     rollback()
     for (const [pid, offset] of before) next.set(pid, offset)
     return { t: "failed", id: -1, message: cause instanceof Error ? cause.message : String(cause) }
   }
   for (const [pid, n] of added) counts.set(pid, (counts.get(pid) ?? 0) + n)
   return { t: "done", id: -1, ends: [...before.keys()].map((pid) => [pid, next.get(pid)!] as const) }
+}
+
+const encoder = new TextEncoder()
+
+/**
+ * Before a prefix deletion of the rows in [first, stop): a record set `stop` cuts through has its
+ * records from `stop` on written again as a row of their own at `stop` (the set's old row then goes
+ * with the prefix), so retention deletes records, not whole sets. Returns how many were written again.
+ */
+const splitAt = (first: number, stop: number): number => {
+  const row = lastBelow.get(first, stop) as unknown as [number, number, Uint8Array, number] | undefined
+  if (!row || row[0] + row[1] <= stop) return 0
+  const [id, n, value, at] = row
+  const kept: Array<InRecord> = []
+  unpackSet(value, id, stop, n, kept as Array<InRecord & { key: string }>)
+  const only = kept[0]!
+  if (kept.length === 1) insert.run(stop, only.key, only.value, only.timestamp, at)
+  else
+    insertSet.run(
+      stop,
+      packSet(kept.map((r) => ({ timestamp: r.timestamp, key: encoder.encode(r.key), value: r.value }))),
+      only.timestamp,
+      at,
+      kept.length,
+    )
+  return kept.length
 }
 
 /** Runs plans from the first on until `budget` rows are deleted; reports where work is left. */
@@ -133,7 +205,8 @@ const retain = (
         const upper = Math.min(end, first + (budget - deleted))
         const stop = num(youngest, first, upper, before) ?? upper
         if (stop > first) {
-          const n = Number(deleteRange.run(first, stop).changes)
+          const n = (num(recordsIn, first, stop) ?? 0) - splitAt(first, stop)
+          deleteRange.run(first, stop)
           deleted += n
           counts.set(pid, (counts.get(pid) ?? 0) - n)
           deleteLatestBelow.run(pid, stop - base)

@@ -5,9 +5,10 @@
  * Time is an injected clock: nothing here sleeps.
  */
 import { spawn } from "node:child_process"
-import { mkdtempSync, rmSync } from "node:fs"
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { DatabaseSync } from "node:sqlite"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Metric } from "effect"
 import { DurableLog, type DurableLogOptions } from "../../src/bus/DurableLog.ts"
@@ -244,6 +245,88 @@ describe("durable embedded log", () => {
             got,
             written.map((r, offset) => ({ key: r.key, value: [...r.value], timestamp: r.timestamp, offset })),
           )
+        }),
+      ).pipe(Effect.ensuring(Effect.sync(() => rmSync(dir, { recursive: true, force: true }))))
+    },
+  )
+
+  it.effect(
+    "a transaction's records of a partition are one row (a record set); reads from inside it and retention cut through it record by record",
+    () => {
+      const dir = freshDir()
+      const ten = Array.from({ length: 10 }, (_, i) => rec("raw", `k${i % 2}`, `s${i}`))
+      return Effect.gen(function* () {
+        yield* withLog(dir, (log, clock) =>
+          Effect.gen(function* () {
+            log.createTopic(raw)
+            yield* log.append(ten)
+            const rows = new DatabaseSync(join(dir, "log", "log.db"))
+            assert.deepStrictEqual(
+              rows
+                .prepare("SELECT id, n FROM records")
+                .all()
+                .map((r) => [Number(r.id), Number(r.n)]),
+              [[0, 10]],
+              "one row",
+            )
+            rows.close()
+            // From every offset, in pieces of 3: exactly the records from there on, keys included.
+            for (let from = 0; from < 10; from++) {
+              const got: Array<string> = []
+              let at = from
+              for (;;) {
+                const { records, next } = log.read("raw", 0, at, 3)
+                if (records.length === 0) break
+                got.push(...records.map((r) => `${r.offset}:${r.key}:${decoder.decode(r.value)}`))
+                at = next
+              }
+              const want = ten.slice(from).map((r, i) => `${from + i}:${r.key}:${decoder.decode(r.value)}`)
+              assert.deepStrictEqual(got, want, `from ${from}`)
+            }
+            log.groups.join("agg")
+            yield* log.commit("agg", [{ topic: "raw", partition: 0, offset: 7, metadata: "" }])
+            clock.now = T0 + 24 * 60 * MINUTE
+            yield* log.retain
+            assert.deepStrictEqual(texts(log, "raw"), ["7:s7", "8:s8", "9:s9"])
+            assert.strictEqual(log.recordCounts().get("raw"), 3)
+          }),
+        )
+        // Reopened: the split set's records, and the next append goes on from offset 10.
+        yield* withLog(dir, (log) =>
+          Effect.gen(function* () {
+            assert.deepStrictEqual(texts(log, "raw"), ["7:s7", "8:s8", "9:s9"])
+            yield* log.append([rec("raw", "k0", "s10")])
+            assert.deepStrictEqual(texts(log, "raw", 9), ["9:s9", "10:s10"])
+          }),
+        )
+      }).pipe(Effect.ensuring(Effect.sync(() => rmSync(dir, { recursive: true, force: true }))))
+    },
+  )
+
+  it.effect(
+    "a log written before record sets (a row per record, no `n` column) opens, reads and goes on",
+    () => {
+      const dir = freshDir()
+      mkdirSync(join(dir, "log"), { recursive: true })
+      const old = new DatabaseSync(join(dir, "log", "log.db"))
+      old.exec(`
+      CREATE TABLE topics (name TEXT PRIMARY KEY, spec TEXT NOT NULL);
+      CREATE TABLE partitions (pid INTEGER PRIMARY KEY, topic TEXT NOT NULL, partition INTEGER NOT NULL,
+        floor INTEGER NOT NULL DEFAULT 0, UNIQUE (topic, partition));
+      CREATE TABLE records (id INTEGER PRIMARY KEY, key TEXT NOT NULL, value BLOB NOT NULL, ts REAL NOT NULL,
+        at INTEGER NOT NULL, dead INTEGER NOT NULL DEFAULT 0);`)
+      old.prepare("INSERT INTO topics VALUES (?, ?)").run("raw", JSON.stringify(raw))
+      old.prepare("INSERT INTO partitions (pid, topic, partition) VALUES (0, 'raw', 0)").run()
+      for (let i = 0; i < 3; i++)
+        old
+          .prepare("INSERT INTO records (id, key, value, ts, at) VALUES (?, 'k', ?, ?, ?)")
+          .run(i, encoder.encode(`o${i}`), T0, T0)
+      old.close()
+      return withLog(dir, (log) =>
+        Effect.gen(function* () {
+          assert.deepStrictEqual(texts(log, "raw"), ["0:o0", "1:o1", "2:o2"])
+          yield* log.append([rec("raw", "k", "n3"), rec("raw", "k", "n4")])
+          assert.deepStrictEqual(texts(log, "raw", 1), ["1:o1", "2:o2", "3:n3", "4:n4"])
         }),
       ).pipe(Effect.ensuring(Effect.sync(() => rmSync(dir, { recursive: true, force: true }))))
     },
