@@ -35,7 +35,14 @@ export const collect = (sub: Subscription, n: number) =>
     )
   })
 
-export const records = (topic: string, keys: number, perKey: number, t0 = Date.UTC(2026, 10, 28, 12)) => {
+/**
+ * An hour ago, on the hour: records must carry recent timestamps, or a real broker's time retention
+ * (7 days by default, judged by the records' own timestamps) deletes them under the test — a fixed date
+ * made the Kafka tests fail once it was a week old.
+ */
+const RECENT = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3_600_000
+
+export const records = (topic: string, keys: number, perKey: number, t0 = RECENT) => {
   const out: Array<OutRecord> = []
   for (let i = 0; i < perKey; i++)
     for (let k = 0; k < keys; k++)
