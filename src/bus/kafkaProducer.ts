@@ -176,14 +176,18 @@ export const groupCommit = (
   return (records) => {
     if (records.length === 0) return Effect.void
     const pieces = splitByKey(records, MAX_PARTITION_BYTES, sizeOf)
+    // The acknowledgement is bounded by the produce timeout; the topic check before it by its own
+    // schedule and the client's request timeout (under load its retries alone took longer than the
+    // produce timeout, and an unknown topic then failed Unavailable instead of Rejected).
     return knownTopics(records).pipe(
       Effect.andThen(
-        Effect.tryPromise({ try: () => Promise.all(pieces.map(enqueue)), catch: toBusError("produce") }),
+        Effect.tryPromise({ try: () => Promise.all(pieces.map(enqueue)), catch: toBusError("produce") }).pipe(
+          Effect.timeoutOrElse({
+            duration: produceTimeout + 1000,
+            orElse: () => Effect.fail(noAcknowledgement()),
+          }),
+        ),
       ),
-      Effect.timeoutOrElse({
-        duration: produceTimeout + 1000,
-        orElse: () => Effect.fail(noAcknowledgement()),
-      }),
       Effect.asVoid,
     )
   }
