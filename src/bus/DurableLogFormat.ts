@@ -244,6 +244,17 @@ export const unpackSet = (
   }
 }
 
+/** The byte position in a set's row value where its record `k` (0 = the first) starts. */
+export const setRecordAt = (row: Uint8Array, k: number): number => {
+  const view = new DataView(row.buffer, row.byteOffset, row.byteLength)
+  let o = 0
+  for (let i = 0; i < k; i++) {
+    o += 12 + view.getUint32(o + 8)
+    o += 4 + view.getUint32(o)
+  }
+  return o
+}
+
 const sameBytes = (bytes: Uint8Array, a: number, b: number, length: number): boolean => {
   if (b < 0) return false
   for (let i = 0; i < length; i++) if (bytes[a + i] !== bytes[b + i]) return false

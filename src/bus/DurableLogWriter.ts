@@ -18,6 +18,7 @@ import {
   type SetRecord,
   SPAN,
   type Stats,
+  setRecordAt,
   type ToWriter,
   unpack,
   unpackSet,
@@ -159,8 +160,6 @@ const job = (buf: ArrayBuffer, commits: ReadonlyArray<CommitRow>, now: number): 
   return { t: "done", id: -1, ends: [...before.keys()].map((pid) => [pid, next.get(pid)!] as const) }
 }
 
-const encoder = new TextEncoder()
-
 /**
  * Before a prefix deletion of the rows in [first, stop): a record set `stop` cuts through has its
  * records from `stop` on written again as a row of their own at `stop` (the set's old row then goes
@@ -170,19 +169,17 @@ const splitAt = (first: number, stop: number): number => {
   const row = lastBelow.get(first, stop) as unknown as [number, number, Uint8Array, number] | undefined
   if (!row || row[0] + row[1] <= stop) return 0
   const [id, n, value, at] = row
-  const kept: Array<InRecord> = []
-  unpackSet(value, id, stop, n, kept as Array<InRecord & { key: string }>)
-  const only = kept[0]!
-  if (kept.length === 1) insert.run(stop, only.key, only.value, only.timestamp, at)
-  else
-    insertSet.run(
-      stop,
-      packSet(kept.map((r) => ({ timestamp: r.timestamp, key: encoder.encode(r.key), value: r.value }))),
-      only.timestamp,
-      at,
-      kept.length,
-    )
-  return kept.length
+  const kept = id + n - stop
+  if (kept > 1) {
+    // A set's records are packed one after another: its tail is a set of its own as it stands.
+    const tail = value.subarray(setRecordAt(value, stop - id))
+    insertSet.run(stop, tail, new DataView(tail.buffer, tail.byteOffset).getFloat64(0), at, kept)
+  } else {
+    const last: Array<InRecord & { key: string }> = []
+    unpackSet(value, id, stop, 1, last)
+    insert.run(stop, last[0]!.key, last[0]!.value, last[0]!.timestamp, at)
+  }
+  return kept
 }
 
 /** Runs plans from the first on until `budget` rows are deleted; reports where work is left. */
