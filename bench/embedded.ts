@@ -106,6 +106,8 @@ export const run = async () => {
       TALLY_PORT: String(port),
       TALLY_ADMIN_TOKEN: adminToken,
       TALLY_LOG_LEVEL: "Warn",
+      // Flags for tally alone, not the load generator (experiments: a GC setting, a preload).
+      ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}),
       ...(profile ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir}` } : {}),
     },
     join(runDir, "tally-all.log"),

@@ -171,9 +171,9 @@ export const runStep = async (o: StepOptions): Promise<Step> => {
     stableSeconds: 30,
     ...(o.seed === undefined ? {} : { seed: o.seed }),
     onSecond: (s) => {
-      if (s.second % 10 === 9)
+      if (s.second % 10 === 9 || s.overflowed > 0)
         o.say?.(
-          `    ${s.second + 1} s: offered ${s.offered}/s, accepted ${s.accepted}/s${s.overflowed ? `, overflow ${s.overflowed}` : ""}`,
+          `    ${s.second + 1} s: offered ${s.offered}/s, accepted ${s.accepted}/s${s.overflowed ? `, overflow ${s.overflowed}` : ""}, load generator's longest stall ${s.stalledMs} ms`,
         )
     },
     onVerifyStart: () => o.say?.("    load done; verifying every 1-minute rollup…"),

@@ -36,6 +36,11 @@ export interface SecondStats {
   accepted: number
   /** Lines dropped by a full buffer (reported as L10). */
   overflowed: number
+  /**
+   * The longest wait of this process's own loop in this second (ms): a load generator that is not
+   * scheduled neither sends nor reads answers, so its drains fill whatever the server does.
+   */
+  stalledMs: number
 }
 
 export interface LoadReport {
@@ -103,7 +108,7 @@ export const runLoad = async (
   const secondOf = (ms: number) => {
     const s = Math.floor((ms - startMs) / 1000)
     while (seconds.length <= s)
-      seconds.push({ second: seconds.length, offered: 0, sent: 0, accepted: 0, overflowed: 0 })
+      seconds.push({ second: seconds.length, offered: 0, sent: 0, accepted: 0, overflowed: 0, stalledMs: 0 })
     return seconds[s]!
   }
   const totals = {
@@ -159,9 +164,14 @@ export const runLoad = async (
     })
   }
 
+  let lastPumpMs = Date.now()
   /** Accrues arrivals up to now, then sends what is due while connections are free. */
   const pump = () => {
-    const now = Math.min(Date.now(), offerEnd)
+    const wall = Date.now()
+    const stall = secondOf(wall)
+    stall.stalledMs = Math.max(stall.stalledMs, wall - lastPumpMs)
+    lastPumpMs = wall
+    const now = Math.min(wall, offerEnd)
     if (offering && now > lastMs) {
       const arrive = (now - lastMs) * perApp
       const s = secondOf(now)
