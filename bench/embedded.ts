@@ -7,6 +7,8 @@
  *   npm run bench -- embedded --minutes 2          (a short version; the recorded run is 10 minutes)
  *   npm run bench -- embedded --profile ...        (--cpu-prof of the process, every thread)
  *
+ * 0. Warm-up: the first rate for --warmup-seconds (20), shown but not judged: a cold process loses lines
+ *    in its first seconds (code not yet optimised, first windows and tables) at any rate.
  * 1. Ramp: each rate for --ramp-seconds, new apps each step, every 1-minute rollup verified; stops at
  *    the first step not held. 2. Sustained: the highest rate held, for --minutes (if that is not held,
  *    the next lower rate once). 3. Overload: twice that rate for --minutes (the excess gets 503s from
@@ -74,6 +76,7 @@ export const run = async () => {
     options: {
       rates: { type: "string", default: "20000,35000,50000,65000,80000" },
       "ramp-seconds": { type: "string", default: "60" },
+      "warmup-seconds": { type: "string", default: "20" },
       minutes: { type: "string", default: "10" },
       profile: { type: "boolean", default: false },
     },
@@ -113,6 +116,8 @@ export const run = async () => {
     join(runDir, "tally-all.log"),
   )
   const sampler = new ProcessSampler([{ name: "tally all", pids: () => [child.pid!] }], 10_000)
+  const warmupSeconds = Number(values["warmup-seconds"])
+  let warmup: Step | undefined
   const ramp: Array<Step> = []
   const phases: Array<Phase> = []
   try {
@@ -123,6 +128,12 @@ export const run = async () => {
     const alive = () => {
       if (child.exitCode !== null || child.signalCode !== null)
         throw new Error("tally all exited (see its log)")
+    }
+    if (warmupSeconds > 0) {
+      say(`warm-up (not judged): ${fmt(rates[0]!)} lines/s for ${warmupSeconds} s`)
+      warmup = await runStep({ url, adminToken, rate: rates[0]!, seconds: warmupSeconds, sampler, say })
+      say(describeStep(warmup))
+      alive()
     }
     for (const rate of rates) {
       say(`ramp: ${fmt(rate)} lines/s for ${rampSeconds} s`)
@@ -181,10 +192,10 @@ export const run = async () => {
   }
   const profiles = profile ? profilesIn(profileDir).map((f) => summarise(f)) : []
   for (const p of profiles) say(formatSummary(p))
-  writeFileSync(join(runDir, "result.json"), JSON.stringify({ ramp, phases, profiles }, null, 2))
+  writeFileSync(join(runDir, "result.json"), JSON.stringify({ warmup, ramp, phases, profiles }, null, 2))
   writeSection(
     profile ? "embedded-profile" : "embedded",
-    render(ramp, phases, {
+    render(warmup, ramp, phases, {
       rampSeconds,
       minutes,
       wallSeconds: (Date.now() - started) / 1000,
@@ -196,6 +207,7 @@ export const run = async () => {
 const GOAL = { rate: 50_000, rssMb: 500 }
 
 const render = (
+  warmup: Step | undefined,
   ramp: ReadonlyArray<Step>,
   phases: ReadonlyArray<Phase>,
   c: {
@@ -205,15 +217,15 @@ const render = (
     profiles: ReadonlyArray<string>
   },
 ) => {
-  const steps = [...ramp, ...phases.map((p) => p.step)]
+  const steps = [...(warmup ? [warmup] : []), ...ramp, ...phases.map((p) => p.step)]
   const loads = steps.flatMap((s) => [s.loadAverage.start, s.loadAverage.end])
   const load = { start: loads[0] ?? 0, end: loads.at(-1) ?? 0 }
-  const row = (name: string, s: Step, t?: Trend) => {
+  const row = (name: string, s: Step, t?: Trend, judged = true) => {
     const l = s.summary.load
     const statuses = Object.entries(l.statuses)
       .map(([k, v]) => `${k}×${fmt(v)}`)
       .join(" ")
-    return `| ${name} | ${fmt(s.rate)} × ${s.seconds >= 120 ? `${s.seconds / 60} min` : `${s.seconds} s`} | ${fmt(s.acceptedPerSecond)} | ${ms(l.latencyMs.p50)} / ${ms(l.latencyMs.p99)} ms | ${statuses} | ${fmt(s.summary.verdict.rollups.exact)}/${fmt(s.summary.verdict.rollups.total)} | ${t ? `${t.maxMb.toFixed(0)} MB max, ${t.slopeMbPerMin >= 0 ? "+" : ""}${t.slopeMbPerMin.toFixed(1)} MB/min (${t.flat ? "flat" : "growing"})` : `${mb(s.processes[0]?.peakRss ?? 0)} MB peak`} | ${(100 * (s.processes[0]?.cores ?? 0)).toFixed(0)}% | ${s.loadAverage.start.toFixed(1)} | ${s.held ? "held" : s.why.join("; ")} |`
+    return `| ${name} | ${fmt(s.rate)} × ${s.seconds >= 120 ? `${s.seconds / 60} min` : `${s.seconds} s`} | ${fmt(s.acceptedPerSecond)} | ${ms(l.latencyMs.p50)} / ${ms(l.latencyMs.p99)} ms | ${statuses} | ${fmt(s.summary.verdict.rollups.exact)}/${fmt(s.summary.verdict.rollups.total)} | ${t ? `${t.maxMb.toFixed(0)} MB max, ${t.slopeMbPerMin >= 0 ? "+" : ""}${t.slopeMbPerMin.toFixed(1)} MB/min (${t.flat ? "flat" : "growing"})` : `${mb(s.processes[0]?.peakRss ?? 0)} MB peak`} | ${(100 * (s.processes[0]?.cores ?? 0)).toFixed(0)}% | ${s.loadAverage.start.toFixed(1)} | ${judged ? "" : "not judged: "}${s.held ? "held" : s.why.join("; ")} |`
   }
   const held = phases.find((p) => p.name === "sustained" && p.step.held)
   const overload = phases.find((p) => p.name.startsWith("overload"))
@@ -238,7 +250,8 @@ TALLY_FLUSH_AFTER 10s, TALLY_MAX_LAG 2m). Load: tools/load \`loadtest()\` from t
 apps, bodies of 200 lines, 64 connections, Logplex retries (same Frame-Id, 3 tries, Retry-After honoured
 up to 5 s), new apps per phase, every 1-minute rollup verified after each phase. **Held** = every
 determinate rollup exact, no body given up, no drain buffer overflow, median accepted second ≥ 98% of
-offered. The ramp stops at its first step not held; the highest rate held is then offered for
+offered. A warm-up at the first rate comes first (${warmup ? `${warmup.seconds} s, ` : ""}not judged: a cold process loses lines in its first
+seconds at any rate). The ramp stops at its first step not held; the highest rate held is then offered for
 ${c.minutes} min, then twice that rate for ${c.minutes} min. RSS of the process sampled every 10 s; "flat" =
 the least-squares rise over the phase's last ${Math.min(5, c.minutes / 2)} minutes is under 5% of its mean.
 
@@ -246,7 +259,7 @@ ${goals.join("\n")}
 
 | phase | offered lines/s | accepted lines/s (median second) | POST p50 / p99 | statuses | rollups exact | RSS | CPU (% of a core) | load avg | verdict |
 |---|--:|--:|--:|---|--:|---|--:|--:|---|
-${[...ramp.map((s) => row("ramp", s)), ...phases.map((p) => row(p.name, p.step, p.trend))].join("\n")}
+${[...(warmup ? [row("warm-up", warmup, undefined, false)] : []), ...ramp.map((s) => row("ramp", s)), ...phases.map((p) => row(p.name, p.step, p.trend))].join("\n")}
 
 ${rss}${c.profiles.length > 0 ? `\n\nProfile of the process (every thread):\n\n\`\`\`\n${c.profiles.join("\n")}\n\`\`\`` : ""}`
 }
