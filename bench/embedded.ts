@@ -250,8 +250,12 @@ TALLY_FLUSH_AFTER 10s, TALLY_MAX_LAG 2m). Load: tools/load \`loadtest()\` from t
 apps, bodies of 200 lines, 64 connections, Logplex retries (same Frame-Id, 3 tries, Retry-After honoured
 up to 5 s), new apps per phase, every 1-minute rollup verified after each phase. **Held** = every
 determinate rollup exact, no body given up, no drain buffer overflow, median accepted second ≥ 98% of
-offered. A warm-up at the first rate comes first (${warmup ? `${warmup.seconds} s, ` : ""}not judged: a cold process loses lines in its first
-seconds at any rate). The ramp stops at its first step not held; the highest rate held is then offered for
+offered. ${
+    warmup
+      ? `A warm-up of ${warmup.seconds} s at the first rate comes first (not judged: a cold process loses lines in its first
+seconds at any rate). `
+      : ""
+  }The ramp stops at its first step not held; the highest rate held is then offered for
 ${c.minutes} min, then twice that rate for ${c.minutes} min. RSS of the process sampled every 10 s; "flat" =
 the least-squares rise over the phase's last ${Math.min(5, c.minutes / 2)} minutes is under 5% of its mean.
 

@@ -68,7 +68,7 @@ export const allServices = (demo: boolean) =>
 export const HEAP_GROWING_PERCENT = 50
 
 const boundHeapGrowth = Effect.sync(() => {
-  if (!process.execArgv.some((a) => a.startsWith("--heap-growing-percent")))
+  if (!process.execArgv.some((a) => a.replaceAll("_", "-").startsWith("--heap-growing-percent")))
     setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`)
 })
 
