@@ -109,9 +109,11 @@ export const run = async () => {
       TALLY_PORT: String(port),
       TALLY_ADMIN_TOKEN: adminToken,
       TALLY_LOG_LEVEL: "Warn",
-      // Flags for tally alone, not the load generator (experiments: a GC setting, a preload).
-      ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}),
-      ...(profile ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir}` } : {}),
+      // BENCH_NODE_OPTIONS: flags for tally alone, not the load generator (experiments: a preload).
+      ...childNodeOptions(
+        process.env.BENCH_NODE_OPTIONS,
+        profile ? `--cpu-prof --cpu-prof-dir=${profileDir}` : undefined,
+      ),
     },
     join(runDir, "tally-all.log"),
   )
@@ -202,6 +204,12 @@ export const run = async () => {
       profiles: profiles.filter((p) => p.busyMs + p.gcMs > 1000).map((p) => formatSummary(p, 8)),
     }),
   )
+}
+
+/** NODE_OPTIONS for the child when any are given (else it inherits this process's). */
+const childNodeOptions = (...flags: ReadonlyArray<string | undefined>) => {
+  const given = flags.filter((f) => f !== undefined && f !== "")
+  return given.length > 0 ? { NODE_OPTIONS: given.join(" ") } : {}
 }
 
 const GOAL = { rate: 50_000, rssMb: 500 }

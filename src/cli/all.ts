@@ -65,7 +65,7 @@ export const allServices = (demo: boolean) =>
  * instead of 648-720 MB, for ~5% of the rate accepted when overloaded (BENCHMARKS.md). A
  * --heap-growing-percent on node's command line wins.
  */
-export const HEAP_GROWING_PERCENT = 50
+const HEAP_GROWING_PERCENT = 50
 
 const boundHeapGrowth = Effect.sync(() => {
   if (!process.execArgv.some((a) => a.replaceAll("_", "-").startsWith("--heap-growing-percent")))
