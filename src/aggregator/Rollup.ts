@@ -9,18 +9,20 @@
  *   delivery seen on the partition wins, which a replay decides the same way.
  *
  * The per-record path allocates nothing in the common case: the record is decoded in place (Samples.ts
- * `Scan`), its key's slot holds the series and the drain batches it saw, each series remembers its
- * accumulator in the window it wrote last, and a key remembers the bytes of the last drain batch it saw.
+ * `Scan`), its key's slot holds the series, the partition's DigestTables the drain batches its keys saw,
+ * each series remembers its accumulator in the window it wrote last, and a key remembers the bytes of
+ * the last drain batch it saw.
  */
+import { hash } from "node:crypto"
 import type { InRecord, OutRecord } from "../bus/Records.ts"
 import { summaryTopic } from "../bus/Topics.ts"
 import type { RolledUpType } from "../domain/MeasurementType.ts"
 import * as Wire from "../proto/Wire.ts"
 import { Accumulator } from "../stream/Accumulators.ts"
 import { decodeResume, encodeResume, type Resume } from "../stream/CommitPoint.ts"
+import { DigestTable } from "../stream/DigestTable.ts"
 import { PartitionWindows, type Period, type Window } from "../stream/EventTimeWindows.ts"
 import { sameBytes } from "../stream/ProtoBytes.ts"
-import { RecentStrings } from "../stream/RecentStrings.ts"
 import { METRIC_NAMES, Scan, SKETCHED } from "./Samples.ts"
 import { encodeSummary, summaryHead } from "./SummaryBytes.ts"
 
@@ -31,25 +33,20 @@ export const PERIODS: ReadonlyArray<Period> = [
 const WIRE_PERIOD = [Wire.Period.PERIOD_1M, Wire.Period.PERIOD_15M]
 export const LATENESS_MS = 5 * 60_000
 const LONGEST = PERIODS[1]!.sizeMs
-/** Batch ids and deliveries, held once for all the partitions of this thread (see RecentStrings). */
-const recent = new RecentStrings()
 
 /**
- * The drain batches (drain, Frame-Id) one record key saw on the partition whose records' windows have all
- * closed by `untilMin` (stream time in whole minutes: a 15m window's end plus the lateness), each with its
- * first delivery: `drain\0frameId` -> delivery id. These are most of what the aggregator holds at high
- * rates (one per record key a drain batch reached, kept until every window of its records has closed),
- * so an entry is one Map entry whose key and value are strings shared by every partition of the thread
- * (`recent`): no object per entry. A key's batches are grouped by the time they may be forgotten, and a
- * group is dropped whole.
+ * The drain batches (drain, Frame-Id) the record keys of this partition saw whose records' windows have
+ * all closed by `untilMin` (stream time in whole minutes: a 15m window's end plus the lateness), each
+ * with its first delivery. These are most of what the aggregator holds at high rates (one per record key
+ * a drain batch reached, kept until every window of its records has closed), so they live outside the
+ * JavaScript heap (DigestTable): the record key's number on this partition, the batch's 96-bit digest
+ * (SHA-256 of `drain\0frameId`), the first delivery's 64-bit digest. A group is dropped whole.
  */
 class Generation {
-  readonly key: KeySlot
   readonly untilMin: number
-  readonly firsts = new Map<string, string>()
+  readonly firsts = new DigestTable()
   dropped = false
-  constructor(key: KeySlot, untilMin: number) {
-    this.key = key
+  constructor(untilMin: number) {
     this.untilMin = untilMin
   }
 }
@@ -100,11 +97,11 @@ class KeySlot {
   readonly id: string
   readonly owner: string
   readonly processType: string
+  /** Its number on the partition (>= 1): its drain batches' owner in the partition's DigestTables. */
+  readonly number: number
   /** Series without a label, by metric id; labelled series by metric id, then label. */
   private readonly plain: Array<SeriesSlot | undefined> = METRIC_NAMES.map(() => undefined)
   private readonly labelled: Array<Map<string, SeriesSlot> | undefined> = METRIC_NAMES.map(() => undefined)
-  /** Its drain batches, by the time they may be forgotten (rarely more than two). */
-  generations: Array<Generation> = []
   /** Where the batch looked up last is held, whether that delivery was its first, and the bytes it was looked up by. */
   lastGeneration: Generation | undefined
   lastFirst = false
@@ -115,10 +112,11 @@ class KeySlot {
   /** Stream time after which every window its records touched has closed (then the slot is dropped). */
   untilMs = Number.NEGATIVE_INFINITY
 
-  constructor(id: string, owner: string, processType: string) {
+  constructor(id: string, owner: string, processType: string, number: number) {
     this.id = id
     this.owner = owner
     this.processType = processType
+    this.number = number
   }
 
   series(metric: number, label: string): SeriesSlot {
@@ -193,12 +191,16 @@ export class PartitionRollup {
   /** The slots of the last keys looked up (see keyOf). */
   private readonly recent: Array<KeySlot | undefined> = Array.from({ length: RECENT }, () => undefined)
   private nextRecent = 0
-  /** How many (record key, drain batch) entries the keys' generations hold. */
-  private batchEntries = 0
-  /** Generations created already past their time: dropped at the next collect. */
-  private stale: Array<Generation> = []
-  /** Where a batch's id is put together before it is decoded (one flat string, not a concatenation). */
-  private idBytes = new Uint8Array(128)
+  /** The drain batches its keys saw, by the time they may be forgotten (rarely more than two). */
+  private generations: Array<Generation> = []
+  /** The number of the next new record key (see KeySlot.number). */
+  private nextKey = 1
+  /** The last drain, Frame-Id and delivery hashed: `drain\0frameId` then the delivery id (see digests). */
+  private idBytes = new Uint8Array(256)
+  private idLength = -1
+  private deliveryLength = -1
+  /** The digests of the batch and delivery in `idBytes` (see digests). */
+  private readonly digest = new Uint32Array(5)
   /** floor((stream time - lateness) / 15m) when batches and keys were last swept. */
   private swept = Number.NEGATIVE_INFINITY
   private dirtyWindows = 0
@@ -295,7 +297,8 @@ export class PartitionRollup {
     }
     let key = this.keys.get(id)
     if (key === undefined) {
-      key = new KeySlot(id, s.owner, s.processType)
+      key = new KeySlot(id, s.owner, s.processType, this.nextKey)
+      this.nextKey = (this.nextKey % 0xffff_ffff) + 1
       this.keys.set(id, key)
     }
     recent[this.nextRecent] = key
@@ -325,50 +328,72 @@ export class PartitionRollup {
     const last = key.lastGeneration
     if (last !== undefined && !last.dropped && untilMin <= last.untilMin && key.sameBatch(s))
       return key.lastFirst
-    const id = this.batchId(s)
-    let delivery = recent.of(s.bytes, s.deliveryStart, s.deliveryEnd)
+    const d = this.digests(s)
+    const n = key.number
     let first = true
+    let v0 = d[3]!
+    let v1 = d[4]!
     let found: Generation | undefined
-    for (const g of key.generations) {
-      const d = g.firsts.get(id)
-      if (d !== undefined) {
-        first = d === delivery
-        delivery = d
+    let slot = -1
+    for (const g of this.generations) {
+      slot = g.firsts.find(n, d[0]!, d[1]!, d[2]!)
+      if (slot >= 0) {
         found = g
+        first = g.firsts.valueHigh(slot) === v0 && g.firsts.valueLow(slot) === v1
+        v0 = g.firsts.valueHigh(slot)
+        v1 = g.firsts.valueLow(slot)
         break
       }
     }
     let at = found
     if (found === undefined || found.untilMin < untilMin) {
-      at = undefined
-      for (const g of key.generations)
-        if (g.untilMin === untilMin) {
-          at = g
-          break
-        }
+      at = this.generations.find((g) => g.untilMin === untilMin)
       if (at === undefined) {
-        at = new Generation(key, untilMin)
-        key.generations.push(at)
-        if (untilMin * 60_000 <= this.windows.streamTimeMs) this.stale.push(at)
+        at = new Generation(untilMin)
+        this.generations.push(at)
       }
-      if (found === undefined) this.batchEntries++
-      else found.firsts.delete(id)
-      at.firsts.set(id, delivery)
+      found?.firsts.remove(slot)
+      at.firsts.insert(n, d[0]!, d[1]!, d[2]!, v0, v1)
     }
     key.remember(s, at!, first)
     return first
   }
 
-  /** `drain\0frameId`, decoded once from the record's bytes. */
-  private batchId(s: Scan): string {
+  /**
+   * The record's batch digest (SHA-256 of `drain\0frameId`, 3 words) and delivery digest (SHA-256 of the
+   * delivery id, 2 words), computed once for a run of records of the same delivery.
+   */
+  private digests(s: Scan): Uint32Array {
     const drain = s.drainEnd - s.drainStart
-    const length = drain + 1 + s.frameEnd - s.frameStart
-    if (this.idBytes.length < length) this.idBytes = new Uint8Array(length)
+    const frame = s.frameEnd - s.frameStart
+    const delivery = s.deliveryEnd - s.deliveryStart
+    const length = drain + 1 + frame
     const b = this.idBytes
-    b.set(s.bytes.subarray(s.drainStart, s.drainEnd), 0)
-    b[drain] = 0
-    b.set(s.bytes.subarray(s.frameStart, s.frameEnd), drain + 1)
-    return recent.of(b, 0, length)
+    if (
+      length === this.idLength &&
+      delivery === this.deliveryLength &&
+      sameBytes(s.bytes, s.deliveryStart, s.deliveryEnd, b, length) &&
+      sameBytes(s.bytes, s.frameStart, s.frameEnd, b, drain + 1) &&
+      sameBytes(s.bytes, s.drainStart, s.drainEnd, b, 0)
+    )
+      return this.digest
+    if (b.length < length + delivery) this.idBytes = new Uint8Array(2 * (length + delivery))
+    const id = this.idBytes
+    id.set(s.bytes.subarray(s.drainStart, s.drainEnd), 0)
+    id[drain] = 0
+    id.set(s.bytes.subarray(s.frameStart, s.frameEnd), drain + 1)
+    id.set(s.bytes.subarray(s.deliveryStart, s.deliveryEnd), length)
+    this.idLength = length
+    this.deliveryLength = delivery
+    const batch = hash("sha256", id.subarray(0, length), "buffer")
+    const first = hash("sha256", id.subarray(length, length + delivery), "buffer")
+    const out = this.digest
+    out[0] = batch.readUInt32LE(0)
+    out[1] = batch.readUInt32LE(4)
+    out[2] = batch.readUInt32LE(8)
+    out[3] = first.readUInt32LE(0)
+    out[4] = first.readUInt32LE(4)
+    return out
   }
 
   /**
@@ -400,37 +425,28 @@ export class PartitionRollup {
   }
 
   /**
-   * Forgets drain batches (and then keys) whose windows have all closed. Every `until` is a 15m window
-   * end plus the lateness, so the set of those passed only changes when stream time crosses one of
-   * these instants: generations and keys are swept then, and generations created already past theirs right away.
+   * Forgets drain batches whose windows have all closed (a generation whole), and keys whose windows and
+   * batches have all closed. Every `until` is a 15m window end plus the lateness, so the keys passed
+   * only change when stream time crosses one of these instants: keys are swept then.
    */
   private forget(): void {
     const st = this.windows.streamTimeMs
-    for (const g of this.stale) if (!g.dropped && g.untilMin * 60_000 <= st) this.drop(g.key, st)
-    this.stale = []
+    if (this.generations.some((g) => g.untilMin * 60_000 <= st))
+      this.generations = this.generations.filter((g) => {
+        if (g.untilMin * 60_000 > st) return true
+        g.dropped = true
+        return false
+      })
     const quarter = Math.floor((st - LATENESS_MS) / LONGEST)
     if (!(quarter > this.swept)) return
     this.swept = quarter
     for (const [id, key] of this.keys) {
-      this.drop(key, st)
       if (key.untilMs <= st) {
         this.keys.delete(id)
         const at = this.recent.indexOf(key)
         if (at >= 0) this.recent[at] = undefined
       }
     }
-  }
-
-  /** Drops the generations of `key` that stream time `st` has passed. */
-  private drop(key: KeySlot, st: number): void {
-    const gs = key.generations
-    if (gs.every((g) => g.untilMin * 60_000 > st)) return
-    key.generations = gs.filter((g) => {
-      if (g.untilMin * 60_000 > st) return true
-      g.dropped = true
-      this.batchEntries -= g.firsts.size
-      return false
-    })
   }
 
   /** The offset and metadata to commit once everything collected so far is acknowledged. */
@@ -458,7 +474,9 @@ export class PartitionRollup {
 
   /** How many (record key, drain batch) pairs are remembered (some window of their records has not closed yet). */
   get batchCount(): number {
-    return this.batchEntries
+    let n = 0
+    for (const g of this.generations) n += g.firsts.size
+    return n
   }
 
   /** How many series have an accumulator in an open window (for the memory benchmark and operators). */

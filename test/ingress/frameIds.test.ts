@@ -44,8 +44,17 @@ describe("FrameIds", () => {
     expect(ids.claim(batchKey("app", "d.x", "f-0"), T + 200_100)).toBe("new")
   })
 
-  it("keys are flat copies equal to the parts joined", () => {
-    expect(batchKey("o", "d.t", "f")).toBe("o\u0000d.t\u0000f")
-    expect(batchKey("o", undefined, "f")).toBe("o\u0000\u0000f")
+  it("keys are 16-character digests of the app, the drain and the Frame-Id, told apart by every part", () => {
+    const keys = [
+      batchKey("o", "d.t", "f"),
+      batchKey("o", undefined, "f"),
+      batchKey("o", "d.t", "g"),
+      batchKey("p", "d.t", "f"),
+      batchKey("o", "d.tf", ""),
+      batchKey("o\u0000d.t", undefined, "f"),
+    ]
+    for (const k of keys) expect(k).toHaveLength(16)
+    expect(new Set(keys).size).toBe(keys.length)
+    expect(batchKey("o", "d.t", "f")).toBe(batchKey("o", "d.t", "f"))
   })
 })
