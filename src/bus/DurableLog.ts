@@ -94,6 +94,9 @@ export class DurableLog implements LocalLog {
             workerData: { file, durability },
             // Not the parent's execArgv: per-process flags (--expose-gc) are refused in a worker.
             execArgv: ["--disable-warning=ExperimentalWarning"],
+            // It makes little garbage (it is handed packed buffers): V8's default young generation
+            // (32 MB of semi-spaces, as the main thread's) would only be resident memory.
+            resourceLimits: { maxYoungGenerationSizeMb: 8 },
           })
           await new Promise<void>((resolve, reject) => {
             worker.once("message", () => resolve())
