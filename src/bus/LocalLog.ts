@@ -111,6 +111,13 @@ export class LocalGroups {
     this.bump(group)
   }
 
+  /** Membership wake-ups registered and not yet fired or cancelled (one per waiting reader). */
+  waiting(): number {
+    let n = 0
+    for (const list of this.waiters.values()) n += list.length
+    return n
+  }
+
   generation(group: string): number {
     return this.groups.get(group)?.generation ?? 0
   }

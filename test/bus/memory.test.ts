@@ -38,6 +38,28 @@ layer(Bus.layerMemory)("in-memory bus", (it) => {
     }),
   )
 
+  it.effect("a reader woken by appends leaves no membership wake-up behind (one per wait leaked)", () =>
+    Effect.gen(function* () {
+      const bus = yield* Bus
+      const log = yield* MemoryLog
+      yield* bus.ensureTopics([spec("wakes")])
+      const seen: Array<number> = []
+      const reader = yield* bus.consume({ group: "w", topics: ["wakes"], partitions: [0, 1, 2, 3] }).pipe(
+        Stream.flatMap((b) => (b._tag === "Batch" ? Stream.fromIterable(b.records) : Stream.empty)),
+        Stream.runForEach((r) => Effect.sync(() => seen.push(r.offset))),
+        Effect.forkChild,
+      )
+      // One record at a time, each read before the next is produced: every one is a wait woken by an append.
+      for (let i = 1; i <= 50; i++) {
+        yield* bus.produce(records("wakes", 1, 1))
+        while (seen.length < i) yield* Effect.yieldNow
+      }
+      assert.isAtMost(log.groups.waiting(), 1)
+      yield* Fiber.interrupt(reader)
+      assert.strictEqual(log.groups.waiting(), 0)
+    }),
+  )
+
   it.effect("reading a compacted topic skips every superseded record", () =>
     Effect.gen(function* () {
       const bus = yield* Bus
