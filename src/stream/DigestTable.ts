@@ -1,14 +1,14 @@
 /**
  * A hash table of fixed-size entries outside the JavaScript heap: a small integer owner (a record key's
- * number), a 96-bit digest, and a 64-bit value. At high rates the aggregator remembers millions of
+ * number), a 64-bit digest, and a 64-bit value. At high rates the aggregator remembers millions of
  * (record key, drain batch) pairs; as Map entries of strings they were a third of the live heap, which
- * every full collection marks and the young generation copies. Here an entry is 24 bytes of one
+ * every full collection marks and the young generation copies. Here an entry is 20 bytes of one
  * Uint32Array, which the collector never looks into.
  *
  * Open addressing with linear probing; a removal shifts the entries after it back (no tombstones), so a
  * lookup stops at the first empty slot. Owner 0 marks an empty slot: owners are >= 1.
  */
-const WORDS = 6 // owner, digest (3 words), value (2 words)
+const WORDS = 5 // owner, digest (2 words), value (2 words)
 const MIN_SLOTS = 64
 
 export class DigestTable {
@@ -33,30 +33,30 @@ export class DigestTable {
   }
 
   /** The slot of (owner, digest), or -1. */
-  find(owner: number, d0: number, d1: number, d2: number): number {
+  find(owner: number, d0: number, d1: number): number {
     const s = this.slots
     let i = this.home(owner, d0)
     for (;;) {
       const at = i * WORDS
       const o = s[at]!
       if (o === 0) return -1
-      if (o === owner && s[at + 1] === d0 && s[at + 2] === d1 && s[at + 3] === d2) return i
+      if (o === owner && s[at + 1] === d0 && s[at + 2] === d1) return i
       i = (i + 1) & this.mask
     }
   }
 
   /** The value's high and low words of a slot `find` returned. */
   valueHigh(slot: number): number {
-    return this.slots[slot * WORDS + 4]!
+    return this.slots[slot * WORDS + 3]!
   }
   valueLow(slot: number): number {
-    return this.slots[slot * WORDS + 5]!
+    return this.slots[slot * WORDS + 4]!
   }
 
   /** Adds (owner, digest) -> value; the caller knows it is absent. */
-  insert(owner: number, d0: number, d1: number, d2: number, v0: number, v1: number): void {
+  insert(owner: number, d0: number, d1: number, v0: number, v1: number): void {
     if ((this.count + 1) * 4 > (this.mask + 1) * 3) this.grow()
-    this.place(owner, d0, d1, d2, v0, v1)
+    this.place(owner, d0, d1, v0, v1)
     this.count++
   }
 
@@ -85,7 +85,7 @@ export class DigestTable {
     return (Math.imul(owner, 0x9e3779b1) ^ d0) & this.mask
   }
 
-  private place(owner: number, d0: number, d1: number, d2: number, v0: number, v1: number): void {
+  private place(owner: number, d0: number, d1: number, v0: number, v1: number): void {
     const s = this.slots
     let i = this.home(owner, d0)
     while (s[i * WORDS] !== 0) i = (i + 1) & this.mask
@@ -93,9 +93,8 @@ export class DigestTable {
     s[at] = owner
     s[at + 1] = d0
     s[at + 2] = d1
-    s[at + 3] = d2
-    s[at + 4] = v0
-    s[at + 5] = v1
+    s[at + 3] = v0
+    s[at + 4] = v1
   }
 
   private grow(): void {
@@ -103,7 +102,6 @@ export class DigestTable {
     this.slots = new Uint32Array(old.length * 2)
     this.mask = this.mask * 2 + 1
     for (let at = 0; at < old.length; at += WORDS)
-      if (old[at] !== 0)
-        this.place(old[at]!, old[at + 1]!, old[at + 2]!, old[at + 3]!, old[at + 4]!, old[at + 5]!)
+      if (old[at] !== 0) this.place(old[at]!, old[at + 1]!, old[at + 2]!, old[at + 3]!, old[at + 4]!)
   }
 }
