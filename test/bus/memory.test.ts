@@ -60,6 +60,20 @@ layer(Bus.layerMemory)("in-memory bus", (it) => {
     }),
   )
 
+  it.effect("a busy partition is read in batches as large as a Kafka fetch, not 500 records a round", () =>
+    Effect.gen(function* () {
+      const bus = yield* Bus
+      yield* bus.ensureTopics([{ ...spec("busy"), partitions: 1 }])
+      yield* bus.produce(records("busy", 1, 3000))
+      const first = yield* bus.consume({ group: "b", topics: ["busy"], partitions: [0] }).pipe(
+        Stream.filter((b) => b._tag === "Batch"),
+        Stream.take(1),
+        Stream.runCollect,
+      )
+      assert.strictEqual(first[0]?._tag === "Batch" ? first[0].records.length : 0, 3000)
+    }),
+  )
+
   it.effect("reading a compacted topic skips every superseded record", () =>
     Effect.gen(function* () {
       const bus = yield* Bus
