@@ -27,7 +27,7 @@ export class DigestTable {
     return this.count
   }
 
-  /** Bytes held (for the memory benchmark and metrics). */
+  /** Bytes held by its slots. */
   get bytes(): number {
     return this.slots.byteLength
   }
