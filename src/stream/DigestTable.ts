@@ -9,19 +9,12 @@
  * lookup stops at the first empty slot. Owner 0 marks an empty slot: owners are >= 1.
  */
 const WORDS = 5 // owner, digest (2 words), value (2 words)
-const MIN_SLOTS = 64
+const SLOTS = 64 // at first; doubled when 3/4 full
 
 export class DigestTable {
-  private slots: Uint32Array
-  private mask: number
+  private slots = new Uint32Array(SLOTS * WORDS)
+  private mask = SLOTS - 1
   private count = 0
-
-  constructor(slots = MIN_SLOTS) {
-    let n = MIN_SLOTS
-    while (n < slots) n *= 2
-    this.slots = new Uint32Array(n * WORDS)
-    this.mask = n - 1
-  }
 
   get size(): number {
     return this.count
