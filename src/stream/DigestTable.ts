@@ -1,20 +1,35 @@
 /**
- * A hash table of fixed-size entries outside the JavaScript heap: a small integer owner (a record key's
- * number), a 64-bit digest, and a 64-bit value. At high rates the aggregator remembers millions of
- * (record key, drain batch) pairs; as Map entries of strings they were a third of the live heap, which
- * every full collection marks and the young generation copies. Here an entry is 20 bytes of one
- * Uint32Array, which the collector never looks into.
+ * A hash table of fixed-size entries outside the JavaScript heap: (owner, 64-bit digest) -> 64-bit value,
+ * where the owner is a small integer (a record key's number) and the digest a cryptographic hash's first
+ * 64 bits. At high rates the aggregator remembers millions of (record key, drain batch) pairs; as Map
+ * entries of strings they were a third of the live heap, which every full collection marks and the young
+ * generation copies. Here an entry is 16 bytes of one Uint32Array, which the collector never looks into.
  *
- * Open addressing with linear probing; a removal shifts the entries after it back (no tombstones), so a
- * lookup stops at the first empty slot. Owner 0 marks an empty slot: owners are >= 1.
+ * An entry stores the owner folded into the digest (`fold`: each digest word XOR the owner times an odd
+ * constant), not the owner itself: for a given owner the fold is a bijection of digests, and for two
+ * owners it is a bijection too, so two pairs share a key only if their digests differ by exactly the
+ * owners' fold difference — for hash outputs, odds of 2^-64 per pair, the same as two digests colliding.
+ * A pair with one digest and two owners never shares a key (multiplication by an odd constant is a
+ * bijection of 32-bit words).
+ *
+ * Open addressing with linear probing over any capacity (the home slot is the key's first word scaled
+ * to the capacity), grown by half when 4/5 full: the load stays between 0.53 and 0.8, where doubling at
+ * 3/4 kept it between 0.375 and 0.75 (16 bytes an entry then cost 21-30 bytes of table, 20 cost 27-53).
+ * A removal shifts the entries after it back (no tombstones), so a lookup stops at the first empty slot.
+ * A first key word of 0 marks an empty slot: a key whose first word folds to 0 is stored with 1 (which
+ * only merges two keys that already agree in their other 32 bits).
  */
-const WORDS = 5 // owner, digest (2 words), value (2 words)
-const SLOTS = 64 // at first; doubled when 3/4 full
+const WORDS = 4 // key (2 words), value (2 words)
+const SLOTS = 64 // at first; grown by half when 4/5 full
+const TWO_32 = 4_294_967_296
 
 export class DigestTable {
   private slots = new Uint32Array(SLOTS * WORDS)
-  private mask = SLOTS - 1
+  private capacity = SLOTS
   private count = 0
+  /** The folded key of the last `find` (see fold). */
+  private k0 = 0
+  private k1 = 0
 
   get size(): number {
     return this.count
@@ -27,74 +42,83 @@ export class DigestTable {
 
   /** The slot of (owner, digest), or -1. */
   find(owner: number, d0: number, d1: number): number {
+    this.fold(owner, d0, d1)
+    const k0 = this.k0
+    const k1 = this.k1
     const s = this.slots
-    let i = this.home(owner, d0)
+    let i = this.home(k0)
     for (;;) {
       const at = i * WORDS
-      const o = s[at]!
-      if (o === 0) return -1
-      if (o === owner && s[at + 1] === d0 && s[at + 2] === d1) return i
-      i = (i + 1) & this.mask
+      const w = s[at]!
+      if (w === 0) return -1
+      if (w === k0 && s[at + 1] === k1) return i
+      if (++i === this.capacity) i = 0
     }
   }
 
   /** The value's high and low words of a slot `find` returned. */
   valueHigh(slot: number): number {
-    return this.slots[slot * WORDS + 3]!
+    return this.slots[slot * WORDS + 2]!
   }
   valueLow(slot: number): number {
-    return this.slots[slot * WORDS + 4]!
+    return this.slots[slot * WORDS + 3]!
   }
 
   /** Adds (owner, digest) -> value; the caller knows it is absent. */
   insert(owner: number, d0: number, d1: number, v0: number, v1: number): void {
-    if ((this.count + 1) * 4 > (this.mask + 1) * 3) this.grow()
-    this.place(owner, d0, d1, v0, v1)
+    if ((this.count + 1) * 5 > this.capacity * 4) this.grow()
+    this.fold(owner, d0, d1)
+    this.place(this.k0, this.k1, v0, v1)
     this.count++
   }
 
   /** Removes the entry in `slot` (from `find`), moving back the entries probed past it. */
   remove(slot: number): void {
     const s = this.slots
-    const mask = this.mask
+    const n = this.capacity
     let hole = slot
-    let i = (slot + 1) & mask
+    let i = slot + 1 === n ? 0 : slot + 1
     for (;;) {
       const at = i * WORDS
       if (s[at] === 0) break
-      const home = this.home(s[at]!, s[at + 1]!)
+      const home = this.home(s[at]!)
       // Move i into the hole when its home is not in (hole, i] (cyclically).
-      if (((i - home) & mask) >= ((i - hole) & mask)) {
+      if ((i - home + n) % n >= (i - hole + n) % n) {
         s.copyWithin(hole * WORDS, at, at + WORDS)
         hole = i
       }
-      i = (i + 1) & mask
+      if (++i === n) i = 0
     }
     s.fill(0, hole * WORDS, hole * WORDS + WORDS)
     this.count--
   }
 
-  private home(owner: number, d0: number): number {
-    return (Math.imul(owner, 0x9e3779b1) ^ d0) & this.mask
+  private fold(owner: number, d0: number, d1: number): void {
+    this.k0 = (d0 ^ Math.imul(owner, 0x9e3779b1)) >>> 0 || 1
+    this.k1 = (d1 ^ Math.imul(owner, 0x85ebca77)) >>> 0
   }
 
-  private place(owner: number, d0: number, d1: number, v0: number, v1: number): void {
+  /** The key's home slot: its first word scaled to the capacity (below it for any word < 2^32). */
+  private home(k0: number): number {
+    return Math.floor((k0 / TWO_32) * this.capacity)
+  }
+
+  private place(k0: number, k1: number, v0: number, v1: number): void {
     const s = this.slots
-    let i = this.home(owner, d0)
-    while (s[i * WORDS] !== 0) i = (i + 1) & this.mask
+    let i = this.home(k0)
+    while (s[i * WORDS] !== 0) if (++i === this.capacity) i = 0
     const at = i * WORDS
-    s[at] = owner
-    s[at + 1] = d0
-    s[at + 2] = d1
-    s[at + 3] = v0
-    s[at + 4] = v1
+    s[at] = k0
+    s[at + 1] = k1
+    s[at + 2] = v0
+    s[at + 3] = v1
   }
 
   private grow(): void {
     const old = this.slots
-    this.slots = new Uint32Array(old.length * 2)
-    this.mask = this.mask * 2 + 1
+    this.capacity = Math.ceil(this.capacity * 1.5)
+    this.slots = new Uint32Array(this.capacity * WORDS)
     for (let at = 0; at < old.length; at += WORDS)
-      if (old[at] !== 0) this.place(old[at]!, old[at + 1]!, old[at + 2]!, old[at + 3]!, old[at + 4]!)
+      if (old[at] !== 0) this.place(old[at]!, old[at + 1]!, old[at + 2]!, old[at + 3]!)
   }
 }
