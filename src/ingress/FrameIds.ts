@@ -1,10 +1,11 @@
 /**
  * Retried batches count once (DESIGN.md semantics 10), first line of defence: this ingress process
- * remembers the Frame-Ids it has acknowledged (per app and drain, for 15 minutes, at most 200k). A retry
+ * remembers the Frame-Ids it has acknowledged (per app and drain, for 15 minutes, at most ~200k). A retry
  * that reaches it again is answered 204 without producing; a retry racing its first delivery waits for it.
  * Retries that reach another ingress process are discarded downstream (by the aggregator, on delivery).
  */
 import { hash } from "node:crypto"
+import { DigestTable } from "../stream/DigestTable.ts"
 
 /**
  * Logplex sends 32 hex characters; other senders may differ, so anything of 1-64 characters that can be
@@ -37,19 +38,37 @@ export const badHeaders = (
 export const batchKey = (owner: string, drainToken: string | undefined, frameId: string): string =>
   hash("sha256", `${owner}\u0000${drainToken ?? ""}\u0000${frameId}`, "buffer").toString("latin1", 0, 16)
 
+/** A batch is remembered for 15 minutes after its acknowledgement, in generations of 30 seconds. */
 const TTL_MS = 15 * 60 * 1000
+const GENERATION_MS = 30_000
 const MAX = 200_000
 
+/** The words of a batch key (16 latin1 characters). */
+const words = (key: string, out: Uint32Array): Uint32Array => {
+  for (let w = 0; w < 4; w++) {
+    const c = 4 * w
+    out[w] =
+      ((key.charCodeAt(c) << 24) |
+        (key.charCodeAt(c + 1) << 16) |
+        (key.charCodeAt(c + 2) << 8) |
+        key.charCodeAt(c + 3)) >>>
+      0
+  }
+  return out
+}
+
 /**
- * At 50,000 lines/s this remembers up to 200,000 batches, so an acknowledged one is a Map entry of a
- * 16-character string and a small integer (its time in seconds from `epochMs`), no object; in-flight ones
- * (a few hundred at most) are kept apart with their waiters.
+ * At 50,000 lines/s this remembers up to 200,000 batches, outside the JavaScript heap: an acknowledged
+ * batch is a 16-byte DigestTable entry (its key's 128 bits) in the generation of the 30 seconds it was
+ * acknowledged in, and a generation is dropped whole once 15 minutes have passed since its end (or, past
+ * 200,000 batches, the oldest first). In-flight ones (a few hundred at most) are kept apart with their waiters.
  */
 export class FrameIds {
-  /** Acknowledged batches, oldest first: key -> seconds since `epochMs`. */
-  private readonly done = new Map<string, number>()
+  /** Acknowledged batches by the 30 seconds they were acknowledged in, oldest first. */
+  private generations: Array<{ readonly startMs: number; readonly table: DigestTable }> = []
+  private remembered = 0
   private readonly inflight = new Map<string, { settled: Promise<boolean>; resolve: (ok: boolean) => void }>()
-  private epochMs: number | undefined
+  private readonly key = new Uint32Array(4)
 
   /**
    * Claims a batch: "new" (go ahead, then call `finish`), "duplicate" (acknowledged before), or a promise
@@ -58,15 +77,13 @@ export class FrameIds {
   claim(key: string, now: number): "new" | "duplicate" | Promise<boolean> {
     const running = this.inflight.get(key)
     if (running) return running.settled
-    const at = this.done.get(key)
-    if (at !== undefined && now - this.ms(at) < TTL_MS) return "duplicate"
-    this.done.delete(key)
+    this.expire(now)
+    if (this.acknowledged(key)) return "duplicate"
     let resolve!: (ok: boolean) => void
     const settled = new Promise<boolean>((r) => {
       resolve = r
     })
     this.inflight.set(key, { settled, resolve })
-    this.evict(now)
     return "new"
   }
 
@@ -75,26 +92,41 @@ export class FrameIds {
     const running = this.inflight.get(key)
     this.inflight.delete(key)
     running?.resolve(acknowledged)
-    if (acknowledged) {
-      this.epochMs ??= now
-      this.done.delete(key)
-      this.done.set(key, Math.floor((now - this.epochMs) / 1000))
+    if (!acknowledged) return
+    this.expire(now)
+    if (this.acknowledged(key)) return
+    const startMs = now - (now % GENERATION_MS)
+    let last = this.generations[this.generations.length - 1]
+    if (last === undefined || last.startMs < startMs) {
+      last = { startMs, table: new DigestTable() }
+      this.generations.push(last)
     }
+    const k = words(key, this.key)
+    last.table.insert(1, k[0]!, k[1]!, k[2]!, k[3]!)
+    this.remembered++
+    while (this.remembered > MAX && this.generations.length > 1) this.drop()
   }
 
   get size(): number {
-    return this.done.size + this.inflight.size
+    return this.remembered + this.inflight.size
   }
 
-  /** The time remembered as `seconds` (rounded down: an entry is forgotten up to a second before TTL_MS). */
-  private ms(seconds: number): number {
-    return (this.epochMs ?? 0) + seconds * 1000
-  }
-
-  private evict(now: number): void {
-    for (const [key, at] of this.done) {
-      if (this.done.size + this.inflight.size <= MAX && now - this.ms(at) < TTL_MS) break
-      this.done.delete(key)
+  private acknowledged(key: string): boolean {
+    const k = words(key, this.key)
+    for (const { table } of this.generations) {
+      const slot = table.find(1, k[0]!, k[1]!)
+      if (slot >= 0 && table.valueHigh(slot) === k[2] && table.valueLow(slot) === k[3]) return true
     }
+    return false
+  }
+
+  /** Drops the generations that ended more than 15 minutes ago. */
+  private expire(now: number): void {
+    while (this.generations.length > 0 && now - (this.generations[0]!.startMs + GENERATION_MS) >= TTL_MS)
+      this.drop()
+  }
+
+  private drop(): void {
+    this.remembered -= this.generations.shift()!.table.size
   }
 }
