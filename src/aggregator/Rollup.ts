@@ -6,7 +6,8 @@
  * - every snapshot's version is the series' sample count, which only grows, and a replay from the
  *   commit point reaches the same count with the same content, so re-emissions are idempotent;
  * - a retried drain batch (same Frame-Id, another delivery) counts once: per record key the first
- *   delivery seen on the partition wins, which a replay decides the same way.
+ *   delivery seen on the partition wins (its first run of records, see firstDelivery), which a replay
+ *   decides the same way.
  *
  * The per-record path allocates nothing in the common case: the record is decoded in place (Samples.ts
  * `Scan`), its key's slot holds the series, the partition's DigestTables the drain batches its keys saw,
@@ -36,19 +37,19 @@ const LONGEST = PERIODS[1]!.sizeMs
 
 /**
  * The drain batches (drain, Frame-Id) the record keys of this partition saw whose records' windows have
- * all closed by `untilMin` (stream time in whole minutes: a 15m window's end plus the lateness), each
- * with its first delivery. These are most of what the aggregator holds at high rates (one per record key
- * a drain batch reached, kept until every window of its records has closed), so they live outside the
- * JavaScript heap (DigestTable, 16 bytes an entry): the record key's number on this partition folded
- * into the batch's 64-bit digest (SHA-256 of `drain\0frameId`), and the first delivery's 64-bit digest. A
- * group is dropped whole. A new batch is taken for a retry only if its folded digest equals one of the
- * partition's remembered ones: at 60,000 lines/s, ~2,600 new (record key, batch) pairs a second over 128
- * partitions, each lookup meets at most ~25,000 entries (20 minutes), odds of 1.4 * 10^-15 a lookup, about
- * once in 9,000 years; a retry is taken for a first delivery with odds of 2^-64 each.
+ * all closed by `untilMin` (stream time in whole minutes: a 15m window's end plus the lateness). These
+ * are most of what the aggregator holds at high rates (one per record key a drain batch reached, kept
+ * until every window of its records has closed), so they live outside the JavaScript heap (a DigestTable
+ * set, 8 bytes an entry): the record key's number on this partition folded into the batch's 64-bit digest
+ * (SHA-256 of `drain\0frameId`). Which delivery came first needs no memory: it is the first run of the
+ * key's records of the batch (see firstDelivery). A group is dropped whole. A new batch is taken for a
+ * retry only if its folded digest equals one of the partition's remembered ones: at 60,000 lines/s,
+ * ~2,600 new (record key, batch) pairs a second over 128 partitions, each lookup meets at most ~25,000
+ * entries (20 minutes), odds of 1.4 * 10^-15 a lookup, about once in 9,000 years.
  */
 class Generation {
   readonly untilMin: number
-  readonly firsts = new DigestTable()
+  readonly firsts = new DigestTable("set")
   dropped = false
   constructor(untilMin: number) {
     this.untilMin = untilMin
@@ -199,12 +200,11 @@ export class PartitionRollup {
   private generations: Array<Generation> = []
   /** The number of the next new record key (see KeySlot.number). */
   private nextKey = 1
-  /** The last drain, Frame-Id and delivery hashed: `drain\0frameId` then the delivery id (see digests). */
+  /** The last drain and Frame-Id hashed: `drain\0frameId` (see batchDigest). */
   private idBytes = new Uint8Array(256)
   private idLength = -1
-  private deliveryLength = -1
-  /** The digests of the batch and delivery in `idBytes` (see digests). */
-  private readonly digest = new Uint32Array(4)
+  /** The digest of the batch in `idBytes` (see batchDigest). */
+  private readonly digest = new Uint32Array(2)
   /** floor((stream time - lateness) / 15m) when batches and keys were last swept. */
   private swept = Number.NEGATIVE_INFINITY
   private dirtyWindows = 0
@@ -324,31 +324,29 @@ export class PartitionRollup {
   }
 
   /**
-   * Whether this record's delivery is the first of its drain batch for its key (remembered if new). The
-   * batch is remembered until every window of the key's records of it has closed: `untilMin` is the
-   * latest such instant seen.
+   * Whether this record's delivery is the first of its drain batch for its key (remembered if new). A Bus
+   * appends the records one produce call gives a record key one after another among that key's records
+   * on its partition (Contract.ts; the Bus conformance suite checks it), and a delivery is one produce
+   * call, so a delivery's records of a key are one run of them: a batch the key met before, met again in
+   * a new run, is a retry; within a run the run's first answer stands. The batch is remembered until
+   * every window of the key's records of it has closed: `untilMin` is the latest such instant seen.
    */
   private firstDelivery(key: KeySlot, s: Scan, untilMin: number): boolean {
     const last = key.lastGeneration
-    if (last !== undefined && !last.dropped && untilMin <= last.untilMin && key.sameBatch(s))
-      return key.lastFirst
-    const d = this.digests(s)
+    const sameRun = last !== undefined && key.sameBatch(s)
+    if (sameRun && !last.dropped && untilMin <= last.untilMin) return key.lastFirst
+    const d = this.batchDigest(s)
     const n = key.number
-    let first = true
-    let v0 = d[2]!
-    let v1 = d[3]!
     let found: Generation | undefined
     let slot = -1
     for (const g of this.generations) {
       slot = g.firsts.find(n, d[0]!, d[1]!)
       if (slot >= 0) {
         found = g
-        first = g.firsts.valueHigh(slot) === v0 && g.firsts.valueLow(slot) === v1
-        v0 = g.firsts.valueHigh(slot)
-        v1 = g.firsts.valueLow(slot)
         break
       }
     }
+    const first = sameRun ? key.lastFirst : found === undefined
     let at = found
     if (found === undefined || found.untilMin < untilMin) {
       at = this.generations.find((g) => g.untilMin === untilMin)
@@ -357,46 +355,34 @@ export class PartitionRollup {
         this.generations.push(at)
       }
       found?.firsts.remove(slot)
-      at.firsts.insert(n, d[0]!, d[1]!, v0, v1)
+      at.firsts.insert(n, d[0]!, d[1]!)
     }
     key.remember(s, at!, first)
     return first
   }
 
-  /**
-   * The record's batch digest (SHA-256 of `drain\0frameId`, 64 bits) and delivery digest (SHA-256 of the
-   * delivery id, 64 bits), computed once for a run of records of the same delivery.
-   */
-  private digests(s: Scan): Uint32Array {
+  /** The record's batch digest (SHA-256 of `drain\0frameId`, 64 bits), computed once for a run of records of the same batch. */
+  private batchDigest(s: Scan): Uint32Array {
     const drain = s.drainEnd - s.drainStart
     const frame = s.frameEnd - s.frameStart
-    const delivery = s.deliveryEnd - s.deliveryStart
     const length = drain + 1 + frame
     const b = this.idBytes
     if (
       length === this.idLength &&
-      delivery === this.deliveryLength &&
-      sameBytes(s.bytes, s.deliveryStart, s.deliveryEnd, b, length) &&
       sameBytes(s.bytes, s.frameStart, s.frameEnd, b, drain + 1) &&
       sameBytes(s.bytes, s.drainStart, s.drainEnd, b, 0)
     )
       return this.digest
-    if (b.length < length + delivery) this.idBytes = new Uint8Array(2 * (length + delivery))
+    if (b.length < length) this.idBytes = new Uint8Array(2 * length)
     const id = this.idBytes
     id.set(s.bytes.subarray(s.drainStart, s.drainEnd), 0)
     id[drain] = 0
     id.set(s.bytes.subarray(s.frameStart, s.frameEnd), drain + 1)
-    id.set(s.bytes.subarray(s.deliveryStart, s.deliveryEnd), length)
     this.idLength = length
-    this.deliveryLength = delivery
     const batch = hash("sha256", id.subarray(0, length), "buffer")
-    const first = hash("sha256", id.subarray(length, length + delivery), "buffer")
-    const out = this.digest
-    out[0] = batch.readUInt32LE(0)
-    out[1] = batch.readUInt32LE(4)
-    out[2] = first.readUInt32LE(0)
-    out[3] = first.readUInt32LE(4)
-    return out
+    this.digest[0] = batch.readUInt32LE(0)
+    this.digest[1] = batch.readUInt32LE(4)
+    return this.digest
   }
 
   /**

@@ -98,7 +98,7 @@ export class FrameIds {
     const startMs = now - (now % GENERATION_MS)
     let last = this.generations[this.generations.length - 1]
     if (last === undefined || last.startMs < startMs) {
-      last = { startMs, table: new DigestTable() }
+      last = { startMs, table: new DigestTable("map") }
       this.generations.push(last)
     }
     const k = words(key, this.key)

@@ -71,16 +71,17 @@ export const busConformance = (name: string, busLayer: Layer.Layer<Bus, unknown>
   const commits = spec("commits")
   const compacted = spec("compacted", { "cleanup.policy": "compact" })
   const members = spec("members")
+  const runs = spec("runs")
   const all = [0, 1, 2, 3]
 
   layer(busLayer, { excludeTestServices: true, timeout: "120 seconds" })(`Bus conformance: ${name}`, (it) => {
     it.effect("ensureTopics creates what is missing and reports settings that differ", () =>
       Effect.gen(function* () {
         const bus = yield* Bus
-        const first = yield* bus.ensureTopics([plain, workers, commits, compacted, members])
+        const first = yield* bus.ensureTopics([plain, workers, commits, compacted, members, runs])
         assert.deepStrictEqual(
           [...first.created].sort(),
-          [plain, workers, commits, compacted, members].map((s) => s.name).sort(),
+          [plain, workers, commits, compacted, members, runs].map((s) => s.name).sort(),
         )
         const again = yield* bus.ensureTopics([plain, compacted])
         assert.deepStrictEqual(again.created, [])
@@ -327,6 +328,41 @@ export const busConformance = (name: string, busLayer: Layer.Layer<Bus, unknown>
           ])
           yield* a.stop
         }),
+    )
+
+    // The aggregator tells a retried drain batch from its first delivery by this (Rollup.ts firstDelivery).
+    it.effect("the records one produce call gives a key are consecutive among that key's records", () =>
+      Effect.gen(function* () {
+        const bus = yield* Bus
+        // 24 calls at once, their keys' records interleaved within each call; call 0 is larger than a
+        // Kafka request's share of a partition (512 KiB), so it is split over requests.
+        const pad = "x".repeat(1000)
+        const calls = Array.from({ length: 24 }, (_, c) => {
+          const out: Array<OutRecord> = []
+          for (let i = 0; i < (c === 0 ? 120 : 6); i++)
+            for (let k = 0; k < 6; k++)
+              out.push({
+                topic: runs.name,
+                key: `owner-${k}:web`,
+                value: encoder.encode(`${c} ${i} ${pad}`),
+                timestamp: RECENT + i,
+              })
+          return out
+        })
+        yield* Effect.forEach(calls, (call) => bus.produce(call), { concurrency: "unbounded" })
+        const total = calls.reduce((n, call) => n + call.length, 0)
+        const got = yield* collect({ group: `${run}-runs`, topics: [runs.name], partitions: all }, total)
+        assert.strictEqual(got.length, total)
+        for (let k = 0; k < 6; k++) {
+          const mine = got.filter((r) => r.key === `owner-${k}:web`).sort((a, b) => a.offset - b.offset)
+          const order = mine.map((r) => decoder.decode(r.value).split(" ").slice(0, 2).map(Number))
+          const callsInOrder = order.map(([c]) => c!).filter((c, i, all) => i === 0 || all[i - 1] !== c)
+          assert.strictEqual(new Set(callsInOrder).size, callsInOrder.length, `key ${k}: one run a call`)
+          assert.strictEqual(callsInOrder.length, calls.length)
+          for (let i = 1; i < order.length; i++)
+            if (order[i]![0] === order[i - 1]![0]) assert.strictEqual(order[i]![1], order[i - 1]![1]! + 1)
+        }
+      }),
     )
 
     it.effect("a compacted topic yields the latest value of every key", () =>
