@@ -48,15 +48,16 @@ export const synchronousOf = (d: Durability): string => (d === "power-loss" ? "F
 
 /**
  * Connection settings both threads apply (WAL: readers never block the writer, nor it them). Each
- * connection's page cache is 8 MB: the records read are the ones just written (the OS page cache has
- * them), and with two connections a larger cache is resident memory `npm start` keeps for nothing.
+ * connection's page cache is 4 MB: the records read are the ones just written (the OS page cache has
+ * them), and with two connections a larger cache is resident memory `npm start` keeps for nothing (at 8
+ * MB it was still filling, and resident memory rising, minutes into a steady load).
  */
 export const pragmas = (durability: Durability): string => `
 PRAGMA journal_mode = WAL;
 PRAGMA synchronous = ${synchronousOf(durability)};
 PRAGMA busy_timeout = 10000;
 PRAGMA journal_size_limit = 67108864;
-PRAGMA cache_size = -8192;
+PRAGMA cache_size = -4096;
 `
 
 export interface CommitRow {

@@ -125,7 +125,12 @@ export class BusError extends Schema.TaggedError<BusError>()("BusError", {
 
 /** What every Bus layer provides. */
 export interface BusApi {
-  /** Appends records to their topics; succeeds only when every record is acknowledged by all in-sync replicas. */
+  /**
+   * Appends records to their topics; succeeds only when every record is acknowledged by all in-sync
+   * replicas. The records one call gives a (topic, key) are appended all or none, one after another
+   * among that key's records (no other call's records of the key between them): the aggregator tells a
+   * drain batch's first delivery from its retries by that (Rollup.ts; the Bus conformance suite checks it).
+   */
   readonly produce: (records: ReadonlyArray<OutRecord>) => Effect.Effect<void, BusError>
   /**
    * Joins the subscription's group and delivers its assignment, then batches of the owned partitions
