@@ -326,10 +326,11 @@ export class PartitionRollup {
   /**
    * Whether this record's delivery is the first of its drain batch for its key (remembered if new). A Bus
    * appends the records one produce call gives a record key one after another among that key's records
-   * on its partition (Contract.ts; the Bus conformance suite checks it), and a delivery is one produce
-   * call, so a delivery's records of a key are one run of them: a batch the key met before, met again in
-   * a new run, is a retry; within a run the run's first answer stands. The batch is remembered until
-   * every window of the key's records of it has closed: `untilMin` is the latest such instant seen.
+   * on its partition (BusApi.produce in Records.ts; the conformance suite checks it), and a delivery is
+   * one produce call, so a delivery's records of a key are one run of them: a batch the key met before,
+   * met again in a new run, is a retry; within a run the run's first answer stands. The batch is
+   * remembered until every window of the key's records of it has closed: `untilMin` is the latest such
+   * instant seen.
    */
   private firstDelivery(key: KeySlot, s: Scan, untilMin: number): boolean {
     const last = key.lastGeneration
