@@ -61,7 +61,8 @@ const words = (key: string, out: Uint32Array): Uint32Array => {
  * At 50,000 lines/s this remembers up to 200,000 batches, outside the JavaScript heap: an acknowledged
  * batch is a 16-byte DigestTable entry (its key's 128 bits) in the generation of the 30 seconds it was
  * acknowledged in, and a generation is dropped whole once 15 minutes have passed since its end (or, past
- * 200,000 batches, the oldest first). In-flight ones (a few hundred at most) are kept apart with their waiters.
+ * 200,000 batches, the oldest first). In-flight ones (a few hundred at most) are kept apart with their
+ * waiters.
  */
 export class FrameIds {
   /** Acknowledged batches by the 30 seconds they were acknowledged in, oldest first. */
@@ -101,7 +102,7 @@ export class FrameIds {
       last = { startMs, table: new DigestTable("map") }
       this.generations.push(last)
     }
-    const k = words(key, this.key)
+    const k = this.key // the key's words, as `acknowledged` left them
     last.table.insert(1, k[0]!, k[1]!, k[2]!, k[3]!)
     this.remembered++
     while (this.remembered > MAX && this.generations.length > 1) this.drop()

@@ -29,7 +29,7 @@ export class DigestTable {
   private slots: Uint32Array
   private capacity = SLOTS
   private count = 0
-  /** The folded key of the last `find` (see fold). */
+  /** The key `fold` made last (for the `find` or `insert` that called it). */
   private k0 = 0
   private k1 = 0
 
