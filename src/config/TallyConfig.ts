@@ -42,6 +42,18 @@ export interface Settings {
   readonly maxLag: Duration.Duration
   /** TALLY_STALL_TIMEOUT: a stage with work waiting and no progress for this long fails "Stalled" (see stream/Stage.ts). */
   readonly stallTimeout: Duration.Duration
+  /** TALLY_HOST: the address the HTTP servers listen on; None = every interface (Node's default). */
+  readonly host: Option.Option<string>
+  /** TALLY_MAX_PROCESS_TYPES: process types one app may have (lines of further ones are refused, counted). */
+  readonly maxProcessTypes: number
+  /** TALLY_MAX_LABELS: labels (status codes, error codes) one app may have per metric per UTC day. */
+  readonly maxLabels: number
+  /** TALLY_APP_MAX_INFLIGHT: drain bytes of one app being read or processed at once, before its further bodies get 503. */
+  readonly appMaxInflightBytes: number
+  /** TALLY_APP_MAX_FRAME_IDS: acknowledged Frame-Ids one app may have remembered by an ingress at once. */
+  readonly appMaxFrameIds: number
+  /** TALLY_MIN_BODY_RATE: bytes per second a drain body must arrive at (after a 5 s grace), or it is cut off with 503. */
+  readonly minBodyRate: number
 }
 
 /** Each variable with its default, what it expects and what it means (the README's table comes from here). */
@@ -129,7 +141,38 @@ export const variables = {
   TALLY_PUBLIC_URL: {
     default: "",
     expects: "an http(s) URL such as https://tally.example.com",
-    means: "base of the drain URLs handed out; default: the Host of the request",
+    means:
+      "base of the drain URLs handed out; default: http://localhost:TALLY_PORT (never the request's Host)",
+  },
+  TALLY_HOST: {
+    default: "",
+    expects: "an IP address or host name to listen on, such as 127.0.0.1 or 0.0.0.0",
+    means: "listen address of every HTTP server of the process; unset = every interface",
+  },
+  TALLY_MAX_PROCESS_TYPES: {
+    default: "1000",
+    expects: "an integer between 1 and 1000000",
+    means: "process types one app may have; lines of further ones are refused and counted",
+  },
+  TALLY_MAX_LABELS: {
+    default: "200",
+    expects: "an integer between 1 and 100000",
+    means: "labels (status codes, error codes) one app may have per metric per UTC day",
+  },
+  TALLY_APP_MAX_INFLIGHT: {
+    default: "8388608",
+    expects: "a byte count >= 1024",
+    means: "drain bytes of one app in flight at once; its further bodies get 503",
+  },
+  TALLY_APP_MAX_FRAME_IDS: {
+    default: "50000",
+    expects: "an integer >= 100",
+    means: "acknowledged Frame-Ids one app may have remembered by an ingress at once",
+  },
+  TALLY_MIN_BODY_RATE: {
+    default: "10240",
+    expects: "bytes per second, an integer >= 1",
+    means: "a drain body slower than this (after a 5 s grace) is cut off with 503",
   },
 } as const
 type Variable = keyof typeof variables
@@ -227,6 +270,12 @@ export const loadSettings = Effect.gen(function* () {
     publicUrl: yield* optional("TALLY_PUBLIC_URL", (t) =>
       /^https?:\/\/[^\s/]+/.test(t.trim()) ? t.trim().replace(/\/+$/, "") : undefined,
     ),
+    host: yield* optional("TALLY_HOST", (t) => (/^[A-Za-z0-9.:_-]+$/.test(t.trim()) ? t.trim() : undefined)),
+    maxProcessTypes: yield* setting("TALLY_MAX_PROCESS_TYPES", integer(1, 1_000_000)),
+    maxLabels: yield* setting("TALLY_MAX_LABELS", integer(1, 100_000)),
+    appMaxInflightBytes: yield* setting("TALLY_APP_MAX_INFLIGHT", integer(1024, 1024 * 1024 * 1024)),
+    appMaxFrameIds: yield* setting("TALLY_APP_MAX_FRAME_IDS", integer(100, 100_000_000)),
+    minBodyRate: yield* setting("TALLY_MIN_BODY_RATE", integer(1, 1024 * 1024 * 1024)),
   } satisfies Settings
 })
 
