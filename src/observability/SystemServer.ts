@@ -10,7 +10,7 @@ import { HttpRouter, HttpServerResponse } from "effect/http"
 import { Bus } from "../bus/Bus.ts"
 import { TallyConfig } from "../config/TallyConfig.ts"
 import { Shards } from "../store/Shards.ts"
-import { Stages } from "../stream/Stage.ts"
+import { failingReason, Stages } from "../stream/Stage.ts"
 import { metricsText } from "./ProcessMetrics.ts"
 
 const check = <E>(effect: Effect.Effect<unknown, E>) =>
@@ -34,14 +34,28 @@ const shards: Checks<Shards> = Effect.gen(function* () {
   return out
 })
 
-/** Every stage of this process: "ok" while it runs (or stops gracefully), else why not. */
+/**
+ * Every stage of this process: "ok" while it runs (or stops gracefully) and its writes or appends do
+ * not keep failing (src/stream/Stage.ts, "Failing writes"), else why not. A part that only tracks its
+ * writes (the ingress's appends) is listed once it has made one.
+ */
 const stages: Checks<Stages> = Effect.map(Effect.service(Stages), (s) => {
   const out: Record<string, string> = {}
-  for (const [name, status] of s.status())
+  const streaks = s.streaks()
+  for (const [name, status] of s.status()) {
+    const failing = failingReason(streaks.get(name))
     out[`stage ${name}`] =
-      status.state === "running" || status.state === "stopping"
-        ? "ok"
-        : `down: ${status.state}${status.reason ? `: ${status.reason}` : ""}`
+      status.state !== "running" && status.state !== "stopping"
+        ? `down: ${status.state}${status.reason ? `: ${status.reason}` : ""}`
+        : failing
+          ? `down: ${failing}`
+          : "ok"
+  }
+  for (const [name, streak] of streaks) {
+    if (s.status().has(name)) continue
+    const failing = failingReason(streak)
+    out[`stage ${name}`] = failing ? `down: ${failing}` : "ok"
+  }
   return out
 })
 

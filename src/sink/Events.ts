@@ -14,6 +14,7 @@ import { controlled, mapItems, untilStopped } from "../stream/Flow.ts"
 import { inLanes } from "../stream/Lanes.ts"
 import { type Position, tracking } from "../stream/OffsetCommitter.ts"
 import { patientWriter } from "../stream/RetryFallback.ts"
+import { trackWrite } from "../stream/Stage.ts"
 import * as M from "./SinkMetrics.ts"
 
 const KINDS: Readonly<Record<number, EventKind>> = {
@@ -73,9 +74,12 @@ export const eventsTopology = (
       // isolated, logged and counted, never retried for ever: they would hold back every later event.
       const write = patientWriter({
         write: (rows: ReadonlyArray<LocatedEvent>) =>
-          store.writeEvents(
-            rows[0]!.shard,
-            rows.map((r) => r.event),
+          trackWrite(
+            store.writeEvents(
+              rows[0]!.shard,
+              rows.map((r) => r.event),
+            ),
+            `shard ${rows[0]!.shard}`,
           ),
         deadLetter: (rows: ReadonlyArray<LocatedEvent>, reason: string) =>
           Effect.logError(`event refused by shard ${rows[0]!.shard}, skipped: ${reason}`).pipe(

@@ -10,6 +10,7 @@ import * as Wire from "../proto/Wire.ts"
 import type { PeriodName } from "../store/Schema.ts"
 import type { StoreApi, SummaryRow } from "../store/SummaryStore.ts"
 import type { Position } from "../stream/OffsetCommitter.ts"
+import { trackWrite } from "../stream/Stage.ts"
 import * as M from "./SinkMetrics.ts"
 
 /** One summary record and where it goes. */
@@ -77,7 +78,13 @@ export const writeRows = (store: StoreApi) => (rows: ReadonlyArray<SinkRow>) => 
   const summaries = rows.map((r) => r.row)
   return store.noteProcessTypes(summaries).pipe(
     Effect.catch((e) => Effect.logWarning(`process-type catalogue: ${e.message}`)),
-    Effect.andThen(store.writeSummaries(first.shard, first.type, first.period, summaries)),
+    Effect.andThen(
+      // Counts for the stage's health, per shard (src/stream/Stage.ts, "Failing writes").
+      trackWrite(
+        store.writeSummaries(first.shard, first.type, first.period, summaries),
+        `shard ${first.shard}`,
+      ),
+    ),
   )
 }
 

@@ -20,6 +20,17 @@
  * long it idles; while the end offsets cannot be read (the broker is down, which /healthz reports
  * anyway) it is not judged. A step that waits on purpose (a writer retrying a shard that stays down)
  * says so on each try (`stepAlive`) and is not judged stalled: /healthz reports the shard.
+ *
+ * Failing writes (issue 24): a stage can move and still lose its point — a sink whose every write fails
+ * (its batches handed to RETRY or dead-lettered), an ingress whose every append fails (503s). The rule:
+ * every write or append a stage makes reports its outcome (`Stages.track`, or `trackWrite` inside a
+ * stage run by `runStage`), and a stage whose writes or appends have failed for FAILING_AFTER_MS (30 s)
+ * or more with no success in between is *failing*: /healthz answers 503 with
+ * `stage <name>: down: failing for <n> s (<k> failures, no success): <last reason>`. Its first success
+ * clears it. Failures over less than 30 s (a shard restarting, one refused batch) are not failing, nor
+ * are failures more than 60 s apart (they are not one run); a write that gets no answer (interrupted by
+ * its deadline) is a failure. A failing stage keeps running: it is not restarted, since
+ * what fails is usually outside it (the disk, a shard, the log), and it is told apart from a stall.
  */
 import {
   Cause,
@@ -64,11 +75,43 @@ export const stalledSeconds = Metric.gauge("tally_stage_stalled_seconds", {
     "how long a stage has made no progress with records waiting or held, by stage (0 while it progresses or has nothing to do); it fails at TALLY_STALL_TIMEOUT",
 })
 
+/** How long a stage's writes or appends must have failed, with no success, before it is failing (see the header). */
+export const FAILING_AFTER_MS = 30_000
+
+/** A stage's writes or appends failing since `since` (ms), the last at `last`, with no success since. */
+export interface FailingStreak {
+  readonly since: number
+  readonly last: number
+  readonly failures: number
+  readonly reason: string
+}
+
 export interface StagesApi {
   /** Completes with the first stage failure of this process. */
   readonly failure: Deferred.Deferred<never, StageFailed>
   readonly status: () => ReadonlyMap<string, StageStatus>
   readonly set: (stage: string, status: StageStatus) => void
+  /**
+   * Runs one write or append of `stage`, recording its outcome: a success clears the stage's failing
+   * streak, a failure (an interruption too: no answer by its deadline) starts or extends it.
+   */
+  readonly track: <A, E, R>(stage: string, effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+  /** Every stage that has tracked a write or append, with its streak of failures (undefined: none). */
+  readonly streaks: () => ReadonlyMap<string, FailingStreak | undefined>
+}
+
+/** Why `streak` makes its stage failing (see the header), or undefined while it does not. */
+export const failingReason = (streak: FailingStreak | undefined): string | undefined => {
+  if (streak === undefined || streak.last - streak.since < FAILING_AFTER_MS) return undefined
+  const seconds = Math.round((streak.last - streak.since) / 1000)
+  return `failing for ${seconds} s (${streak.failures} failures, no success): ${streak.reason}`
+}
+
+const firstLine = (cause: Cause.Cause<unknown>) => {
+  if (Cause.hasInterruptsOnly(cause)) return "no answer (interrupted by its deadline)"
+  const error = Cause.squash(cause) as { message?: unknown } | undefined
+  const text = typeof error?.message === "string" ? error.message : Cause.pretty(cause)
+  return (text.split("\n")[0] ?? "unknown failure").slice(0, 300)
 }
 
 export class Stages extends Context.Service<Stages, StagesApi>()("tally/stream/Stages") {
@@ -77,10 +120,33 @@ export class Stages extends Context.Service<Stages, StagesApi>()("tally/stream/S
     Effect.gen(function* () {
       const failure = yield* Deferred.make<never, StageFailed>()
       const statuses = new Map<string, StageStatus>()
+      const streaks = new Map<string, FailingStreak | undefined>()
+      const track = <A, E, R>(stage: string, effect: Effect.Effect<A, E, R>) =>
+        Effect.onExit(effect, (exit) =>
+          Effect.map(Clock.currentTimeMillis, (now) => {
+            if (exit._tag === "Success") return void streaks.set(stage, undefined)
+            const reason = firstLine(exit.cause)
+            const streak = streaks.get(stage)
+            // Failures further apart than twice the bound are not one run (an idle app's rare failures).
+            streaks.set(
+              stage,
+              streak === undefined || now - streak.last > 2 * FAILING_AFTER_MS
+                ? { since: now, last: now, failures: 1, reason }
+                : {
+                    since: streak.since,
+                    last: Math.max(streak.last, now),
+                    failures: streak.failures + 1,
+                    reason,
+                  },
+            )
+          }),
+        )
       return Stages.of({
         failure,
         status: () => statuses,
         set: (stage, status) => statuses.set(stage, status),
+        track,
+        streaks: () => streaks,
       })
     }),
   )
@@ -214,6 +280,19 @@ export const stepAlive: Effect.Effect<void> = Effect.gen(function* () {
   yield* yield* StepAlive
 })
 
+/** How the current stage tracks its writes (see "Failing writes" in the header); outside a stage, not at all. */
+export const StageWrites = Context.Reference<{
+  readonly track: <A, E, R>(effect: Effect.Effect<A, E, R>, part?: string) => Effect.Effect<A, E, R>
+}>("tally/stream/StageWrites", { defaultValue: () => ({ track: (effect) => effect }) })
+
+/**
+ * One write of the current stage (a COPY batch, an insert): its outcome counts for the stage's health.
+ * `part` (e.g. "shard 1") tracks it apart, as `<stage> <part>`: a lane of one shard that keeps failing
+ * is failing even while the other lanes succeed.
+ */
+export const trackWrite = <A, E, R>(effect: Effect.Effect<A, E, R>, part?: string): Effect.Effect<A, E, R> =>
+  StageWrites.use((writes) => writes.track(effect, part))
+
 export interface StageOptions {
   /** How long the source must be quiet before a graceful stop signals Stop. */
   readonly quietMs: number
@@ -243,6 +322,9 @@ export const runStage = Effect.fnUntraced(function* <E, R, R2>(
   })
   const fiber = yield* stage(watched(name, stages, progress)(source), Deferred.await(stop)).pipe(
     Stream.provideService(StepAlive, alive),
+    Stream.provideService(StageWrites, {
+      track: (effect, part) => stages.track(part === undefined ? name : `${name} ${part}`, effect),
+    }),
     Stream.tap(() =>
       Effect.map(Clock.currentTimeMillis, (now) => {
         progress.outputAt = now
