@@ -1,7 +1,8 @@
 /**
  * The aggregation state of one raw-topic partition, as plain TypeScript: records in (in offset order),
  * versioned summary snapshots and a commit point out. DESIGN.md semantics 1, 3, 4, 5 and 10:
- * - stream time is the largest event time seen; a record counts if its window has not closed;
+ * - stream time is the largest event time seen, each capped at its record's ingest time (the record
+ *   timestamp the ingress sets), so no tenant's clock moves it; a record counts if its window has not closed;
  * - 1m and 15m windows; a changed window is emitted after flushAfter and when it closes;
  * - every snapshot's version is the series' sample count, which only grows, and a replay from the
  *   commit point reaches the same count with the same content, so re-emissions are idempotent;
@@ -250,7 +251,9 @@ export class PartitionRollup {
     s.read(this.type, record.value)
     const t = Math.floor(s.timeUs / 1000)
     const windows = this.windows
-    windows.observe(t)
+    // Stream time never runs ahead of the ingest clock (the record's timestamp, set by the ingress): a
+    // line stamped in the future counts in its own window without making another app's lines late.
+    windows.observe(t < record.timestamp ? t : record.timestamp)
 
     const key = this.keyOf(record.key, s)
     if (!(t >= this.quarterStart && t < this.quarterStart + LONGEST)) this.quarterStart = t - (t % LONGEST)

@@ -10,7 +10,10 @@ export interface OutRecord {
   readonly topic: string
   readonly key: string
   readonly value: Uint8Array
-  /** Milliseconds since the epoch; tally sets it to the event time. */
+  /**
+   * Milliseconds since the epoch. Raw records: the ingress clock when the drain body was received (the
+   * aggregator caps stream time with it); summaries: the window's start.
+   */
   readonly timestamp: number
 }
 

@@ -21,6 +21,12 @@ export interface Delivery {
   readonly frameId: string
   /** Unique per POST: tells a retry of the same Frame-Id apart from the first delivery. */
   readonly delivery: string
+  /**
+   * The ingress clock when the body was received (ms). It becomes every record's timestamp, which the
+   * aggregator caps stream time with (DESIGN.md "Tenants": stream time never runs ahead of the ingest
+   * clock). Without it (tools and tests that encode records themselves) the timestamp is the event time.
+   */
+  readonly receivedMs?: number | undefined
 }
 
 /** tally.v1.EventKind numbers. */
@@ -44,6 +50,7 @@ export class RecordEncoder {
   private head: Buffer = Buffer.alloc(0)
   private tail: Buffer = Buffer.alloc(0)
   private owner = ""
+  private receivedMs: number | undefined
   private readonly topics: Record<string, string> = {}
 
   constructor(prefix = "") {
@@ -53,6 +60,7 @@ export class RecordEncoder {
   /** Starts a delivery; `bytes` (the body's size) sizes the first buffer. */
   begin(d: Delivery, bytes = CHUNK): void {
     this.owner = d.owner
+    this.receivedMs = d.receivedMs
     this.head = this.fields([[1, d.owner]])
     this.tail = this.fields([
       [5, d.drain],
@@ -237,7 +245,7 @@ export class RecordEncoder {
     return {
       topic: this.topics[m.type]!,
       key: `${this.owner}:${m.processType}`,
-      timestamp: Math.floor(m.timeUs / 1000),
+      timestamp: this.receivedMs ?? Math.floor(m.timeUs / 1000),
       value: this.buf.subarray(start, this.pos),
     }
   }

@@ -63,6 +63,32 @@ describe("late data", () => {
     })
   })
 
+  it("a line stamped ahead of the ingest clock counts in its own window but does not make another app's lines late", () => {
+    const VICTIM = "0b7a3f2e-2222-4a57-9c1e-2f0d8b4f1a02"
+    const rollup = new PartitionRollup("ERRORS", "ERRORS.1", 0)
+    const now = T + 30 * M
+    const at = (owner: string, eventMs: number, offset: number) => {
+      const r = toRecord(r14(eventMs), { owner, drain: "d", frameId: "", delivery: "x", receivedMs: now })
+      expect(r.timestamp).toBe(now)
+      rollup.process({ key: r.key, value: r.value, timestamp: r.timestamp, offset }, 0)
+    }
+    at(OWNER, now + 110_000, 0) // 110 s ahead of the ingest clock (the ingress admits up to 2 minutes)
+    at(VICTIM, now - 4.5 * M, 1) // 4.5 minutes late: within the 5 minutes of lateness
+    const counts = new Map(
+      rollup.collect(0, 0, true).map((o) => {
+        const s = Wire.Summary.decode(o.value)
+        return [
+          `${s.owner}:${s.period === Wire.Period.PERIOD_1M ? "1m" : "15m"}@${(s.startMs - T) / M}`,
+          s.count,
+        ]
+      }),
+    )
+    expect(counts.get(`${OWNER}:1m@31`)).toBe(1)
+    expect(counts.get(`${VICTIM}:1m@25`)).toBe(1)
+    expect(counts.get(`${VICTIM}:15m@15`)).toBe(1)
+    expect(rollup.counters.late.size).toBe(0)
+  })
+
   it("closed windows are freed: state stays O(open windows x active series)", () => {
     const rollup = new PartitionRollup("ERRORS", "ERRORS.1", 0)
     feed(
