@@ -253,7 +253,7 @@ export class PartitionRollup {
     const windows = this.windows
     // Stream time never runs ahead of the ingest clock (the record's timestamp, set by the ingress): a
     // line stamped in the future counts in its own window without making another app's lines late.
-    windows.observe(t < record.timestamp ? t : record.timestamp)
+    windows.observe(Math.min(t, record.timestamp))
 
     const key = this.keyOf(record.key, s)
     if (!(t >= this.quarterStart && t < this.quarterStart + LONGEST)) this.quarterStart = t - (t % LONGEST)
