@@ -1,8 +1,10 @@
 /**
  * RFC 6587 octet-counted framing, streamed: `<byte count> <message>` repeated with nothing between
- * frames. Counts are bytes; a frame may span chunks; frames are handed out as subarrays of the input
- * (a copy is made only of a partial frame carried over to the next chunk). Line breaks between frames,
- * which some non-Logplex senders add, are tolerated.
+ * frames. Counts are bytes; a frame may span chunks; frames wholly inside a chunk are handed out as
+ * subarrays of it. A frame split across chunks is gathered into a buffer of its declared length, so each
+ * byte is copied at most once and never re-scanned: push() costs O(chunk length) however the body is
+ * chunked (one byte at a time included). A length split across chunks carries only its digits. Line
+ * breaks between frames, which some non-Logplex senders add, are tolerated.
  */
 
 export interface FramingError {
@@ -19,24 +21,61 @@ const ZERO = 0x30
 const NINE = 0x39
 const LF = 0x0a
 const CR = 0x0d
+/** A frame length has at most this many digits (MAX_FRAME has 5; one more is reported as too large). */
+const MAX_DIGITS = 6
 
 export class FrameReader {
-  private carry: Buffer | undefined
-  /** Body offset of the first byte not yet consumed. */
+  /** Body offset of the first byte of the frame being read: every byte before it was framed. */
   private consumed = 0
+  /** Digits of a frame length cut by the end of a chunk (0: none), and their value so far. */
+  private digits = 0
+  private length = 0
+  /** A frame whose message is cut by the end of a chunk: its bytes so far, and its header's size. */
+  private partial: Buffer | undefined
+  private filled = 0
+  private header = 0
   frames = 0
   error: FramingError | undefined
 
   /** Feeds a chunk; calls `onFrame` for each complete frame. Returns false once framing has broken. */
   push(chunk: Uint8Array, onFrame: (frame: Buffer) => void): boolean {
     if (this.error) return false
-    let buf = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
-    if (this.carry) {
-      buf = Buffer.concat([this.carry, buf])
-      this.carry = undefined
-    }
+    const buf = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
     const n = buf.length
     let pos = 0
+    if (this.partial !== undefined) {
+      // The rest of a message begun in an earlier chunk: copy what this chunk has of it.
+      const partial = this.partial
+      const take = Math.min(partial.length - this.filled, n)
+      buf.copy(partial, this.filled, 0, take)
+      this.filled += take
+      if (this.filled < partial.length) return true
+      this.partial = undefined
+      pos = take
+      this.deliver(partial, onFrame)
+    } else if (this.digits > 0) {
+      // The rest of a length begun in an earlier chunk.
+      while (pos < n) {
+        const c = buf[pos]!
+        if (c < ZERO || c > NINE) break
+        this.length = this.length * 10 + (c - ZERO)
+        this.digits++
+        pos++
+        if (this.digits > MAX_DIGITS) return this.fail("frame length has more than 6 digits")
+      }
+      if (pos === n) return true
+      if (buf[pos] !== SPACE) return this.fail("expected a space after the frame length")
+      const len = this.length
+      if (len === 0) return this.fail("frame length is 0")
+      if (len > MAX_FRAME) return this.fail(`frame length ${len} exceeds ${MAX_FRAME} bytes`)
+      this.header = this.digits + 1
+      this.digits = 0
+      pos++
+      if (n - pos < len) return this.begin(buf, pos, len)
+      this.deliver(buf.subarray(pos, pos + len), onFrame)
+      pos += len
+    }
+    // Frames from a frame boundary on: zero-copy while they are whole in this chunk.
     while (pos < n) {
       const c = buf[pos]!
       if (c === LF || c === CR) {
@@ -45,43 +84,60 @@ export class FrameReader {
         continue
       }
       if (c < ZERO || c > NINE)
-        return this.fail(
-          this.consumed,
-          `expected a frame length (digits), found byte 0x${c.toString(16).padStart(2, "0")}`,
-        )
+        return this.fail(`expected a frame length (digits), found byte 0x${c.toString(16).padStart(2, "0")}`)
       let len = 0
       let i = pos
-      while (i < n && buf[i]! >= ZERO && buf[i]! <= NINE) {
-        len = len * 10 + (buf[i]! - ZERO)
+      while (i < n) {
+        const d = buf[i]!
+        if (d < ZERO || d > NINE) break
+        len = len * 10 + (d - ZERO)
         i++
-        if (i - pos > 6) return this.fail(this.consumed, "frame length has more than 6 digits")
+        if (i - pos > MAX_DIGITS) return this.fail("frame length has more than 6 digits")
       }
-      if (i === n) break // the count itself is split across chunks
-      if (buf[i] !== SPACE) return this.fail(this.consumed, "expected a space after the frame length")
-      if (len === 0) return this.fail(this.consumed, "frame length is 0")
-      if (len > MAX_FRAME) return this.fail(this.consumed, `frame length ${len} exceeds ${MAX_FRAME} bytes`)
+      if (i === n) {
+        // The length itself is cut by the end of the chunk.
+        this.digits = i - pos
+        this.length = len
+        return true
+      }
+      if (buf[i] !== SPACE) return this.fail("expected a space after the frame length")
+      if (len === 0) return this.fail("frame length is 0")
+      if (len > MAX_FRAME) return this.fail(`frame length ${len} exceeds ${MAX_FRAME} bytes`)
       const start = i + 1
-      const end = start + len
-      if (end > n) break // the message is split across chunks
-      this.frames++
-      onFrame(buf.subarray(start, end))
-      this.consumed += end - pos
-      pos = end
+      this.header = start - pos
+      if (n - start < len) return this.begin(buf, start, len)
+      this.deliver(buf.subarray(start, start + len), onFrame)
+      pos = start + len
     }
-    if (pos < n) this.carry = Buffer.from(buf.subarray(pos))
     return true
   }
 
   /** Ends the body; a partial frame left over is a framing error. */
   end(): FramingError | undefined {
-    if (!this.error && this.carry && this.carry.length > 0)
-      this.fail(this.consumed, `body ends inside a frame (${this.carry.length} bytes of it received)`)
+    if (this.error) return this.error
+    const received = this.partial !== undefined ? this.header + this.filled : this.digits
+    if (received > 0) this.fail(`body ends inside a frame (${received} bytes of it received)`)
     return this.error
   }
 
-  private fail(offset: number, reason: string): false {
-    this.error = { offset, reason }
-    this.carry = undefined
+  private deliver(frame: Buffer, onFrame: (frame: Buffer) => void): void {
+    this.frames++
+    onFrame(frame)
+    this.consumed += this.header + frame.length
+  }
+
+  /** Starts gathering a message of `len` bytes of which this chunk holds [start, end). */
+  private begin(buf: Buffer, start: number, len: number): true {
+    const partial = Buffer.allocUnsafe(len)
+    this.filled = buf.copy(partial, 0, start)
+    this.partial = partial
+    return true
+  }
+
+  private fail(reason: string): false {
+    this.error = { offset: this.consumed, reason }
+    this.partial = undefined
+    this.digits = 0
     return false
   }
 }
