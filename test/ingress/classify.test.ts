@@ -127,6 +127,17 @@ describe("dyno lines", () => {
   })
 })
 
+describe("sample keys", () => {
+  it("keys named like Object's own properties are not samples", () => {
+    for (const key of ["constructor", "__proto__", "toString", "hasOwnProperty", "valueOf"])
+      expect(run("heroku", "web.1", `source=web.1 sample#${key}=5MB ${key}=1 sample#load_${key}=2`)).toEqual(
+        [],
+      )
+    const [m] = run("heroku", "web.1", "source=web.1 sample#__proto__=5MB sample#memory_rss=3MB")
+    expect(m).toEqual({ type: "DYNO_MEMORY", processType: "web", dyno: "web.1", timeUs: T, memoryRss: 3 })
+  })
+})
+
 describe("Logplex and API lines", () => {
   it("L10, both wordings, counts the dropped messages", () => {
     expect(

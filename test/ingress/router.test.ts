@@ -1,6 +1,7 @@
 /**
  * The one-pass router classifier reads every line as the logfmt-callback version it replaced did: the
- * reference below is that version, unchanged; arbitrary router-like lines (quoted values, bare words,
+ * reference below is that version, unchanged but for the status (issue 24: an integer in 100-599, else
+ * -1 so that the line is refused); arbitrary router-like lines (quoted values, bare words,
  * repeated and unknown keys, numbers with and without units, signs, fractions and exponents) must give
  * the same measurements.
  */
@@ -59,7 +60,14 @@ const reference = (msg: string, timeUs: number): Array<Measurement> => {
   if (get("at") === "" && get("status") === "" && get("code") === "") return out
   const dyno = get("dyno")
   const processType = dyno === "" ? "router" : processTypeOf(dyno)
-  const statusCode = num(get("status"))
+  // A status is kept when it is an integer in 100-599; present and anything else is -1 (refused later).
+  const statusText = get("status")
+  const statusCode =
+    statusText === ""
+      ? 0
+      : /^\d+$/.test(statusText) && +statusText >= 100 && +statusText <= 599
+        ? +statusText
+        : -1
   const request: Mutable<RouterRequest> = {
     type: "ROUTER_REQUESTS",
     processType,
@@ -71,7 +79,7 @@ const reference = (msg: string, timeUs: number): Array<Measurement> => {
     host: get("host"),
     requestId: get("request_id"),
     fwd: get("fwd"),
-    status: statusCode === undefined ? 0 : Math.trunc(statusCode),
+    status: statusCode,
     protocol: get("protocol"),
     code: get("code"),
     desc: get("desc"),
@@ -138,6 +146,12 @@ const numeric = fc.oneof(
     "123456789012345678",
     "999999999999999",
     "1234567890123456",
+    "99999999999999999999",
+    "99",
+    "100",
+    "599",
+    "600",
+    "0503",
   ),
   fc.double({ noNaN: true }).map(String),
 )
