@@ -41,7 +41,7 @@ export const startTally = async (env: Record<string, string> = {}): Promise<Serv
     TALLY_ADMIN_TOKEN: ADMIN,
     ...env,
   })
-  await waitHealthy(base, proc)
+  await waitHealthy(base, proc, 150_000)
   const createApp = async (name: string): Promise<App> => {
     const r = await fetch(`${base}/api/v1/apps`, {
       method: "POST",
