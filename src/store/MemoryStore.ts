@@ -5,7 +5,7 @@
  * a server that accepts connections and then says nothing), and text a database refuses (a NUL byte)
  * Rejected like one.
  */
-import { Effect } from "effect"
+import { Clock, Effect } from "effect"
 import type { EventRow, SummaryRow } from "./Rows.ts"
 import { dayOf, daysBetween, schemaOf, tableOf } from "./Schema.ts"
 import { shardFor } from "./ShardRouter.ts"
@@ -24,7 +24,13 @@ export const makeMemoryStore = (shardCount: number): StoreApi & MemoryShards => 
   const events = Array.from({ length: shardCount }, () => new Map<number, Map<string, EventRow>>())
   const down = new Set<number>()
   const hung = new Set<number>()
-  const processTypes = new Map<string, Set<string>>()
+  /** Per app, its process types with when each was last seen. */
+  const processTypes = new Map<string, Map<string, number>>()
+  const typesOf = (owner: string) => {
+    let types = processTypes.get(owner)
+    if (!types) processTypes.set(owner, (types = new Map()))
+    return types
+  }
   const day = <A>(maps: Array<Map<number, Map<string, A>>>, shard: number, d: number) => {
     let m = maps[shard]!.get(d)
     if (!m) maps[shard]!.set(d, (m = new Map()))
@@ -57,20 +63,43 @@ export const makeMemoryStore = (shardCount: number): StoreApi & MemoryShards => 
     setAvailable: (shard, up) => (up ? down.delete(shard) : down.add(shard)),
     setHung: (shard, on) => (on ? hung.add(shard) : hung.delete(shard)),
     noteProcessTypes: (pairs) =>
-      guard(
-        0,
-        "note process types",
-        () => {
-          for (const p of pairs) {
-            let set = processTypes.get(p.owner)
-            if (!set) processTypes.set(p.owner, (set = new Set()))
-            set.add(p.processType)
-          }
-        },
-        () => pairs.map((p) => p.processType),
+      Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        guard(
+          0,
+          "note process types",
+          () => {
+            for (const p of pairs) {
+              const types = typesOf(p.owner)
+              if (!types.has(p.processType)) types.set(p.processType, now)
+            }
+          },
+          () => pairs.map((p) => p.processType),
+        ),
       ),
     processTypesOf: (owner) =>
-      guard(0, "read process types", () => [...(processTypes.get(owner) ?? [])].sort()),
+      guard(0, "read process types", () => [...(processTypes.get(owner)?.keys() ?? [])].sort()),
+    registerProcessTypes: (owner, list, seenMs) =>
+      guard(
+        0,
+        "register process types",
+        () => {
+          const types = typesOf(owner)
+          for (const t of list) types.set(t, Math.max(seenMs, types.get(t) ?? seenMs))
+          return types.size
+        },
+        () => list,
+      ),
+    dropProcessTypesUnseenSince: (beforeMs) =>
+      guard(0, "drop unseen process types", () => {
+        let dropped = 0
+        for (const types of processTypes.values())
+          for (const [t, seen] of types)
+            if (seen < beforeMs) {
+              types.delete(t)
+              dropped++
+            }
+        return dropped
+      }),
     ensureDays: (shard, instants) =>
       guard(shard, "create day schemas", () => {
         for (const i of instants) {
@@ -120,12 +149,21 @@ export const makeMemoryStore = (shardCount: number): StoreApi & MemoryShards => 
               (!q.processTypes || q.processTypes.includes(r.processType))
             )
               out.push(r)
-        return out.sort(
-          (a, b) =>
-            a.startMs - b.startMs ||
-            a.processType.localeCompare(b.processType) ||
-            a.label.localeCompare(b.label),
-        )
+        if (q.limit === undefined)
+          return out.sort(
+            (a, b) =>
+              a.startMs - b.startMs ||
+              a.processType.localeCompare(b.processType) ||
+              a.label.localeCompare(b.label),
+          )
+        return out
+          .sort(
+            (a, b) =>
+              a.processType.localeCompare(b.processType) ||
+              a.label.localeCompare(b.label) ||
+              a.startMs - b.startMs,
+          )
+          .slice(0, q.limit)
       }),
     readEvents: (shard, q) =>
       guard(shard, "read events", () => {
@@ -133,9 +171,12 @@ export const makeMemoryStore = (shardCount: number): StoreApi & MemoryShards => 
         for (const d of daysBetween(q.fromMs, q.toMs))
           for (const e of events[shard]!.get(d)?.values() ?? [])
             if (e.owner === q.owner && e.timeMs >= q.fromMs && e.timeMs < q.toMs) out.push(e)
-        return out.sort(
-          (a, b) => a.timeMs - b.timeMs || a.kind.localeCompare(b.kind) || a.process.localeCompare(b.process),
-        )
+        return out
+          .sort(
+            (a, b) =>
+              a.timeMs - b.timeMs || a.kind.localeCompare(b.kind) || a.process.localeCompare(b.process),
+          )
+          .slice(0, q.limit ?? out.length)
       }),
     days: (shard) => guard(shard, "list days", () => [...summaries[shard]!.keys()].sort((a, b) => a - b)),
     dropDaysBefore: (shard, beforeMs) =>

@@ -36,10 +36,17 @@ export interface SummaryQuery {
   readonly fromMs: number
   /** Exclusive. */
   readonly toMs: number
+  /**
+   * At most this many rows, read in series order (process type, label, then time) so that the cut leaves
+   * whole series but the last one; without it, every row, in time order.
+   */
+  readonly limit?: number | undefined
 }
 
 export interface EventQuery {
   readonly owner: string
   readonly fromMs: number
   readonly toMs: number
+  /** At most this many events (the earliest). */
+  readonly limit?: number | undefined
 }

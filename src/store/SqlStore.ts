@@ -28,6 +28,13 @@ import type { StoreApi } from "./SummaryStore.ts"
 const SCHEMA_LOCK = 7_297_432
 /** sql.insert binds 6 parameters an event; Postgres takes at most 65,535 a statement. */
 const EVENTS_PER_STATEMENT = 5_000
+/** Process types a catalogue statement (2-3 parameters each). */
+const PROCESS_TYPES_PER_STATEMENT = 10_000
+/**
+ * The (owner, process type) pairs the sink remembers having noted: bounded (each ingress caps an app's
+ * process types, but apps are many); past it the memory starts over and a pair is noted once more.
+ */
+const NOTED_MAX = 100_000
 
 /** int8 arrives as bigint from sql-pg and as number from PGlite; both are exact below 2^53 here. */
 const Int8 = Schema.Union([
@@ -70,6 +77,8 @@ const EventRowDb = Schema.Struct({
 })
 const Nspname = Schema.Struct({ nspname: Schema.String })
 const ProcessType = Schema.Struct({ process_type: Schema.String })
+const Count = Schema.Struct({ n: Int8 })
+const OwnerProcessType = Schema.Struct({ owner: Schema.String, process_type: Schema.String })
 
 const decodeSummaries = Schema.decodeUnknownEffect(Schema.Array(SummaryRowDb))
 const decodeEvents = Schema.decodeUnknownEffect(Schema.Array(EventRowDb))
@@ -195,6 +204,11 @@ export const makeSqlStore = (
           const days = yield* existing(sql, shard, daysBetween(q.fromMs, q.toMs))
           if (days.length === 0) return []
           const only = q.processTypes ? sql` AND process_type IN ${sql.in(q.processTypes)}` : sql``
+          // With a limit, series order: the primary key's order, so the cut is where reading stops.
+          const order =
+            q.limit === undefined
+              ? sql` ORDER BY "startMs", "processType", label`
+              : sql` ORDER BY "processType", label, "startMs" LIMIT ${q.limit}`
           const branches = days.map(
             (
               d,
@@ -203,8 +217,7 @@ export const makeSqlStore = (
 FROM ${sql(schemaOf(d))}.${sql(tableOf(q.type, q.period))}
 WHERE owner = ${q.owner} AND metric = ${q.metric} AND start >= ${new Date(q.fromMs)} AND start < ${new Date(q.toMs)}${only}`,
           )
-          const rows =
-            yield* sql`${sql.join(" UNION ALL ", false)(branches)} ORDER BY "startMs", "processType", label`
+          const rows = yield* sql`${sql.join(" UNION ALL ", false)(branches)}${order}`
           return yield* decodeSummaries(rows).pipe(Effect.orDie)
         }),
       ),
@@ -222,8 +235,9 @@ WHERE owner = ${q.owner} AND metric = ${q.metric} AND start >= ${new Date(q.from
 FROM ${sql(schemaOf(d))}.events
 WHERE owner = ${q.owner} AND time >= ${new Date(q.fromMs)} AND time < ${new Date(q.toMs)}`,
           )
+          const limit = q.limit === undefined ? sql`` : sql` LIMIT ${q.limit}`
           const rows =
-            yield* sql`${sql.join(" UNION ALL ", false)(branches)} ORDER BY "timeMs", kind, process`
+            yield* sql`${sql.join(" UNION ALL ", false)(branches)} ORDER BY "timeMs", kind, process${limit}`
           return yield* decodeEvents(rows).pipe(Effect.orDie)
         }),
       ),
@@ -304,12 +318,59 @@ WHERE owner = ${q.owner} AND time >= ${new Date(q.fromMs)} AND time < ${new Date
         sql`INSERT INTO app_process_types ${sql.insert(values)} ON CONFLICT DO NOTHING`.pipe(
           Effect.tap(() =>
             Effect.sync(() => {
+              if (noted.size + fresh.length > NOTED_MAX) noted.clear()
               for (const [k] of fresh) noted.add(k)
             }),
           ),
         ),
       )
     },
+    registerProcessTypes: (owner, processTypes, seenMs) =>
+      shards.use(0, "register process types", (sql) =>
+        Effect.gen(function* () {
+          const seen = new Date(seenMs)
+          let n = 0
+          // One statement (one round trip) unless the list is longer than a statement takes.
+          for (let i = 0; i === 0 || i < processTypes.length; i += PROCESS_TYPES_PER_STATEMENT) {
+            const values = processTypes.slice(i, i + PROCESS_TYPES_PER_STATEMENT).map(
+              (processType): Record<string, unknown> => ({
+                owner,
+                process_type: processType,
+                last_seen: seen,
+              }),
+            )
+            // The app's rows before the statement, with those it inserted: the rows after it.
+            const rows = Arr.isReadonlyArrayNonEmpty(values)
+              ? yield* sql`WITH upserted AS (
+  INSERT INTO app_process_types ${sql.insert(values)}
+  ON CONFLICT (owner, process_type) DO UPDATE SET last_seen = EXCLUDED.last_seen
+    WHERE app_process_types.last_seen < EXCLUDED.last_seen
+  RETURNING process_type)
+SELECT count(*) AS n FROM (
+  SELECT process_type FROM app_process_types WHERE owner = ${owner}
+  UNION SELECT process_type FROM upserted) AS t`
+              : yield* sql`SELECT count(*) AS n FROM app_process_types WHERE owner = ${owner}`
+            n = (yield* Schema.decodeUnknownEffect(Schema.Array(Count))(rows).pipe(Effect.orDie))[0]?.n ?? 0
+          }
+          return n
+        }),
+      ),
+    dropProcessTypesUnseenSince: (beforeMs) =>
+      shards.use(0, "drop unseen process types", (sql) =>
+        SqlSchema.findAll({
+          Request: Schema.Number,
+          Result: OwnerProcessType,
+          execute: (before) =>
+            sql`DELETE FROM app_process_types WHERE last_seen < ${new Date(before)}
+RETURNING owner::text AS owner, process_type`,
+        })(beforeMs).pipe(
+          Effect.orDie,
+          Effect.map((rows) => {
+            for (const r of rows) noted.delete(`${r.owner}:${r.process_type}`)
+            return rows.length
+          }),
+        ),
+      ),
     processTypesOf: (owner) =>
       shards.use(0, "read process types", (sql) =>
         SqlSchema.findAll({

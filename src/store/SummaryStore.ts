@@ -46,6 +46,17 @@ export interface StoreApi {
   ) => Effect.Effect<void, StoreError>
   /** The process types an app has had data for. */
   readonly processTypesOf: (owner: string) => Effect.Effect<ReadonlyArray<string>, StoreError>
+  /**
+   * Records that one app's process types were seen at `seenMs` (new ones are added; a known one's
+   * last_seen only moves forward), in one round trip; returns how many process types the app has now.
+   */
+  readonly registerProcessTypes: (
+    owner: string,
+    processTypes: ReadonlyArray<string>,
+    seenMs: number,
+  ) => Effect.Effect<number, StoreError>
+  /** Removes the process types (of every app) last seen before `beforeMs`; returns how many. */
+  readonly dropProcessTypesUnseenSince: (beforeMs: number) => Effect.Effect<number, StoreError>
   /** Drops whole day schemas before `beforeMs` (DROP SCHEMA ... CASCADE, never DELETE); returns their names. */
   readonly dropDaysBefore: (
     shard: number,
