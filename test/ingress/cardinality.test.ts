@@ -85,7 +85,11 @@ const countedStore = () => {
   const calls = { loads: 0, registers: [] as Array<ReadonlyArray<string>> }
   const api: StoreApi = {
     ...store,
-    processTypesOf: (owner) => Effect.suspend(() => (calls.loads++, store.processTypesOf(owner))),
+    processTypesOf: (owner) =>
+      Effect.suspend(() => {
+        calls.loads++
+        return store.processTypesOf(owner)
+      }),
     registerProcessTypes: (owner, types, seenMs) =>
       Effect.suspend(() => {
         calls.registers.push([...types].sort())
