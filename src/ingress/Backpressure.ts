@@ -1,7 +1,13 @@
 /**
- * Backpressure (DESIGN.md semantics 12): drains get 503 with Retry-After while the aggregators are further
- * behind than TALLY_MAX_LAG, so the pipeline never accepts more than it can process; Logplex retries with
- * the same Frame-Id, so nothing is lost and nothing counts twice.
+ * Backpressure (DESIGN.md semantics 12 and "Tenants"): while the aggregators are behind, drains get 503
+ * with Retry-After, so the pipeline never accepts more than it can process; Logplex retries with the same
+ * Frame-Id, so nothing is lost and nothing counts twice. Who is refused is decided per app:
+ *
+ * - **Behind** (lag above TALLY_MAX_LAG): an app is refused while its bytes accepted in the last 10-20 s
+ *   are above the mean of the apps that had any accepted then (AppBudgets.overShare); the others are
+ *   accepted. The heaviest apps are held back first; an app alone is never above the mean.
+ * - **Far behind** (lag above twice TALLY_MAX_LAG): every drain is refused, as before, so memory and lag
+ *   stay bounded whatever the mix of apps.
  *
  * How far behind: every two seconds the raw partitions' end offsets are sampled, and the committed
  * offsets of the aggregator workers' groups read with their resume metadata (the offset processing had
@@ -22,7 +28,8 @@ export const lagSeconds = Metric.gauge("tally_ingress_pipeline_lag_seconds", {
   description: "how far the aggregators are behind (age of the oldest raw record not yet processed)",
 })
 export const refusing = Metric.gauge("tally_ingress_backpressure", {
-  description: "1 while drains get 503 because the pipeline is further behind than TALLY_MAX_LAG",
+  description:
+    "0 keeping up; 1 behind by more than TALLY_MAX_LAG (apps above the mean share get 503); 2 behind by more than twice that (every drain gets 503)",
 })
 
 /** End-offset samples per partition, kept for `horizonMs`: when did each partition's end pass an offset? */
@@ -59,9 +66,14 @@ export class LagTracker {
   }
 }
 
+/** "ok": keeping up; "behind": past TALLY_MAX_LAG (apps above the mean share are refused); "far": past twice that (all are). */
+export type Level = "ok" | "behind" | "far"
+
 export interface BackpressureApi {
-  /** The refusal to answer with while the pipeline is too far behind, or undefined. */
-  readonly refusal: () => string | undefined
+  /** How far behind the pipeline is, as of the last measurement (every 2 s). */
+  readonly level: () => Level
+  /** The refusal to answer with while it is behind. */
+  readonly message: () => string
 }
 
 export class Backpressure extends Context.Service<Backpressure, BackpressureApi>()(
@@ -78,14 +90,17 @@ export class Backpressure extends Context.Service<Backpressure, BackpressureApi>
         groups.aggregator(settings.topicPrefix, i, settings.workers),
       )
       let lagMs = 0
-      const tracker = new LagTracker(2 * maxMs)
+      let level: Level = "ok"
+      // Samples are kept for three times TALLY_MAX_LAG, so a lag past twice it is seen as such.
+      const tracker = new LagTracker(3 * maxMs)
       const measure = Effect.gen(function* () {
         const committed = (yield* Effect.forEach(workerGroups, (g) => bus.committed(g, topics))).flat()
         const now = yield* Clock.currentTimeMillis
         tracker.observe(yield* bus.endOffsets(topics), now)
         lagMs = tracker.lag(committed, now)
+        level = lagMs > 2 * maxMs ? "far" : lagMs > maxMs ? "behind" : "ok"
         yield* Metric.update(lagSeconds, lagMs / 1000)
-        yield* Metric.update(refusing, lagMs > maxMs ? 1 : 0)
+        yield* Metric.update(refusing, level === "far" ? 2 : level === "behind" ? 1 : 0)
       })
       // A failed measurement keeps the last one (a broker outage answers drains with 503 anyway).
       yield* measure.pipe(
@@ -94,14 +109,22 @@ export class Backpressure extends Context.Service<Backpressure, BackpressureApi>
         Effect.forkScoped,
       )
       return Backpressure.of({
-        refusal: () =>
-          lagMs > maxMs
-            ? `the pipeline is ${Math.round(lagMs / 1000)} s behind (TALLY_MAX_LAG ${Duration.format(settings.maxLag)}); retry shortly`
-            : undefined,
+        level: () => level,
+        message: () =>
+          `the pipeline is ${Math.round(lagMs / 1000)} s behind (TALLY_MAX_LAG ${Duration.format(settings.maxLag)}); retry shortly`,
       })
     }),
   )
 
-  /** Never refuses (tests of the ingress alone). */
-  static readonly layerOff = Layer.succeed(Backpressure, Backpressure.of({ refusal: () => undefined }))
+  /** A fixed level (tests of the ingress alone): `layerOff` never refuses. */
+  static readonly layerFixed = (level: Level | (() => Level)) =>
+    Layer.succeed(
+      Backpressure,
+      Backpressure.of({
+        level: typeof level === "function" ? level : () => level,
+        message: () => "the pipeline is behind (test); retry shortly",
+      }),
+    )
+
+  static readonly layerOff = Backpressure.layerFixed("ok")
 }

@@ -58,6 +58,8 @@ interface Answer {
   readonly body?: string
   readonly contentType?: string
   readonly retryAfter?: number
+  /** Answered with `Connection: close`, and the socket destroyed once the answer is written. */
+  readonly close?: boolean
 }
 
 const json = (status: number, body: object): Answer => ({
@@ -90,11 +92,14 @@ const ingestAnswer = (e: IngestError): Answer => {
 
 /**
  * Feeds the request's body to `body` as it arrives, until its end or until `push` says stop (the rest is
- * left unread, as the HttpApi leaves it). Fails BadBody when the connection breaks first.
+ * left unread, as the HttpApi leaves it). Fails BadBody when the connection breaks first, and with the
+ * cut's error when the body is cut off (it arrived slower than TALLY_MIN_BODY_RATE).
  */
 const readBody = (req: IncomingMessage, body: DrainBody) =>
   Effect.callback<void, IngestError>((resume) => {
+    let ended = false
     const done = () => {
+      ended = true
       req.off("data", onData)
       req.off("end", onEnd)
       req.off("error", onError)
@@ -130,6 +135,12 @@ const readBody = (req: IncomingMessage, body: DrainBody) =>
     req.on("end", onEnd)
     req.on("error", onError)
     req.on("close", onClose)
+    body.onCut((e) => {
+      if (ended) return
+      done()
+      req.pause()
+      resume(Effect.fail(e))
+    })
     return Effect.sync(done)
   })
 
@@ -214,6 +225,9 @@ export class DrainListener extends Context.Service<
           }),
         ).pipe(Effect.catchTag("IngestError", (e) => Effect.succeed(ingestAnswer(e))))
         yield* count(answer.status)
+        // Refused while its body is still arriving (too slow, over a budget): the connection is closed
+        // rather than left to read the rest for nothing (Logplex retries the batch on a new one).
+        if (answer.status === 503 && !req.complete) return { ...answer, close: true }
         if (answer.status === 204) yield* Metric.update(M.latency, (performance.now() - started) / 1000)
         return answer
       })
@@ -229,6 +243,11 @@ export class DrainListener extends Context.Service<
           "content-length": Buffer.byteLength(answer.body),
         }
         if (answer.retryAfter !== undefined) headers["retry-after"] = String(answer.retryAfter)
+        if (answer.close) {
+          headers.connection = "close"
+          const socket = res.socket
+          res.once("finish", () => socket?.destroy())
+        }
         res.writeHead(answer.status, headers)
         res.end(answer.body)
       }

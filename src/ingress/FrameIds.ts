@@ -1,8 +1,11 @@
 /**
  * Retried batches count once (DESIGN.md semantics 10), first line of defence: this ingress process
- * remembers the Frame-Ids it has acknowledged (per app and drain, for 15 minutes, at most ~200k). A retry
- * that reaches it again is answered 204 without producing; a retry racing its first delivery waits for it.
- * Retries that reach another ingress process are discarded downstream (by the aggregator, on delivery).
+ * remembers the Frame-Ids it has acknowledged (per app and drain, for 15 minutes, at most
+ * TALLY_APP_MAX_FRAME_IDS of one app and ~200k in all). A retry that reaches it again is answered 204
+ * without producing; a retry racing its first delivery waits for it. Retries that reach another ingress
+ * process, or whose first delivery this one did not remember (its app was at its budget), are discarded
+ * downstream: the aggregator keeps every (record key, drain batch) it saw until the batch's windows have
+ * closed, with no budget (aggregator/Rollup.ts, firstDelivery), so they count once all the same.
  */
 import { hash } from "node:crypto"
 import { DigestTable } from "../stream/DigestTable.ts"
@@ -57,19 +60,38 @@ const words = (key: string, out: Uint32Array): Uint32Array => {
   return out
 }
 
+/** Acknowledged batches of one generation: their keys, and how many each app has among them. */
+interface Generation {
+  readonly startMs: number
+  readonly table: DigestTable
+  readonly apps: Map<string, number>
+}
+
 /**
  * At 50,000 lines/s this remembers up to 200,000 batches, outside the JavaScript heap: an acknowledged
  * batch is a 16-byte DigestTable entry (its key's 128 bits) in the generation of the 30 seconds it was
  * acknowledged in, and a generation is dropped whole once 15 minutes have passed since its end (or, past
  * 200,000 batches, the oldest first). In-flight ones (a few hundred at most) are kept apart with their
  * waiters.
+ *
+ * Per app: each generation counts its batches by app, and the apps' sums are kept, so dropping a
+ * generation costs one step per app in it. An app with `maxPerApp` batches remembered has its further
+ * ones acknowledged but not remembered (`finish` says so): an app sending endless new Frame-Ids fills
+ * only its own budget, and the 200,000 over all apps (the process's bound) is reached only by many apps.
  */
 export class FrameIds {
   /** Acknowledged batches by the 30 seconds they were acknowledged in, oldest first. */
-  private generations: Array<{ readonly startMs: number; readonly table: DigestTable }> = []
+  private generations: Array<Generation> = []
   private remembered = 0
+  /** Remembered batches by app (apps with none have no entry). */
+  private readonly byApp = new Map<string, number>()
   private readonly inflight = new Map<string, { settled: Promise<boolean>; resolve: (ok: boolean) => void }>()
   private readonly key = new Uint32Array(4)
+  readonly maxPerApp: number
+
+  constructor(maxPerApp = Number.POSITIVE_INFINITY) {
+    this.maxPerApp = maxPerApp
+  }
 
   /**
    * Claims a batch: "new" (go ahead, then call `finish`), "duplicate" (acknowledged before), or a promise
@@ -88,28 +110,41 @@ export class FrameIds {
     return "new"
   }
 
-  /** Ends a claimed batch: acknowledged (remembered) or failed (forgotten, so a retry produces it). */
-  finish(key: string, acknowledged: boolean, now: number): void {
+  /**
+   * Ends a claimed batch of `owner`: acknowledged (remembered) or failed (forgotten, so a retry produces
+   * it). False when it was acknowledged but not remembered: its app has `maxPerApp` batches remembered.
+   */
+  finish(key: string, acknowledged: boolean, now: number, owner: string): boolean {
     const running = this.inflight.get(key)
     this.inflight.delete(key)
     running?.resolve(acknowledged)
-    if (!acknowledged) return
+    if (!acknowledged) return true
     this.expire(now)
-    if (this.acknowledged(key)) return
+    if (this.acknowledged(key)) return true
+    const held = this.byApp.get(owner) ?? 0
+    if (held >= this.maxPerApp) return false
     const startMs = now - (now % GENERATION_MS)
     let last = this.generations[this.generations.length - 1]
     if (last === undefined || last.startMs < startMs) {
-      last = { startMs, table: new DigestTable("map") }
+      last = { startMs, table: new DigestTable("map"), apps: new Map() }
       this.generations.push(last)
     }
     const k = this.key // the key's words, as `acknowledged` left them
     last.table.insert(1, k[0]!, k[1]!, k[2]!, k[3]!)
+    last.apps.set(owner, (last.apps.get(owner) ?? 0) + 1)
+    this.byApp.set(owner, held + 1)
     this.remembered++
     while (this.remembered > MAX && this.generations.length > 1) this.drop()
+    return true
   }
 
   get size(): number {
     return this.remembered + this.inflight.size
+  }
+
+  /** Batches of `owner` remembered. */
+  rememberedOf(owner: string): number {
+    return this.byApp.get(owner) ?? 0
   }
 
   private acknowledged(key: string): boolean {
@@ -128,6 +163,12 @@ export class FrameIds {
   }
 
   private drop(): void {
-    this.remembered -= this.generations.shift()!.table.size
+    const gone = this.generations.shift()!
+    this.remembered -= gone.table.size
+    for (const [owner, n] of gone.apps) {
+      const left = this.byApp.get(owner)! - n
+      if (left > 0) this.byApp.set(owner, left)
+      else this.byApp.delete(owner)
+    }
   }
 }

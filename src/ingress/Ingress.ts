@@ -8,11 +8,13 @@ import {
   Cause,
   Clock,
   Context,
+  Duration,
   Effect,
   Exit,
   Layer,
   Metric,
   Option,
+  Schedule,
   Schema,
   type Scope,
   Stream,
@@ -21,6 +23,7 @@ import { Bus } from "../bus/Bus.ts"
 import type { OutRecord } from "../bus/Records.ts"
 import { TallyConfig } from "../config/TallyConfig.ts"
 import { DAY_MS } from "../domain/Time.ts"
+import { AppBudgets, type AppLoad, type ReadingBody, SlowBodies, SWEEP_MS } from "./AppBudgets.ts"
 import { Backpressure } from "./Backpressure.ts"
 import { DrainParser } from "./DrainParser.ts"
 import { RecordEncoder } from "./Encode.ts"
@@ -34,6 +37,11 @@ export class IngestError extends Schema.TaggedError<IngestError>()("IngestError"
   offset: Schema.optional(Schema.Number),
   framesAccepted: Schema.optional(Schema.Number),
 }) {}
+
+/** A body being read, as the minimum-rate check sees it; `cut` cuts it off. */
+interface Reading extends ReadingBody {
+  readonly cut: () => void
+}
 
 /** A drain request as far as it is known before its body is read. */
 export interface DrainHead {
@@ -54,6 +62,11 @@ export interface DrainBody {
   readonly push: (chunk: Uint8Array) => boolean
   /** The body was read (or `push` said stop): produces what was parsed; the request's outcome. */
   readonly finish: Effect.Effect<DrainResult, IngestError>
+  /**
+   * Registers what to do when the body is cut off while it is read (it arrived slower than
+   * TALLY_MIN_BODY_RATE): stop reading and answer the error (503); `finish` fails with it too.
+   */
+  readonly onCut: (f: (e: IngestError) => void) => void
 }
 
 export interface DrainResult {
@@ -76,7 +89,10 @@ export interface IngressApi {
 
 /** Ingress refuses event times more than this far ahead of its clock (DESIGN.md semantics 2). */
 export const MAX_FUTURE_MS = 2 * 60 * 1000
-/** Bodies being processed at once, in bytes, before new ones get 503. */
+/**
+ * Bodies being processed at once, in bytes, before new ones get 503: the process's bound over all apps.
+ * Each app has its own, smaller budget (TALLY_APP_MAX_INFLIGHT, see AppBudgets.ts).
+ */
 export const MAX_INFLIGHT_BYTES = 64 * 1024 * 1024
 
 /** The cap on drain bytes in flight (read and not yet answered): MAX_INFLIGHT_BYTES unless a test sets it. */
@@ -91,7 +107,10 @@ export class Ingress extends Context.Service<Ingress, IngressApi>()("tally/ingre
       const bus = yield* Bus
       const settings = yield* TallyConfig
       const backpressure = yield* Backpressure
-      const frameIds = new FrameIds()
+      const frameIds = new FrameIds(settings.appMaxFrameIds)
+      // One body of the largest size always fits an app's budget alone.
+      const apps = new AppBudgets(Math.max(settings.appMaxInflightBytes, settings.maxBodyBytes))
+      const slowBodies = new SlowBodies<Reading>(settings.minBodyRate)
       // One encoder for every request: a request's records are encoded in one synchronous loop.
       const encoder = new RecordEncoder(settings.topicPrefix)
       const process = randomBytes(6).toString("hex")
@@ -104,6 +123,21 @@ export class Ingress extends Context.Service<Ingress, IngressApi>()("tally/ingre
         reason: "Unavailable",
         message: "too many drain bytes in flight; retry shortly",
       })
+      const appBusy = new IngestError({
+        reason: "Unavailable",
+        message: "too many drain bytes of this app in flight (TALLY_APP_MAX_INFLIGHT); retry shortly",
+      })
+      const tooSlow = new IngestError({
+        reason: "Unavailable",
+        message: `the body arrived slower than ${settings.minBodyRate} bytes/s (TALLY_MIN_BODY_RATE); retry`,
+      })
+      // Every second: the bodies arriving slower than TALLY_MIN_BODY_RATE are cut off.
+      yield* Effect.gen(function* () {
+        const slow = slowBodies.sweep(yield* Clock.currentTimeMillis)
+        if (slow.length === 0) return
+        for (const reading of slow) reading.cut()
+        yield* Metric.update(Metric.withAttributes(M.rejected, { reason: "slow_body" }), slow.length)
+      }).pipe(Effect.repeat(Schedule.spaced(Duration.millis(SWEEP_MS))), Effect.forkScoped)
 
       const produceParsed = Effect.fnUntraced(function* (
         request: DrainHead,
@@ -160,34 +194,61 @@ export class Ingress extends Context.Service<Ingress, IngressApi>()("tally/ingre
       })
 
       /** The body of a request that passed its checks; `settle` releases what it holds, once. */
-      const body = (request: DrainHead, key: string | undefined) => {
+      const body = (request: DrainHead, key: string | undefined, app: AppLoad, started: number) => {
         const parser = new DrainParser()
-        let held = 0
         let large = false
-        let overCap = false
+        let overCap: "inflight" | "app_inflight" | undefined
+        let slow = false
         let settled = false
-        const settle = (remembered: boolean, now: number) => {
-          if (settled) return
+        let onCut: ((e: IngestError) => void) | undefined
+        /** Its bytes read (charged to the process and the app as they are read) and its rate's samples. */
+        const reading: Reading = {
+          started,
+          read: 0,
+          samples: undefined,
+          cut: () => {
+            slow = true
+            onCut?.(tooSlow)
+          },
+        }
+        app.bodies++
+        slowBodies.add(reading)
+        /** Releases what it holds; false when its batch was acknowledged but not remembered (app at its budget). */
+        const settle = (remembered: boolean, now: number): boolean => {
+          if (settled) return true
           settled = true
-          inflight -= held
-          if (key) frameIds.finish(key, remembered, now)
+          slowBodies.delete(reading)
+          inflight -= reading.read
+          app.inflight -= reading.read
+          app.bodies--
+          return key ? frameIds.finish(key, remembered, now, request.owner) : true
         }
         const push = (chunk: Uint8Array): boolean => {
-          if (held + chunk.byteLength > settings.maxBodyBytes) {
+          if (slow) return false
+          const n = chunk.byteLength
+          if (reading.read + n > settings.maxBodyBytes) {
             large = true
             return false
           }
-          held += chunk.byteLength
-          inflight += chunk.byteLength
-          overCap = inflight > maxInflight
-          return !overCap && parser.push(chunk)
+          reading.read += n
+          inflight += n
+          app.inflight += n
+          overCap =
+            inflight > maxInflight ? "inflight" : app.inflight > apps.maxInflight ? "app_inflight" : undefined
+          return overCap === undefined && parser.push(chunk)
         }
         const produce = Effect.gen(function* () {
+          // Read (or stopped): no longer held to the minimum rate.
+          slowBodies.delete(reading)
           yield* Metric.update(M.inflightBytes, inflight)
+          if (slow) return yield* tooSlow
           if (large) return yield* tooLarge
-          if (overCap) return yield* busy
+          if (overCap !== undefined) {
+            yield* Metric.update(Metric.withAttributes(M.rejected, { reason: overCap }), 1)
+            return yield* overCap === "inflight" ? busy : appBusy
+          }
           const framingError = parser.end()
-          const produced = yield* produceParsed(request, parser, held)
+          const produced = yield* produceParsed(request, parser, reading.read)
           if (framingError)
             return yield* new IngestError({
               reason: "BadFraming",
@@ -200,17 +261,22 @@ export class Ingress extends Context.Service<Ingress, IngressApi>()("tally/ingre
         const finish = produce.pipe(
           Effect.onExit((exit) =>
             Effect.flatMap(Clock.currentTimeMillis, (now) => {
+              const ok = Exit.isSuccess(exit)
+              if (ok) apps.accepted(app, reading.read, now)
               // Acknowledged: remembered. BadFraming produced what it could and Logplex will not retry a 400.
-              settle(
-                Exit.isSuccess(exit) ||
-                  Option.exists(Cause.findErrorOption(exit.cause), (e) => e.reason === "BadFraming"),
+              const remembered = settle(
+                ok || Option.exists(Cause.findErrorOption(exit.cause), (e) => e.reason === "BadFraming"),
                 now,
               )
-              return Metric.update(M.inflightBytes, inflight)
+              const gauge = Metric.update(M.inflightBytes, inflight)
+              return remembered ? gauge : Effect.andThen(Metric.update(M.frameIdsNotRemembered, 1), gauge)
             }),
           ),
         )
-        return { push, finish, settle }
+        const cut = (f: (e: IngestError) => void) => {
+          onCut = f
+        }
+        return { push, finish, settle, onCut: cut }
       }
 
       const duplicate = Effect.as(Metric.update(M.duplicates, 1), {
@@ -225,12 +291,25 @@ export class Ingress extends Context.Service<Ingress, IngressApi>()("tally/ingre
           if (bad) return yield* new IngestError({ reason: "BadHeader", message: bad })
           if (head.contentLength !== undefined && head.contentLength > settings.maxBodyBytes)
             return yield* tooLarge
+          const now = yield* Clock.currentTimeMillis
+          // The request's one lookup of its app: its body keeps the entry.
+          const app = apps.of(head.owner)
           // A declared length that cannot fit is refused unread; what is read is charged as it is read.
-          if (head.contentLength !== undefined && inflight + head.contentLength > maxInflight)
-            return yield* busy
+          if (head.contentLength !== undefined) {
+            const over =
+              inflight + head.contentLength > maxInflight
+                ? "inflight"
+                : apps.over(app, head.contentLength)
+                  ? "app_inflight"
+                  : undefined
+            if (over !== undefined) {
+              yield* Metric.update(Metric.withAttributes(M.rejected, { reason: over }), 1)
+              return yield* over === "inflight" ? busy : appBusy
+            }
+          }
           const key = head.frameId ? batchKey(head.owner, head.drainToken, head.frameId) : undefined
           if (key) {
-            const claim = frameIds.claim(key, yield* Clock.currentTimeMillis)
+            const claim = frameIds.claim(key, now)
             if (claim === "duplicate") return yield* duplicate
             if (claim !== "new") {
               // The first delivery of this Frame-Id is in flight: its outcome decides.
@@ -238,7 +317,7 @@ export class Ingress extends Context.Service<Ingress, IngressApi>()("tally/ingre
               return yield* open(head)
             }
           }
-          const opened = body(head, key)
+          const opened = body(head, key, app, now)
           // Never finished (the connection broke, the fiber was interrupted): its claim is released.
           yield* Effect.addFinalizer(() =>
             Effect.flatMap(Clock.currentTimeMillis, (now) =>
@@ -247,13 +326,24 @@ export class Ingress extends Context.Service<Ingress, IngressApi>()("tally/ingre
               ),
             ),
           )
-          // Behind by more than TALLY_MAX_LAG: refused before reading (Logplex retries it with its Frame-Id).
-          const refusal = backpressure.refusal()
-          if (refusal) {
-            yield* Metric.update(Metric.withAttributes(M.rejected, { reason: "backpressure" }), 1)
-            return yield* new IngestError({ reason: "Unavailable", message: refusal })
+          // Behind (Backpressure.ts): refused before reading when far behind, or when this app sent more
+          // than the mean of the apps lately (Logplex retries it with its Frame-Id).
+          const level = backpressure.level()
+          if (level !== "ok") {
+            const refused =
+              level === "far" ? "backpressure" : apps.overShare(app, now) ? "app_backpressure" : undefined
+            if (refused !== undefined) {
+              yield* Metric.update(Metric.withAttributes(M.rejected, { reason: refused }), 1)
+              return yield* new IngestError({
+                reason: "Unavailable",
+                message:
+                  refused === "backpressure"
+                    ? backpressure.message()
+                    : `${backpressure.message()}: this app sent more than the mean share of the apps lately`,
+              })
+            }
           }
-          return { push: opened.push, finish: opened.finish } satisfies DrainBody
+          return { push: opened.push, finish: opened.finish, onCut: opened.onCut } satisfies DrainBody
         })
 
       const ingest = Effect.fn("Ingress.ingest")(function* (
@@ -272,6 +362,12 @@ export class Ingress extends Context.Service<Ingress, IngressApi>()("tally/ingre
                     reason: "BadBody",
                     message: `the request body could not be read: ${String(cause)}`,
                   }),
+              ),
+              // Cut off (too slow): reading stops and the request fails with the cut's error.
+              Effect.raceFirst(
+                Effect.callback<never, IngestError>((resume) => {
+                  opened.onCut((e) => resume(Effect.fail(e)))
+                }),
               ),
             )
             return yield* opened.finish

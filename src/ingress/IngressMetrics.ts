@@ -18,7 +18,8 @@ export const ignored = Metric.counter("tally_ingress_lines_ignored_total", {
   incremental: true,
 })
 export const rejected = Metric.counter("tally_ingress_rejected_total", {
-  description: "lines or measurements refused, by reason (future, too_old, malformed)",
+  description:
+    "lines or measurements refused, by reason (future, too_old, malformed, bad_*); whole drain requests refused with 503, by reason (inflight, app_inflight, slow_body, app_backpressure, backpressure). Never by app.",
   incremental: true,
 })
 export const msgCountMismatch = Metric.counter("tally_ingress_msg_count_mismatch_total", {
@@ -27,6 +28,11 @@ export const msgCountMismatch = Metric.counter("tally_ingress_msg_count_mismatch
 })
 export const duplicates = Metric.counter("tally_ingress_duplicate_batches_total", {
   description: "retried batches (same Frame-Id) acknowledged without producing again",
+  incremental: true,
+})
+export const frameIdsNotRemembered = Metric.counter("tally_ingress_frame_ids_not_remembered_total", {
+  description:
+    "acknowledged batches not remembered by Frame-Id because their app had TALLY_APP_MAX_FRAME_IDS remembered (a retry is deduplicated by the aggregator instead)",
   incremental: true,
 })
 export const latency = Metric.histogram("tally_ingress_request_seconds", {

@@ -1,12 +1,18 @@
-/** Backpressure: drains are refused while the aggregators are further behind than TALLY_MAX_LAG. */
+/**
+ * Backpressure: while the aggregators are further behind than TALLY_MAX_LAG, drains of the apps above the
+ * mean share are refused; past twice that, every drain is.
+ */
 import { assert, describe, it, layer } from "@effect/vitest"
-import { Duration, Effect, Layer } from "effect"
+import { Duration, Effect, Layer, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import { Bus } from "../../src/bus/Bus.ts"
+import { EnsureTopics } from "../../src/bus/EnsureTopics.ts"
 import { MemoryLog } from "../../src/bus/MemoryLog.ts"
 import { catalogue, groups, rawTopic } from "../../src/bus/Topics.ts"
 import { TallyConfig } from "../../src/config/TallyConfig.ts"
-import { Backpressure, LagTracker } from "../../src/ingress/Backpressure.ts"
+import { AppBudgets } from "../../src/ingress/AppBudgets.ts"
+import { Backpressure, LagTracker, type Level } from "../../src/ingress/Backpressure.ts"
+import { Ingress } from "../../src/ingress/Ingress.ts"
 import { encodeResume } from "../../src/stream/CommitPoint.ts"
 import { eventually } from "../support/eventually.ts"
 import { baseUrl, createApp, postDrain } from "../support/http.ts"
@@ -44,7 +50,7 @@ describe("backpressure", () => {
   })
 
   it.effect(
-    "refuses drains while the workers are further behind than TALLY_MAX_LAG, and takes them again after",
+    "behind past TALLY_MAX_LAG, far behind past twice it, keeping up again once the workers catch up",
     () =>
       Effect.gen(function* () {
         const log = yield* MemoryLog
@@ -56,14 +62,18 @@ describe("backpressure", () => {
         log.commitOne(group, topic, partition, 0, resume(T - 10_000, 2))
         const backpressure = yield* Backpressure
         yield* TestClock.adjust("2 seconds")
-        assert.isUndefined(backpressure.refusal())
+        assert.strictEqual(backpressure.level(), "ok")
         // The worker stays at offset 2 while records wait: three minutes later the pipeline is too far behind.
         yield* TestClock.adjust("3 minutes")
-        assert.match(backpressure.refusal() ?? "", /behind/)
+        assert.strictEqual(backpressure.level(), "behind")
+        assert.match(backpressure.message(), /behind/)
+        // Past twice TALLY_MAX_LAG (4 minutes) every drain is refused.
+        yield* TestClock.adjust("1 minute")
+        assert.strictEqual(backpressure.level(), "far")
         // The worker catches up.
-        log.commitOne(group, topic, partition, 5, resume(T + 180_000, 5))
+        log.commitOne(group, topic, partition, 5, resume(T + 240_000, 5))
         yield* TestClock.adjust("2 seconds")
-        assert.isUndefined(backpressure.refusal())
+        assert.strictEqual(backpressure.level(), "ok")
       }).pipe(
         Effect.provide(
           Backpressure.layer.pipe(
@@ -118,6 +128,87 @@ layer(ingressStack(undefined, { maxLag: Duration.seconds(2) }), {
           (r) => r.status === 204,
           { withinMs: 10_000, what: "a 204 once the workers caught up" },
         )
+      }),
+  )
+})
+
+describe("the share rule under backpressure (AppBudgets)", () => {
+  it("an app is over its share when its bytes of the last 10-20 s are above the mean of the apps with any", () => {
+    const budgets = new AppBudgets(1024)
+    const [heavy, light, idle] = [budgets.of("heavy"), budgets.of("light"), budgets.of("idle")]
+    // An app alone is never above the mean.
+    budgets.accepted(heavy, 9_000, T)
+    assert.isFalse(budgets.overShare(heavy, T))
+    budgets.accepted(light, 1_000, T + 1_000)
+    // Mean of the two: 5,000.
+    assert.deepStrictEqual(budgets.recent(heavy, T + 1_000), { bytes: 9_000, mean: 5_000 })
+    assert.isTrue(budgets.overShare(heavy, T + 1_000))
+    assert.isFalse(budgets.overShare(light, T + 1_000))
+    // An app that sent nothing lately is not counted in the mean, and is never over it.
+    assert.isFalse(budgets.overShare(idle, T + 1_000))
+    // The next bucket still holds the last one's bytes; the one after forgets them.
+    assert.isTrue(budgets.overShare(heavy, T + 10_000))
+    budgets.accepted(light, 3_000, T + 12_000)
+    assert.deepStrictEqual(budgets.recent(light, T + 12_000), { bytes: 4_000, mean: 6_500 })
+    assert.deepStrictEqual(budgets.recent(heavy, T + 20_000), { bytes: 0, mean: 3_000 })
+    assert.isFalse(budgets.overShare(heavy, T + 20_000))
+    // Entries with nothing recent and no body open are dropped at a bucket's turn.
+    budgets.recent(light, T + 40_000)
+    assert.strictEqual(budgets.size, 0)
+  })
+})
+
+/** The level the ingress sees, set by the test. */
+let level: Level = "ok"
+const ingressAlone = Ingress.layer.pipe(
+  Layer.provide(Backpressure.layerFixed(() => level)),
+  Layer.provideMerge(EnsureTopics),
+  Layer.provideMerge(Bus.layerMemory),
+  Layer.provideMerge(TallyConfig.layerWith({})),
+)
+
+layer(ingressAlone)("the ingress under backpressure, per app", (it) => {
+  it.effect(
+    "behind: apps above the mean share get Unavailable, the others are taken; far behind: every app is refused",
+    () =>
+      Effect.gen(function* () {
+        const ingress = yield* Ingress
+        // The TestClock starts at 0 (setting it far ahead would run every sweep of the ingress up to there).
+        const t = new Date(0).toISOString()
+        const body = (n: number) =>
+          Stream.make(
+            Buffer.from(
+              Array.from({ length: n }, (_, i) =>
+                frame(`<158>1 ${t} host heroku web.${i + 1} - Error R14 (Memory quota exceeded)\n`),
+              ).join(""),
+            ),
+          )
+        const post = (owner: string, n: number) => Effect.result(ingress.ingest({ owner, body: body(n) }))
+        // Keeping up: the flood and the victim are both taken.
+        for (let i = 0; i < 20; i++) assert.strictEqual((yield* post("flood", 100))._tag, "Success")
+        assert.strictEqual((yield* post("victim", 5))._tag, "Success")
+        level = "behind"
+        for (let i = 0; i < 5; i++) {
+          const refused = yield* post("flood", 100)
+          assert.strictEqual(refused._tag, "Failure")
+          if (refused._tag === "Failure") {
+            assert.strictEqual(refused.failure.reason, "Unavailable")
+            assert.match(refused.failure.message, /share/)
+          }
+          assert.strictEqual((yield* post("victim", 5))._tag, "Success")
+          assert.strictEqual((yield* post(`newcomer-${i}`, 5))._tag, "Success")
+        }
+        // 20 s with nothing taken from it: the flood is under the mean again and is taken.
+        yield* TestClock.adjust("20 seconds")
+        yield* post("victim", 5)
+        assert.strictEqual((yield* post("flood", 5))._tag, "Success")
+        level = "far"
+        for (const owner of ["flood", "victim", "someone"]) {
+          const refused = yield* post(owner, 5)
+          assert.strictEqual(refused._tag === "Failure" && refused.failure.reason, "Unavailable")
+        }
+        level = "ok"
+        assert.strictEqual((yield* post("flood", 100))._tag, "Success")
       }),
   )
 })

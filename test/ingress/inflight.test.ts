@@ -1,10 +1,12 @@
 /**
- * The ingress's cap on drain bytes in flight: a body is charged what is actually read of it, as it is
- * read (a chunked body has no Content-Length to go by), and released when its request ends; a request
- * whose reading passes the cap gets Unavailable (503) with nothing of it produced.
+ * The ingress's caps on drain bytes in flight, the process's and each app's: a body is charged what is
+ * actually read of it, as it is read (a chunked body has no Content-Length to go by), and released when
+ * its request ends; a request whose reading passes a cap gets Unavailable (503) with nothing of it
+ * produced. And the minimum rate a body must arrive at.
  */
 import { assert, layer } from "@effect/vitest"
 import { Deferred, Effect, Fiber, Layer, Stream } from "effect"
+import { TestClock } from "effect/testing"
 import { Bus } from "../../src/bus/Bus.ts"
 import { EnsureTopics } from "../../src/bus/EnsureTopics.ts"
 import { MemoryLog } from "../../src/bus/MemoryLog.ts"
@@ -121,5 +123,97 @@ layer(stack, { excludeTestServices: true })("ingress: drain bytes in flight", (i
       )
       assert.strictEqual(refused.reason, "Unavailable")
     }),
+  )
+})
+
+/** Per app: a budget of 64 KiB (bodies of at most 48 KiB), the process's 1 MiB; bodies at >= 1,000 bytes/s. */
+const APP_CAP = 64 * 1024
+const perApp = Ingress.layer.pipe(
+  Layer.provide(Backpressure.layerOff),
+  Layer.provide(Layer.succeed(MaxInflightBytes, 1024 * 1024)),
+  Layer.provideMerge(EnsureTopics),
+  Layer.provideMerge(Bus.layerMemory),
+  Layer.provideMerge(
+    TallyConfig.layerWith({ maxBodyBytes: 48 * 1024, appMaxInflightBytes: APP_CAP, minBodyRate: 1000 }),
+  ),
+)
+
+layer(perApp, { excludeTestServices: true })("ingress: each app's bytes in flight", (it) => {
+  it.effect(
+    "an app's bodies are held to its own budget, read or declared; another app's are not touched",
+    () =>
+      Effect.gen(function* () {
+        const ingress = yield* Ingress
+        const log = yield* MemoryLog
+        const [read, release] = [yield* Deferred.make<void>(), yield* Deferred.make<void>()]
+        // The attacker holds 40 KiB of its 64 KiB.
+        const holding = yield* Effect.forkChild(
+          ingress.ingest(request("attacker", held(upTo("web", 40 * 1024), read, release))),
+        )
+        yield* Deferred.await(read)
+        const more = upTo("worker", 30 * 1024)
+        // 40 + 30 KiB: refused while read (chunked) and unread (declared).
+        const whileRead = yield* Effect.flip(
+          ingress.ingest(request("attacker", Stream.fromIterable(chunks(more)))),
+        )
+        assert.strictEqual(whileRead.reason, "Unavailable")
+        assert.match(whileRead.message, /TALLY_APP_MAX_INFLIGHT/)
+        const declared = yield* Effect.flip(
+          ingress.ingest(request("attacker", Stream.die("must not be read"), more.length)),
+        )
+        assert.strictEqual(declared.reason, "Unavailable")
+        assert.strictEqual(produced(log, "attacker"), 0)
+        // The victim's body of the same size, chunked and declared, goes through meanwhile.
+        for (const contentLength of [undefined, more.length])
+          assert.isAbove(
+            (yield* ingress.ingest(request("victim", Stream.fromIterable(chunks(more)), contentLength)))
+              .produced,
+            200,
+          )
+        // Released: the attacker's retry fits.
+        yield* Deferred.succeed(release, undefined)
+        yield* Fiber.join(holding)
+        assert.isAbove(
+          (yield* ingress.ingest(request("attacker", Stream.fromIterable(chunks(more)), more.length)))
+            .produced,
+          200,
+        )
+      }),
+  )
+})
+
+/** A body whose chunks arrive one a second (on the TestClock), then end or stall. */
+const timedBody = (parts: ReadonlyArray<Uint8Array>, then: "end" | "stall") =>
+  Stream.fromIterable(parts).pipe(
+    Stream.mapEffect((part) => Effect.as(Effect.sleep("1 second"), part)),
+    Stream.concat(then === "stall" ? Stream.never : Stream.empty),
+  )
+
+layer(perApp)("ingress: the minimum body rate", (it) => {
+  it.effect(
+    "a body that stalls is cut off 5-7 s after it started; one at the rate is read to its end however long",
+    () =>
+      Effect.gen(function* () {
+        const ingress = yield* Ingress
+        // 12 KB in the first second, then nothing: over 5 s that is above 1,000 bytes/s, until the
+        // window no longer holds the first second.
+        const stalled = yield* Effect.forkChild(
+          ingress.ingest(request("stalls", timedBody([upTo("web", 12_000)], "stall"), 20_000)),
+        )
+        // 1,250 bytes a second for 30 s, a 37 KB body.
+        const whole = upTo("worker", 37_000)
+        const steady = yield* Effect.forkChild(
+          ingress.ingest(request("steady", timedBody(chunks(whole, 1250), "end"), whole.length)),
+        )
+        yield* TestClock.adjust("5 seconds")
+        assert.isUndefined(stalled.pollUnsafe())
+        yield* TestClock.adjust("2 seconds")
+        const cut = yield* Effect.flip(Fiber.join(stalled))
+        assert.strictEqual(cut.reason, "Unavailable")
+        assert.match(cut.message, /TALLY_MIN_BODY_RATE/)
+        for (let s = 0; s < 30; s++) yield* TestClock.adjust("1 second")
+        const done = yield* Fiber.join(steady)
+        assert.isAbove(done.frames, 300)
+      }),
   )
 })
