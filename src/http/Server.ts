@@ -35,11 +35,23 @@ class FrontedServer extends Server {
   }
 }
 
+/**
+ * Slow clients: the headers must arrive within 10 s, and a whole request within what the largest drain
+ * body takes at TALLY_MIN_BODY_RATE (plus its 5 s grace and some), at least 60 s; checked every second.
+ * (A drain body slower than the rate is cut off sooner, by the ingress.)
+ */
+const timeouts = (server: Server, s: { readonly maxBodyBytes: number; readonly minBodyRate: number }) => {
+  server.headersTimeout = 10_000
+  server.requestTimeout = Math.max(60_000, Math.ceil((1000 * s.maxBodyBytes) / s.minBodyRate) + 15_000)
+  // A constructor option Node reads when the server starts listening (not in its types as a property).
+  return Object.assign(server, { connectionsCheckingInterval: 1_000 })
+}
+
 const serve = (server: () => Server) =>
   Layer.unwrap(
     Effect.map(Effect.service(TallyConfig), (s) =>
       HttpRouter.serve(Layer.mergeAll(ApiRoutes, DashboardRoutes), { disableLogger: true }).pipe(
-        Layer.provideMerge(NodeHttpServer.layer(server, { port: s.port })),
+        Layer.provideMerge(NodeHttpServer.layer(() => timeouts(server(), s), { port: s.port })),
       ),
     ),
   )
