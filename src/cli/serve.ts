@@ -10,6 +10,7 @@ import { Apps } from "../apps/Apps.ts"
 import { EnsureTopics } from "../bus/EnsureTopics.ts"
 import { HttpLive } from "../http/Server.ts"
 import { Backpressure } from "../ingress/Backpressure.ts"
+import { Cardinality } from "../ingress/Cardinality.ts"
 import { Ingress } from "../ingress/Ingress.ts"
 import { healthOf, SystemServer } from "../observability/SystemServer.ts"
 import { Query } from "../query/Query.ts"
@@ -25,6 +26,7 @@ import { launch } from "./launch.ts"
 export const withDependencies = <A, E, R>(layer: Layer.Layer<A, E, R>) =>
   layer.pipe(
     Layer.provide(Ingress.layer),
+    Layer.provide(Cardinality.layer),
     Layer.provide(Backpressure.layer),
     Layer.provide(Query.layer),
     Layer.provide(SummaryStore.layer),

@@ -25,6 +25,7 @@ import { TallyConfig } from "../config/TallyConfig.ts"
 import { DAY_MS } from "../domain/Time.ts"
 import { AppBudgets, type AppLoad, type ReadingBody, SlowBodies, SWEEP_MS } from "./AppBudgets.ts"
 import { Backpressure } from "./Backpressure.ts"
+import { Cardinality } from "./Cardinality.ts"
 import { DrainParser } from "./DrainParser.ts"
 import { RecordEncoder } from "./Encode.ts"
 import { badHeaders, batchKey, FrameIds } from "./FrameIds.ts"
@@ -107,6 +108,7 @@ export class Ingress extends Context.Service<Ingress, IngressApi>()("tally/ingre
       const bus = yield* Bus
       const settings = yield* TallyConfig
       const backpressure = yield* Backpressure
+      const cardinality = yield* Cardinality
       const frameIds = new FrameIds(settings.appMaxFrameIds)
       // One body of the largest size always fits an app's budget alone.
       const apps = new AppBudgets(Math.max(settings.appMaxInflightBytes, settings.maxBodyBytes))
@@ -155,8 +157,14 @@ export class Ingress extends Context.Service<Ingress, IngressApi>()("tally/ingre
         const byType = new Map<string, number>()
         let future = 0
         let old = 0
+        // Over the app's cardinality caps: refused before anything is encoded (may ask the catalogue, so
+        // before `begin`: the encoder is shared).
+        const admission = yield* cardinality.admit(request.owner, parser.measurements, {
+          fromMs: now - retentionMs,
+          toMs: now + MAX_FUTURE_MS,
+        })
         encoder.begin(delivery, bodyBytes)
-        for (const m of parser.measurements) {
+        for (const m of admission.admitted) {
           const ms = m.timeUs / 1000
           if (ms > now + MAX_FUTURE_MS) future++
           else if (ms < now - retentionMs) old++
@@ -182,6 +190,8 @@ export class Ingress extends Context.Service<Ingress, IngressApi>()("tally/ingre
           yield* Metric.update(Metric.withAttributes(M.rejected, { reason: `bad_${reason}` }), n)
         if (future > 0) yield* Metric.update(Metric.withAttributes(M.rejected, { reason: "future" }), future)
         if (old > 0) yield* Metric.update(Metric.withAttributes(M.rejected, { reason: "too_old" }), old)
+        for (const [reason, n] of admission.refused)
+          yield* Metric.update(Metric.withAttributes(M.rejected, { reason }), n)
         for (const [type, n] of byType) yield* Metric.update(Metric.withAttributes(M.produced, { type }), n)
         if (request.msgCount !== undefined && request.msgCount !== parser.frames)
           yield* Metric.update(M.msgCountMismatch, 1)

@@ -7,10 +7,14 @@
 import { Effect, Layer, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import { Backpressure } from "../../src/ingress/Backpressure.ts"
+import { Cardinality } from "../../src/ingress/Cardinality.ts"
 import { Ingress } from "../../src/ingress/Ingress.ts"
 
 /** The ingress alone (no pipeline behind it to measure, so no backpressure). */
-const ingressAlone = Ingress.layer.pipe(Layer.provide(Backpressure.layerOff))
+const ingressAlone = Ingress.layer.pipe(
+  Layer.provide(Backpressure.layerOff),
+  Layer.provide(Cardinality.layerMemory),
+)
 
 export const T0 = Date.UTC(2026, 10, 28, 12, 0, 0)
 const OWNERS = [

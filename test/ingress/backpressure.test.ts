@@ -12,6 +12,7 @@ import { catalogue, groups, rawTopic } from "../../src/bus/Topics.ts"
 import { TallyConfig } from "../../src/config/TallyConfig.ts"
 import { AppBudgets } from "../../src/ingress/AppBudgets.ts"
 import { Backpressure, LagTracker, type Level } from "../../src/ingress/Backpressure.ts"
+import { Cardinality } from "../../src/ingress/Cardinality.ts"
 import { Ingress } from "../../src/ingress/Ingress.ts"
 import { encodeResume } from "../../src/stream/CommitPoint.ts"
 import { eventually } from "../support/eventually.ts"
@@ -162,6 +163,7 @@ describe("the share rule under backpressure (AppBudgets)", () => {
 let level: Level = "ok"
 const ingressAlone = Ingress.layer.pipe(
   Layer.provide(Backpressure.layerFixed(() => level)),
+  Layer.provide(Cardinality.layerMemory),
   Layer.provideMerge(EnsureTopics),
   Layer.provideMerge(Bus.layerMemory),
   Layer.provideMerge(TallyConfig.layerWith({})),

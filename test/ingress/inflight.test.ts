@@ -12,6 +12,7 @@ import { EnsureTopics } from "../../src/bus/EnsureTopics.ts"
 import { MemoryLog } from "../../src/bus/MemoryLog.ts"
 import { TallyConfig } from "../../src/config/TallyConfig.ts"
 import { Backpressure } from "../../src/ingress/Backpressure.ts"
+import { Cardinality } from "../../src/ingress/Cardinality.ts"
 import { type DrainRequest, Ingress, MaxInflightBytes } from "../../src/ingress/Ingress.ts"
 
 const CAP = 100 * 1024
@@ -55,6 +56,7 @@ const produced = (log: MemoryLog["Service"], owner: string) =>
 
 const stack = Ingress.layer.pipe(
   Layer.provide(Backpressure.layerOff),
+  Layer.provide(Cardinality.layerMemory),
   Layer.provide(Layer.succeed(MaxInflightBytes, CAP)),
   Layer.provideMerge(EnsureTopics),
   Layer.provideMerge(Bus.layerMemory),
@@ -130,6 +132,7 @@ layer(stack, { excludeTestServices: true })("ingress: drain bytes in flight", (i
 const APP_CAP = 64 * 1024
 const perApp = Ingress.layer.pipe(
   Layer.provide(Backpressure.layerOff),
+  Layer.provide(Cardinality.layerMemory),
   Layer.provide(Layer.succeed(MaxInflightBytes, 1024 * 1024)),
   Layer.provideMerge(EnsureTopics),
   Layer.provideMerge(Bus.layerMemory),

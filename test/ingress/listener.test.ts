@@ -16,6 +16,7 @@ import { BusError } from "../../src/bus/Records.ts"
 import { TallyConfig } from "../../src/config/TallyConfig.ts"
 import { HttpApiOnlyLive, HttpLive } from "../../src/http/Server.ts"
 import { Backpressure } from "../../src/ingress/Backpressure.ts"
+import { Cardinality } from "../../src/ingress/Cardinality.ts"
 import { Ingress } from "../../src/ingress/Ingress.ts"
 import { Query } from "../../src/query/Query.ts"
 import { Shards } from "../../src/store/Shards.ts"
@@ -43,6 +44,7 @@ const FlakyBus = Layer.effect(
 
 const shared = Layer.mergeAll(Ingress.layer).pipe(
   Layer.provideMerge(Backpressure.layer),
+  Layer.provideMerge(Cardinality.layer),
   Layer.provideMerge(Query.layer),
   Layer.provideMerge(SummaryStore.layer),
   Layer.provideMerge(Apps.layer),

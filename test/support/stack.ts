@@ -7,6 +7,7 @@ import { EnsureTopics } from "../../src/bus/EnsureTopics.ts"
 import { type Settings, TallyConfig } from "../../src/config/TallyConfig.ts"
 import { HttpLive } from "../../src/http/Server.ts"
 import { Backpressure } from "../../src/ingress/Backpressure.ts"
+import { Cardinality } from "../../src/ingress/Cardinality.ts"
 import { Ingress } from "../../src/ingress/Ingress.ts"
 import { Query } from "../../src/query/Query.ts"
 import type { CopyWriter } from "../../src/store/CopyWriter.ts"
@@ -22,6 +23,7 @@ export const ingressStack = <B, E>(
 ) =>
   HttpLive.pipe(
     Layer.provideMerge(Ingress.layer),
+    Layer.provideMerge(Cardinality.layer),
     Layer.provideMerge(Backpressure.layer),
     Layer.provideMerge(Query.layer),
     Layer.provideMerge(SummaryStore.layer),
