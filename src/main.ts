@@ -2,7 +2,6 @@
 import { NodeRuntime, NodeServices } from "@effect/platform-node"
 import { Cause, Console, Effect, Exit, Layer, Logger, References, Runtime } from "effect"
 import { Command } from "effect/cli"
-import { Bus } from "./bus/Bus.ts"
 import { all } from "./cli/all.ts"
 import { apps } from "./cli/apps.ts"
 import { retention } from "./cli/retention.ts"
@@ -19,10 +18,15 @@ const tally = Command.make("tally").pipe(
 const exit = (code: number, message: string) =>
   Console.error(`tally: ${message}`).pipe(Effect.andThen(Effect.sync(() => process.exit(code))))
 
-/** What every command shares: settings (read once) and the bus (it connects on first use). */
-const base = Layer.mergeAll(NodeServices.layer, Bus.layer, Stages.layer).pipe(
-  Layer.provideMerge(TallyConfig.layer),
-)
+/**
+ * What every command shares: settings (read once) and the stages' registry. The Bus is not here: a
+ * command that needs it builds it after it took the data dir's lock (cli/launch.ts, cli/DataDir.ts).
+ */
+const base = Layer.mergeAll(NodeServices.layer, Stages.layer).pipe(Layer.provideMerge(TallyConfig.layer))
+
+// Whatever tally creates (the data dir, the embedded log, PGlite's files, the admin token) is its own:
+// dirs 0700, files 0600, whatever the shell's umask (DESIGN.md, "Tenants").
+process.umask(0o077)
 
 /** Log level (TALLY_LOG_LEVEL) and format (TALLY_LOG_FORMAT: pretty or json lines) from the settings. */
 const withLogging = <A, E, R>(self: Effect.Effect<A, E, R>) =>
@@ -45,6 +49,7 @@ tally.pipe(
     StoreError: (e) => exit(1, `Postgres: ${e.message}`),
     TopicsDiffer: (e) => exit(3, e.message),
     StageFailed: (e) => exit(1, e.message),
+    DataDirError: (e) => exit(e.reason === "InUse" ? 2 : 1, e.message),
   }),
   (program) =>
     NodeRuntime.runMain(program, {

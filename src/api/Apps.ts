@@ -1,4 +1,7 @@
-/** POST /api/v1/apps: create an app (admin bearer token); returns its drain URL and a read token. */
+/**
+ * POST /api/v1/apps: create an app (admin bearer token); returns its drain URL and a read token.
+ * POST /api/v1/retention: drop the day schemas past TALLY_RETENTION_DAYS now (admin bearer token).
+ */
 import { Context, Schema } from "effect"
 import {
   HttpApiEndpoint,
@@ -7,7 +10,7 @@ import {
   HttpApiSchema,
   HttpApiSecurity,
 } from "effect/http-api"
-import { BadRequest, Conflict, Unauthorized } from "./Errors.ts"
+import { BadRequest, Conflict, Unauthorized, UnavailableWithRetryAfter } from "./Errors.ts"
 
 export class Admin extends Context.Service<Admin, { readonly admin: true }>()("tally/api/Admin") {}
 
@@ -23,12 +26,22 @@ export const CreatedApp = Schema.Struct({
   readToken: Schema.String,
 })
 
+/** The day schemas a retention pass dropped, as `shard N: tally_YYYYMMDD`. */
+export const RetentionRun = Schema.Struct({ dropped: Schema.Array(Schema.String) })
+
 export class AppsApi extends HttpApiGroup.make("apps")
   .add(
     HttpApiEndpoint.post("create", "/api/v1/apps", {
       payload: Schema.Struct({ name: Schema.String }),
       success: CreatedApp.pipe(HttpApiSchema.status(201)),
       error: [BadRequest, Conflict, Unauthorized],
+    }),
+  )
+  // What `tally retention run` asks of the server that holds the data dir (admin token).
+  .add(
+    HttpApiEndpoint.post("retention", "/api/v1/retention", {
+      success: RetentionRun,
+      error: [Unauthorized, UnavailableWithRetryAfter],
     }),
   )
   .middleware(AdminAuth) {}

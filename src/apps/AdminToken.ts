@@ -1,6 +1,6 @@
 /**
  * The admin token that guards app creation: TALLY_ADMIN_TOKEN, or one generated on first start and kept
- * in TALLY_DATA_DIR/admin-token (mode 0600), so a restart keeps it. Compared in constant time.
+ * in TALLY_DATA_DIR/admin-token (mode 0600, in a dir made 0700), so a restart keeps it. Compared in constant time.
  */
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto"
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
@@ -35,7 +35,7 @@ export class AdminToken extends Context.Service<AdminToken, AdminTokenApi>()("ta
       const file = join(settings.dataDir, "admin-token")
       return yield* Effect.sync(() => {
         if (existsSync(file)) return make(readFileSync(file, "utf8").trim(), false)
-        mkdirSync(settings.dataDir, { recursive: true })
+        mkdirSync(settings.dataDir, { recursive: true, mode: 0o700 })
         const token = `tly_a_${randomBytes(24).toString("base64url")}`
         writeFileSync(file, `${token}\n`, { mode: 0o600 })
         return make(token, true)

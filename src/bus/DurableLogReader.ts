@@ -26,7 +26,7 @@ export interface Topic {
 }
 
 /** Loads node:sqlite without its one-line "experimental" warning on stderr (Node 22). */
-const loadSqlite = async (): Promise<typeof import("node:sqlite")> => {
+export const loadSqlite = async (): Promise<typeof import("node:sqlite")> => {
   const emit = process.emitWarning
   process.emitWarning = ((warning: string | Error, ...rest: Array<unknown>) => {
     if (!String(typeof warning === "string" ? warning : warning.message).includes("SQLite"))

@@ -9,10 +9,12 @@ import { Command, Flag } from "effect/cli"
 import { HttpServer } from "effect/http"
 import { Aggregator } from "../aggregator/Aggregator.ts"
 import { AdminToken } from "../apps/AdminToken.ts"
+import { localDrainWarning, publicBase, specificHost } from "../apps/http.ts"
 import { TallyConfig } from "../config/TallyConfig.ts"
 import { DemoFleet } from "../demo/Fleet.ts"
 import { HttpLive } from "../http/Server.ts"
 import { Retrier, Sink } from "../sink/Sink.ts"
+import { DataDir, localUrl } from "./DataDir.ts"
 import { launch } from "./launch.ts"
 import { withDependencies } from "./serve.ts"
 
@@ -23,7 +25,14 @@ const Banner = Layer.effectDiscard(
     const token = yield* AdminToken
     const settings = yield* TallyConfig
     const address = server.address
-    const url = address._tag === "UnixPathAddress" ? address.path : `http://localhost:${address.port}`
+    const port = address._tag === "UnixPathAddress" ? settings.port : address.port
+    const url =
+      address._tag === "UnixPathAddress"
+        ? address.path
+        : `http://${specificHost(settings.host) ?? "localhost"}:${port}`
+    // Shell commands (tally apps create) reach this server through owner.json (DataDir.ts).
+    yield* DataDir.announce(localUrl(settings.host, port))
+    const warning = localDrainWarning(publicBase(settings, port))
     const mode = `${Option.isSome(settings.kafkaBrokers) ? "Kafka" : "in-process bus"}, ${Option.isSome(settings.pgShards) ? `${settings.pgShards.value.length} Postgres shards` : `PGlite in ${settings.dataDir}`}`
     // A token given in TALLY_ADMIN_TOKEN is never printed (DESIGN.md): the curl line names the variable.
     const given = Option.isSome(settings.adminToken)
@@ -40,6 +49,7 @@ const Banner = Layer.effectDiscard(
           ? "  admin token: the one in TALLY_ADMIN_TOKEN (not printed)"
           : `  admin token: ${Redacted.value(token.token)} (${token.generated ? "generated, " : ""}kept in ${kept})`,
         `  create an app: curl -s -X POST ${url}/api/v1/apps -H ${bearer} -H 'content-type: application/json' -d '{"name":"my-app"}'`,
+        ...(warning ? [`  ${warning}`] : []),
       ].join("\n"),
     )
   }),
@@ -80,7 +90,7 @@ export const all = Command.make(
       Flag.withDefault(false),
     ),
   },
-  ({ demo }) => Effect.andThen(boundHeapGrowth, launch(allServices(demo))),
+  ({ demo }) => Effect.andThen(boundHeapGrowth, launch("all", { bus: true, store: true }, allServices(demo))),
 ).pipe(
   Command.withDescription(
     "every stage in one process (npm start): ingress, aggregator, sink, retrier, API and dashboard",

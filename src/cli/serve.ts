@@ -17,6 +17,7 @@ import { Query } from "../query/Query.ts"
 import { Retrier, Sink } from "../sink/Sink.ts"
 import { Shards } from "../store/Shards.ts"
 import { SummaryStore } from "../store/SummaryStore.ts"
+import { AnnounceServer, type Parts } from "./DataDir.ts"
 import { launch } from "./launch.ts"
 
 /**
@@ -36,26 +37,38 @@ export const withDependencies = <A, E, R>(layer: Layer.Layer<A, E, R>) =>
     Layer.provide(EnsureTopics),
   )
 
-/** Drains in, raw topics out; serves the HTTP API on TALLY_PORT. */
-export const IngressService = withDependencies(HttpLive)
+/** Drains in, raw topics out; serves the HTTP API on TALLY_PORT (announced to shell commands, DataDir.ts). */
+export const IngressService = withDependencies(AnnounceServer.pipe(Layer.provideMerge(HttpLive)))
 
 /** Raw topics in, summary topics out (worker TALLY_WORKER_INDEX of TALLY_WORKERS). */
 export const AggregatorService = Layer.mergeAll(Aggregator.layer, SystemServer(healthOf.kafka)).pipe(
   Layer.provide(EnsureTopics),
 )
 
-const launchCommand =
-  <A, E, R>(layer: Layer.Layer<A, E, R>) =>
-  () =>
-    launch(layer)
+/** What each service opens (in the data dir unless Kafka / Postgres shards are set). */
+const BUS_AND_STORE = { bus: true, store: true }
+const BUS_ONLY = { bus: true, store: false }
 
-export const ingress = Command.make("ingress", {}, launchCommand(IngressService)).pipe(
+const launchCommand =
+  <A, E, R>(command: string, parts: Parts, layer: Layer.Layer<A, E, R>) =>
+  () =>
+    launch(command, parts, layer)
+
+export const ingress = Command.make(
+  "ingress",
+  {},
+  launchCommand("ingress", BUS_AND_STORE, IngressService),
+).pipe(
   Command.withDescription(
     "receive Logplex drains (POST /logs) into the raw topics; serves the API on TALLY_PORT",
   ),
 )
 
-export const aggregator = Command.make("aggregator", {}, launchCommand(AggregatorService)).pipe(
+export const aggregator = Command.make(
+  "aggregator",
+  {},
+  launchCommand("aggregator", BUS_ONLY, AggregatorService),
+).pipe(
   Command.withDescription(
     "roll raw measurements up into 1m and 15m summaries (worker TALLY_WORKER_INDEX of TALLY_WORKERS)",
   ),
@@ -75,18 +88,20 @@ export const RetrierService = Layer.mergeAll(Retrier.layer, SystemServer(healthO
   Layer.provide(EnsureTopics),
 )
 
-export const sink = Command.make("sink", {}, launchCommand(SinkService)).pipe(
+export const sink = Command.make("sink", {}, launchCommand("sink", BUS_AND_STORE, SinkService)).pipe(
   Command.withDescription(
     "write summaries (COPY batches) and events into the Postgres shards; runs retention hourly",
   ),
 )
 
-export const retrier = Command.make("retrier", {}, launchCommand(RetrierService)).pipe(
-  Command.withDescription("write the RETRY topics into the shards with exponential backoff, forever"),
-)
+export const retrier = Command.make(
+  "retrier",
+  {},
+  launchCommand("retrier", BUS_AND_STORE, RetrierService),
+).pipe(Command.withDescription("write the RETRY topics into the shards with exponential backoff, forever"))
 
 /** The read API and the dashboard (the same HTTP surface as `tally ingress`, deployable apart). */
-export const api = Command.make("api", {}, launchCommand(IngressService)).pipe(
+export const api = Command.make("api", {}, launchCommand("api", BUS_AND_STORE, IngressService)).pipe(
   Command.withDescription(
     "serve the metrics API and the dashboard on TALLY_PORT (and /logs: one HTTP surface)",
   ),

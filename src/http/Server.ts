@@ -5,13 +5,13 @@
  */
 import { createServer, type IncomingMessage, Server, type ServerResponse } from "node:http"
 import { NodeHttpServer } from "@effect/platform-node"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Option } from "effect"
 import { HttpRouter } from "effect/http"
 import { HttpApiBuilder } from "effect/http-api"
 import { TallyApi } from "../api/Api.ts"
 import { AdminAuthLive, AppsHandlers } from "../apps/http.ts"
 import { TallyConfig } from "../config/TallyConfig.ts"
-import { DashboardRoutes } from "../dashboard/http.ts"
+import { DashboardRoutes, SecurityHeaders } from "../dashboard/http.ts"
 import { DrainListener } from "../ingress/DrainListener.ts"
 import { DrainAuthLive, DrainsHandlers } from "../ingress/http.ts"
 import { SystemHandlers } from "../observability/http.ts"
@@ -50,8 +50,16 @@ const timeouts = (server: Server, s: { readonly maxBodyBytes: number; readonly m
 const serve = (server: () => Server) =>
   Layer.unwrap(
     Effect.map(Effect.service(TallyConfig), (s) =>
-      HttpRouter.serve(Layer.mergeAll(ApiRoutes, DashboardRoutes), { disableLogger: true }).pipe(
-        Layer.provideMerge(NodeHttpServer.layer(() => timeouts(server(), s), { port: s.port })),
+      HttpRouter.serve(Layer.mergeAll(ApiRoutes, DashboardRoutes, SecurityHeaders), {
+        disableLogger: true,
+      }).pipe(
+        // TALLY_HOST: one listen address; unset, every interface (Node's default).
+        Layer.provideMerge(
+          NodeHttpServer.layer(() => timeouts(server(), s), {
+            port: s.port,
+            ...(Option.isSome(s.host) ? { host: s.host.value } : {}),
+          }),
+        ),
       ),
     ),
   )

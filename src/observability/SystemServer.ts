@@ -101,7 +101,12 @@ export const SystemServer = <R>(health: Checks<R>) =>
         onNone: () => Layer.empty,
         onSome: (port) =>
           HttpRouter.serve(routes(health), { disableLogger: true, disableListenLog: true }).pipe(
-            Layer.provide(NodeHttpServer.layer(createServer, { port })),
+            Layer.provide(
+              NodeHttpServer.layer(createServer, {
+                port,
+                ...(Option.isSome(s.host) ? { host: s.host.value } : {}),
+              }),
+            ),
           ),
       }),
     ),

@@ -5,8 +5,8 @@
  * one connection under a semaphore, so no statement of another fiber lands inside a transaction.
  */
 import { execFile } from "node:child_process"
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs"
-import { dirname } from "node:path"
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs"
+import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { promisify } from "node:util"
 import { PgClient } from "@effect/sql-pg"
@@ -115,6 +115,21 @@ export const makeClient = (db: PGlite, name: string) =>
 const OPTIONS = { startParams: [...PGlite.defaultStartParams, "-c", "shared_buffers=16MB"] }
 
 /**
+ * Takes group's and others' access away under `path` (dirs 0700, files 0600; symlinks are not followed).
+ * PGlite's initdb writes its files 0666 whatever the umask, and at each start it rewrites its relcache
+ * init files (pg_internal.init) and chmods them 0644; the files it creates otherwise get the umask's 0600.
+ */
+export const ownerOnly = (path: string): void => {
+  for (const entry of readdirSync(path, { withFileTypes: true })) {
+    if (entry.isSymbolicLink()) continue
+    const child = join(path, entry.name)
+    const mode = lstatSync(child).mode & 0o777
+    if ((mode & 0o077) !== 0) chmodSync(child, mode & 0o700)
+    if (entry.isDirectory()) ownerOnly(child)
+  }
+}
+
+/**
  * Creates the database directory on the first start, in a child process (src/store/pgliteInit.ts) so
  * this one never holds initdb's memory; a directory that is not empty is left as it is.
  */
@@ -126,6 +141,8 @@ const initialise = async (dir: string): Promise<void> => {
   mkdirSync(dirname(dir), { recursive: true })
   const script = fileURLToPath(new URL("./pgliteInit.ts", import.meta.url))
   await promisify(execFile)(process.execPath, [script, partial], { timeout: 120_000 })
+  chmodSync(partial, 0o700)
+  ownerOnly(partial)
   rmSync(dir, { recursive: true, force: true })
   renameSync(partial, dir)
 }
@@ -143,7 +160,12 @@ export class Embedded extends Context.Service<
         const db = yield* Effect.acquireRelease(
           pgliteTry(() => {
             if (dir === undefined) return PGlite.create(OPTIONS)
-            return initialise(dir).then(() => PGlite.create(dir, OPTIONS))
+            return initialise(dir).then(async () => {
+              const db = await PGlite.create(dir, OPTIONS)
+              // Its relcache init files are written at start, chmod-ed 0644 (see ownerOnly).
+              ownerOnly(dir)
+              return db
+            })
           }, "connect"),
           (db) => Effect.promise(() => db.close()),
         )

@@ -40,7 +40,8 @@ layer(ingressStack(undefined, { maxBodyBytes: 64 * 1024 }), {
       assert.strictEqual(created.status, 201)
       const app = (yield* promise(() => created.json())) as Record<string, string>
       assert.deepStrictEqual(Object.keys(app).sort(), ["drainUrl", "name", "owner", "readToken"])
-      assert.match(app.drainUrl!, /^http:\/\/tally:[A-Za-z0-9_-]{32}@127\.0\.0\.1:\d+\/logs$/)
+      // Never from the request's Host (127.0.0.1 here): TALLY_PUBLIC_URL, else localhost and the port.
+      assert.match(app.drainUrl!, /^http:\/\/tally:[A-Za-z0-9_-]{32}@localhost:\d+\/logs$/)
       assert.strictEqual((yield* promise(() => post({ name: "a1" }, ADMIN))).status, 409)
       assert.strictEqual((yield* promise(() => post({ name: "Not Valid" }, ADMIN))).status, 400)
     }),
