@@ -61,7 +61,7 @@ const postTo = (drainUrl: string) => {
       authorization: `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString("base64")}`,
       "content-type": "application/logplex-1",
     },
-    body: frame([routerLine(Date.now() - 60_000)]),
+    body: frame([routerLine(Date.now() - 60_000)]).toString("latin1"),
   }).then((r) => r.status)
 }
 
