@@ -39,6 +39,19 @@ export const Series = Schema.Struct({
   points: Schema.Array(Point),
 })
 
+/** Present only when the answer reached one of its caps (DESIGN.md "Tenants"); the answer is then partial. */
+export const Truncated = Schema.Struct({
+  /** Which cap: "series" (500 series), "points" (200,000 stored points), "events" (10,000 events). */
+  reason: Schema.Literals(["series", "points", "events"]),
+  /** The cap's number. */
+  limit: Schema.Number,
+  /** What the answer holds and how to ask for the rest. */
+  message: Schema.String,
+}).annotate({
+  description:
+    "Present only when the answer reached a cap: at most 500 series and 200,000 stored points per metrics answer (whole series only), at most 10,000 events per events answer. The answer is then partial: ask for one process type, a shorter range or a coarser step.",
+})
+
 export const MetricResponse = Schema.Struct({
   owner: Schema.String,
   metric: Schema.String,
@@ -48,6 +61,7 @@ export const MetricResponse = Schema.Struct({
   /** Process types whose shard did not answer: the series are partial without them. */
   missing: Schema.Array(Schema.String),
   series: Schema.Array(Series),
+  truncated: Schema.optional(Truncated),
 })
 
 export const Event = Schema.Struct({
@@ -61,6 +75,7 @@ export const Event = Schema.Struct({
 export const EventsResponse = Schema.Struct({
   events: Schema.Array(Event),
   missing: Schema.Array(Schema.String),
+  truncated: Schema.optional(Truncated),
 })
 
 export const Me = Schema.Struct({ owner: Schema.String, processTypes: Schema.Array(Schema.String) })
@@ -81,7 +96,7 @@ export class MetricsApi extends HttpApiGroup.make("metrics")
       OpenApi.annotations({
         summary: "A metric's rollups, downsampled to `step` (1m, 5m, 10m, 15m, 1h, 1d)",
         description:
-          "Points are merged from stored rollups: counts, sums and sums of squares add, min/max fold, sketches merge (p50/p95/p99 for latencies). `from`/`to` are ISO instants aligned to the step, at most 31 days apart.",
+          "Points are merged from stored rollups: counts, sums and sums of squares add, min/max fold, sketches merge (p50/p95/p99 for latencies). `from`/`to` are ISO instants aligned to the step, at most 31 days apart. An answer holds at most 500 series and 200,000 stored points; past either, it holds whole series up to the cap and says so in `truncated`.",
       }),
     ),
   )
