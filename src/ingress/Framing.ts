@@ -40,21 +40,25 @@ export class FrameReader {
   /** Feeds a chunk; calls `onFrame` for each complete frame. Returns false once framing has broken. */
   push(chunk: Uint8Array, onFrame: (frame: Buffer) => void): boolean {
     if (this.error) return false
-    const buf = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
-    const n = buf.length
+    const n = chunk.byteLength
     let pos = 0
     if (this.partial !== undefined) {
       // The rest of a message begun in an earlier chunk: copy what this chunk has of it.
       const partial = this.partial
-      const take = Math.min(partial.length - this.filled, n)
-      buf.copy(partial, this.filled, 0, take)
-      this.filled += take
+      const filled = this.filled
+      const take = Math.min(partial.length - filled, n)
+      if (take < 16) for (let k = 0; k < take; k++) partial[filled + k] = chunk[k]!
+      else partial.set(take === n ? chunk : chunk.subarray(0, take), filled)
+      this.filled = filled + take
       if (this.filled < partial.length) return true
       this.partial = undefined
-      pos = take
       this.deliver(partial, onFrame)
-    } else if (this.digits > 0) {
-      // The rest of a length begun in an earlier chunk.
+      if (take === n) return true
+      pos = take
+    }
+    const buf = Buffer.from(chunk.buffer, chunk.byteOffset, n)
+    if (this.digits > 0) {
+      // The rest of a length begun in an earlier chunk (never with a partial message: one or the other).
       while (pos < n) {
         const c = buf[pos]!
         if (c < ZERO || c > NINE) break
