@@ -105,6 +105,11 @@ layer(stack, {
         const result = yield* Effect.promise(async () => {
           try {
             const page = await browser.newPage({ viewport: { width: 1400, height: 1100 } })
+            // The page works under its Content-Security-Policy: nothing it does is refused.
+            const refused: Array<string> = []
+            page.on("console", (m) => {
+              if (/Content Security Policy/i.test(m.text())) refused.push(m.text())
+            })
             await page.goto(`${base}/`)
             await page.fill("#token", app.readToken)
             await page.click("#login button")
@@ -119,16 +124,17 @@ layer(stack, {
             )
             mkdirSync(out, { recursive: true })
             await page.screenshot({ path: join(out, "dashboard.png"), fullPage: true })
-            return charts
+            return { charts, refused }
           } finally {
             await browser.close()
           }
         })
+        assert.deepStrictEqual(result.refused, [])
         assert.deepStrictEqual(
-          result.map((c) => c.id),
+          result.charts.map((c) => c.id),
           ["chart-memory", "chart-load", "chart-latency", "chart-throughput", "chart-errors"],
         )
-        for (const c of result) {
+        for (const c of result.charts) {
           assert.isTrue(c.canvas, `${c.id} drew a canvas`)
           assert.isAbove(c.points, 0, `${c.id} has data`)
           assert.isAbove(c.events, 0, `${c.id} has event markers`)
