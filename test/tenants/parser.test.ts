@@ -449,20 +449,23 @@ describe("chunking", () => {
 // ---------------------------------------------------------------------------------------------------
 // Linear time.
 
-/** Adversarial messages of about `size` bytes, each aimed at a weakness of a pattern or a loop. */
+/**
+ * Adversarial messages of about `size` bytes, each aimed at a weakness of a pattern or a loop. A line
+ * break that should stay in the message is a CR: the syslog reader drops one trailing LF.
+ */
 const ATTACKS: ReadonlyArray<
   readonly [name: string, app: string, proc: string, make: (size: number) => string]
 > = [
   ["Scale to + ' by'×N + line break", "app", "api", (n) => `Scale to${" by".repeat(n / 3)}\r`],
   ["Scale to + ' by'×N", "app", "api", (n) => `Scale to${" by".repeat(n / 3)}`],
-  ["Set + ' config var'×N + line break", "app", "api", (n) => `Set x${" config var".repeat(n / 11)}\n`],
+  ["Set + ' config var'×N + line break", "app", "api", (n) => `Set x${" config var".repeat(n / 11)}\r`],
   [
     "Set + ' config vars by'×N + line break",
     "heroku",
     "api",
-    (n) => `Set x${" config vars by".repeat(n / 15)}\n`,
+    (n) => `Set x${" config vars by".repeat(n / 15)}\r`,
   ],
-  ["Release v + digits", "app", "api", (n) => `Release v${"1".repeat(n)} by\n`],
+  ["Release v + digits", "app", "api", (n) => `Release v${"1".repeat(n)} by x\r`],
   ["Deploy + long word", "app", "api", (n) => `Deploy ${"x".repeat(n)} b`],
   ["State changed from + long word", "heroku", "web.1", (n) => `State changed from ${"x".repeat(n)}`],
   ["State changed from + ' to'×N", "heroku", "web.1", (n) => `State changed from a${" to".repeat(n / 3)}`],
@@ -549,7 +552,7 @@ describe("linear time on adversarial text", () => {
     expect(tLarge).toBeLessThan(4 * tSmall + 20)
   })
 
-  it("a MiB of the worst lines in 1-byte chunks and in random chunks: within 2 s, and as fast per byte as whole", () => {
+  it("a MiB of the worst lines in 1-byte chunks and in random chunks: within seconds, where it took 30 s", () => {
     // Every attack line, 60 KB each, to ~1 MiB.
     const body = Buffer.concat(ATTACKS.map(([, app, proc, make]) => attackBody(app, proc, make, LARGE, 1)))
     const whole = parseChunks([body])
@@ -559,7 +562,8 @@ describe("linear time on adversarial text", () => {
     const byByte = parseChunks(bytes(body))
     const tBytes = performance.now() - started
     expect(byByte).toEqual(whole)
-    expect(tBytes).toBeLessThan(2000)
+    // ~0.3 s here on a loaded machine, most of it making the 1.3 million chunks.
+    expect(tBytes).toBeLessThan(4000)
     // Random chunks of 1 to 2,000 bytes.
     let x = 12345
     const points: Array<number> = []
@@ -581,6 +585,6 @@ describe("linear time on adversarial text", () => {
     const tLarge = cost(() => parseChunks(bytes(large)), 3)
     // Re-reading what was carried (the old framing) makes this 60: each byte cost the frame's length.
     expect(tLarge).toBeLessThan(4 * tSmall + 20)
-    expect(tLarge).toBeLessThan(2000)
+    expect(tLarge).toBeLessThan(4000)
   })
 })
