@@ -23,8 +23,8 @@
  *
  * Failing writes (issue 24): a stage can move and still lose its point — a sink whose every write fails
  * (its batches handed to RETRY or dead-lettered), an ingress whose every append fails (503s). The rule:
- * every write or append a stage makes reports its outcome (`Stages.track`, or `trackWrite` inside a
- * stage run by `runStage`), and a stage whose writes or appends have failed for FAILING_AFTER_MS (30 s)
+ * every write or append a stage makes reports its outcome (`trackWrite` inside a stage run by
+ * `runStage`; `tracked(name, …)` or `Stages.track` elsewhere, e.g. the ingress's produce), and a stage whose writes or appends have failed for FAILING_AFTER_MS (30 s)
  * or more with no success in between is *failing*: /healthz answers 503 with
  * `stage <name>: down: failing for <n> s (<k> failures, no success): <last reason>`. Its first success
  * clears it. Failures over less than 30 s (a shard restarting, one refused batch) are not failing, nor
@@ -279,6 +279,15 @@ export const StepAlive = Context.Reference<Effect.Effect<void>>("tally/stream/St
 export const stepAlive: Effect.Effect<void> = Effect.gen(function* () {
   yield* yield* StepAlive
 })
+
+/**
+ * One write or append of `stage` made outside a stage run by runStage (the ingress's appends), tracked
+ * by the process's Stages (see "Failing writes"); where there is none (a test's bare layer), not at all.
+ */
+export const tracked = <A, E, R>(stage: string, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.flatMap(Effect.serviceOption(Stages), (stages) =>
+    Option.isSome(stages) ? stages.value.track(stage, effect) : effect,
+  )
 
 /** How the current stage tracks its writes (see "Failing writes" in the header); outside a stage, not at all. */
 export const StageWrites = Context.Reference<{

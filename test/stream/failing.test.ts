@@ -14,7 +14,7 @@ import { TallyConfig } from "../../src/config/TallyConfig.ts"
 import { healthOf } from "../../src/observability/SystemServer.ts"
 import { controlled, type Flow, untilStopped } from "../../src/stream/Flow.ts"
 import { patientWriter } from "../../src/stream/RetryFallback.ts"
-import { runStage, Stages, trackWrite } from "../../src/stream/Stage.ts"
+import { runStage, Stages, tracked, trackWrite } from "../../src/stream/Stage.ts"
 
 const TOPIC = "failing.test"
 const GROUP = "failing-test"
@@ -116,15 +116,14 @@ describe("failing writes", () => {
     () =>
       Effect.gen(function* () {
         const stages = yield* Stages
+        // As the ingress tracks its appends (one produce a drain body).
         const append = (ok: boolean) =>
-          stages
-            .track(
-              "ingress",
-              ok
-                ? Effect.void
-                : Effect.fail(new WriteError({ reason: "Unavailable", message: "log unavailable" })),
-            )
-            .pipe(Effect.ignore)
+          tracked(
+            "ingress",
+            ok
+              ? Effect.void
+              : Effect.fail(new WriteError({ reason: "Unavailable", message: "log unavailable" })),
+          ).pipe(Effect.ignore)
         // Not listed before its first append; ok after a success.
         assert.isUndefined((yield* healthOf.kafka)["stage ingress"])
         yield* append(true)
