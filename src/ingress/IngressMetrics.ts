@@ -19,7 +19,7 @@ export const ignored = Metric.counter("tally_ingress_lines_ignored_total", {
 })
 export const rejected = Metric.counter("tally_ingress_rejected_total", {
   description:
-    "lines or measurements refused, by reason (future, too_old, malformed, bad_*); whole drain requests refused with 503, by reason (inflight, app_inflight, slow_body, app_backpressure, backpressure). Never by app.",
+    "lines or measurements refused, by reason (future, too_old, malformed, bad_*, too_many_process_types, too_many_labels); whole drain requests refused with 503, by reason (inflight, app_inflight, slow_body, app_backpressure, backpressure). Never by app.",
   incremental: true,
 })
 export const msgCountMismatch = Metric.counter("tally_ingress_msg_count_mismatch_total", {
