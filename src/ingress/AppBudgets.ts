@@ -10,10 +10,11 @@
  *   own cap (MAX_INFLIGHT_BYTES) stays as the bound over all apps.
  * - **Share under backpressure** (see Backpressure.ts for when): an app's accepted bytes are counted in
  *   10-second buckets; its *recent* bytes are those of the current and the previous bucket (the last 10
- *   to 20 seconds). While the pipeline is behind, an app whose recent bytes are above the mean of the
- *   apps that had bytes accepted in that time is refused. An app alone is never above the mean, and an
- *   app refused for a while falls below it again: under backpressure the heavy apps are held to about
- *   an equal share and the others are not held at all.
+ *   to 20 seconds). While the pipeline is behind, an app is accepted only while its recent bytes are
+ *   below the mean of the apps that had bytes accepted in that time; at or above it, it is refused. So
+ *   an app alone (at the mean) is refused as soon as the pipeline is behind (DESIGN.md semantics 12),
+ *   when every app sends alike about half of them are, a flooding app is and the apps under the mean
+ *   (and those that sent nothing lately) are not; an app refused for a while falls below it again.
  *
  * An app's entry is dropped at a bucket's turn once it has no body open, nothing recent and was not
  * looked up since the last turn.
@@ -80,10 +81,10 @@ export class AppBudgets {
     this.recentTotal += bytes
   }
 
-  /** Are the app's recent bytes above the mean of the apps with any (the share rule under backpressure)? */
+  /** Are the app's recent bytes at or above the mean of the apps with any (the share rule under backpressure)? */
   overShare(app: AppLoad, now: number): boolean {
     this.turn(now)
-    return (app.current + app.previous) * this.recentApps > this.recentTotal
+    return (app.current + app.previous) * this.recentApps >= this.recentTotal
   }
 
   /** The recent bytes of an app and the mean over the apps with any (for tests and messages). */

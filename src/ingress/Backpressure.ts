@@ -4,8 +4,8 @@
  * Frame-Id, so nothing is lost and nothing counts twice. Who is refused is decided per app:
  *
  * - **Behind** (lag above TALLY_MAX_LAG): an app is refused while its bytes accepted in the last 10-20 s
- *   are above the mean of the apps that had any accepted then (AppBudgets.overShare); the others are
- *   accepted. The heaviest apps are held back first; an app alone is never above the mean.
+ *   are at or above the mean of the apps that had any accepted then (AppBudgets.overShare); the apps
+ *   under the mean are accepted. The heaviest apps are held back first; an app alone is refused.
  * - **Far behind** (lag above twice TALLY_MAX_LAG): every drain is refused, as before, so memory and lag
  *   stay bounded whatever the mix of apps.
  *
@@ -66,7 +66,7 @@ export class LagTracker {
   }
 }
 
-/** "ok": keeping up; "behind": past TALLY_MAX_LAG (apps above the mean share are refused); "far": past twice that (all are). */
+/** "ok": keeping up; "behind": past TALLY_MAX_LAG (apps at or above the mean share are refused); "far": past twice that (all are). */
 export type Level = "ok" | "behind" | "far"
 
 export interface BackpressureApi {

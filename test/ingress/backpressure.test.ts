@@ -134,12 +134,14 @@ layer(ingressStack(undefined, { maxLag: Duration.seconds(2) }), {
 })
 
 describe("the share rule under backpressure (AppBudgets)", () => {
-  it("an app is over its share when its bytes of the last 10-20 s are above the mean of the apps with any", () => {
+  it("an app is over its share when its bytes of the last 10-20 s are at or above the mean of the apps with any", () => {
     const budgets = new AppBudgets(1024)
     const [heavy, light, idle] = [budgets.of("heavy"), budgets.of("light"), budgets.of("idle")]
-    // An app alone is never above the mean.
+    // With nothing accepted lately, nobody is under the mean: refused, as before per-app shares.
+    assert.isTrue(budgets.overShare(idle, T))
+    // An app alone is at the mean: refused (DESIGN.md semantics 12: past TALLY_MAX_LAG, 503).
     budgets.accepted(heavy, 9_000, T)
-    assert.isFalse(budgets.overShare(heavy, T))
+    assert.isTrue(budgets.overShare(heavy, T))
     budgets.accepted(light, 1_000, T + 1_000)
     // Mean of the two: 5,000.
     assert.deepStrictEqual(budgets.recent(heavy, T + 1_000), { bytes: 9_000, mean: 5_000 })
@@ -171,7 +173,7 @@ const ingressAlone = Ingress.layer.pipe(
 
 layer(ingressAlone)("the ingress under backpressure, per app", (it) => {
   it.effect(
-    "behind: apps above the mean share get Unavailable, the others are taken; far behind: every app is refused",
+    "behind: apps at or above the mean share get Unavailable, the others are taken; far behind: every app is refused",
     () =>
       Effect.gen(function* () {
         const ingress = yield* Ingress
@@ -200,9 +202,14 @@ layer(ingressAlone)("the ingress under backpressure, per app", (it) => {
           assert.strictEqual((yield* post("victim", 5))._tag, "Success")
           assert.strictEqual((yield* post(`newcomer-${i}`, 5))._tag, "Success")
         }
-        // 20 s with nothing taken from it: the flood is under the mean again and is taken.
+        // 20 s later nothing was taken lately: nobody is under the mean, so every app is refused, as an
+        // app alone is (semantics 12: past TALLY_MAX_LAG, 503).
         yield* TestClock.adjust("20 seconds")
-        yield* post("victim", 5)
+        assert.strictEqual((yield* post("victim", 5))._tag, "Failure")
+        level = "ok"
+        assert.strictEqual((yield* post("victim", 5))._tag, "Success")
+        level = "behind"
+        // The flood had nothing taken for 20 s: under the mean now, so it is taken.
         assert.strictEqual((yield* post("flood", 5))._tag, "Success")
         level = "far"
         for (const owner of ["flood", "victim", "someone"]) {
