@@ -152,6 +152,7 @@ export class Ingress extends Context.Service<Ingress, IngressApi>()("tally/ingre
           drain: request.drainToken || request.owner,
           frameId: request.frameId ?? "",
           delivery: `${process}-${++sequence}`,
+          receivedMs: now,
         }
         const records: Array<OutRecord> = []
         const byType = new Map<string, number>()
