@@ -211,7 +211,7 @@ export const run = async () => {
  * The environment `npm start` sets (its script's leading NAME=value words: glibc's malloc settings), so
  * the benchmark measures the process as `npm start` runs it (a variable set here wins, for experiments).
  */
-const startEnv = (): Record<string, string> => {
+export const startEnv = (): Record<string, string> => {
   const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { scripts: { start: string } }
   const env: Record<string, string> = {}
   for (const word of pkg.scripts.start.split(/\s+/)) {
@@ -223,7 +223,7 @@ const startEnv = (): Record<string, string> => {
 }
 
 /** NODE_OPTIONS for the child when any are given (else it inherits this process's). */
-const childNodeOptions = (...flags: ReadonlyArray<string | undefined>) => {
+export const childNodeOptions = (...flags: ReadonlyArray<string | undefined>) => {
   const given = flags.filter((f) => f !== undefined && f !== "")
   return given.length > 0 ? { NODE_OPTIONS: given.join(" ") } : {}
 }
