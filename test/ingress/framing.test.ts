@@ -47,6 +47,30 @@ describe("octet-counted framing", () => {
     expect(read([Buffer.from("0 ")]).error?.reason).toMatch(/is 0/)
   })
 
+  it("a length or a message cut by a chunk: the same frames and the same errors as whole", () => {
+    const split = (s: string) => [...s].map((c) => Buffer.from(c))
+    expect(read(split("3 abc12 hello world!"))).toEqual(read([Buffer.from("3 abc12 hello world!")]))
+    expect(read(split("3 abc12 hello world!")).frames).toEqual(["abc", "hello world!"])
+    for (const body of [
+      "3 abc12",
+      "3 abc12 hel",
+      "3 abc1234567 x",
+      "3 abc0 x",
+      "3 abc70000 x",
+      "3 abc5x",
+      "3 abc\r\n",
+    ])
+      expect(read(split(body))).toEqual(read([Buffer.from(body)]))
+    expect(read([Buffer.from("3 abc1"), Buffer.from("2")]).error).toEqual({
+      offset: 5,
+      reason: "body ends inside a frame (2 bytes of it received)",
+    })
+    expect(read([Buffer.from("3 abc12 he"), Buffer.from("l")]).error).toEqual({
+      offset: 5,
+      reason: "body ends inside a frame (6 bytes of it received)",
+    })
+  })
+
   it("property: valid frames come out exact however the body is split", () => {
     fc.assert(
       fc.property(
