@@ -11,7 +11,7 @@ const tally = (args: ReadonlyArray<string>, env: Record<string, string>) =>
   spawnSync(process.execPath, [join(root, "src/main.ts"), ...args], {
     env: { ...process.env, TALLY_KAFKA_BROKERS: "", TALLY_PG_SHARDS: "", ...env },
     encoding: "utf8",
-    timeout: 60_000,
+    timeout: 150_000,
   })
 
 const freePort = () =>
@@ -70,6 +70,21 @@ describe("tally CLI", () => {
     const run = tally(["apps", "create", "cli-app"], { TALLY_DATA_DIR: dataDir })
     expect(run.status).toBe(1)
     expect(run.stderr.trim()).toBe("tally: an app named cli-app exists")
+  })
+
+  it("without TALLY_PUBLIC_URL the drain URL is localhost and TALLY_PORT, and a warning says to set it", () => {
+    const run = tally(["apps", "create", "cli-local"], { TALLY_DATA_DIR: dataDir, TALLY_PORT: "9999" })
+    expect(run.status, run.stderr).toBe(0)
+    expect(run.stdout).toMatch(/^drain URL: {2}http:\/\/tally:[A-Za-z0-9_-]{32}@localhost:9999\/logs$/m)
+    expect(run.stderr.trim()).toBe(
+      "tally: warning: drain URLs point at http://localhost:9999, which Heroku cannot reach; set TALLY_PUBLIC_URL to this server's public address (e.g. https://tally.example.com)",
+    )
+  })
+
+  it("retention run with no server opens the data dir itself", () => {
+    const run = tally(["retention", "run"], { TALLY_DATA_DIR: dataDir })
+    expect(run.status, run.stderr).toBe(0)
+    expect(run.stdout.trim()).toBe("nothing to drop")
   })
 
   it("a bad setting is one line naming the variable, exit 2", () => {

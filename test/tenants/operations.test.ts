@@ -211,6 +211,14 @@ describe("tenants: operations and security", () => {
     expect(server.proc.output()).not.toMatch(/could not open file|UNIQUE constraint/)
   }, 120_000)
 
+  it("tally retention run while the server runs asks it (POST /api/v1/retention, admin token)", async () => {
+    const r = await run(["retention", "run"], { TALLY_DATA_DIR: dataDir, TALLY_ADMIN_TOKEN: ADMIN })
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stdout.trim()).toBe("nothing to drop")
+    expect((await fetch(`${server.base}/api/v1/retention`, { method: "POST" })).status).toBe(401)
+    expect(server.proc.output()).not.toMatch(/could not open file|UNIQUE constraint/)
+  }, 120_000)
+
   it("TALLY_HOST=127.0.0.1: the server listens there only, and the banner says so", () => {
     expect(listening(server.port)).toEqual(["0100007F"])
     expect(server.proc.output()).toContain(`dashboard:   http://127.0.0.1:${server.port}/`)
