@@ -41,7 +41,7 @@ export const Series = Schema.Struct({
 
 /** Present only when the answer reached one of its caps (DESIGN.md "Tenants"); the answer is then partial. */
 export const Truncated = Schema.Struct({
-  /** Which cap: "series" (500 series), "points" (200,000 stored points), "events" (10,000 events). */
+  /** Which cap: "series" (500 series), "points" (100,000 stored points), "events" (10,000 events). */
   reason: Schema.Literals(["series", "points", "events"]),
   /** The cap's number. */
   limit: Schema.Number,
@@ -49,7 +49,7 @@ export const Truncated = Schema.Struct({
   message: Schema.String,
 }).annotate({
   description:
-    "Present only when the answer reached a cap: at most 500 series and 200,000 stored points per metrics answer (whole series only), at most 10,000 events per events answer. The answer is then partial: ask for one process type, a shorter range or a coarser step.",
+    "Present only when the answer reached a cap: at most 500 series and 100,000 stored points per metrics answer (whole series only), at most 10,000 events per events answer. The answer is then partial: ask for one process type, a shorter range or a coarser step.",
 })
 
 export const MetricResponse = Schema.Struct({
@@ -96,7 +96,7 @@ export class MetricsApi extends HttpApiGroup.make("metrics")
       OpenApi.annotations({
         summary: "A metric's rollups, downsampled to `step` (1m, 5m, 10m, 15m, 1h, 1d)",
         description:
-          "Points are merged from stored rollups: counts, sums and sums of squares add, min/max fold, sketches merge (p50/p95/p99 for latencies). `from`/`to` are ISO instants aligned to the step, at most 31 days apart. An answer holds at most 500 series and 200,000 stored points; past either, it holds whole series up to the cap and says so in `truncated`.",
+          "Points are merged from stored rollups: counts, sums and sums of squares add, min/max fold, sketches merge (p50/p95/p99 for latencies). `from`/`to` are ISO instants aligned to the step, at most 31 days apart. An answer holds at most 500 series and 100,000 stored points; past either, it holds whole series up to the cap and says so in `truncated`.",
       }),
     ),
   )

@@ -32,7 +32,7 @@ const labelOrder = new Intl.Collator("en", { numeric: true }).compare
 /** Series in one answer. */
 export const MAX_SERIES = 500
 /** Stored rollups merged into one answer (so also its points), split evenly over the shards asked. */
-export const MAX_POINTS = 200_000
+export const MAX_POINTS = 100_000
 /** Events in one answer. */
 export const MAX_EVENTS = 10_000
 

@@ -28,6 +28,13 @@ import type { StoreApi } from "./SummaryStore.ts"
 const SCHEMA_LOCK = 7_297_432
 /** sql.insert binds 6 parameters an event; Postgres takes at most 65,535 a statement. */
 const EVENTS_PER_STATEMENT = 5_000
+/**
+ * Rows of one statement of a capped read: a long read is several statements, each under the shard call's
+ * deadline, with other statements in between. Embedded PGlite is one session: one 200,000-row statement
+ * held it for 7 s on a busy 2-core machine, so another app's statement waited 7 s; in pages of 2,000
+ * (7.8 s in all), at most 0.27 s.
+ */
+const READ_PAGE = 2_000
 /** Process types a catalogue statement (2-3 parameters each). */
 const PROCESS_TYPES_PER_STATEMENT = 10_000
 /**
@@ -195,7 +202,15 @@ export const makeSqlStore = (
       ),
     )
 
-  const readSummaries = (shard: number, q: SummaryQuery) =>
+  /**
+   * One statement of a read: every row in time order (no `page`), or the next `page.size` rows in series
+   * order (the primary key's, so the statement stops there) after `page.after`.
+   */
+  const summaryRows = (
+    shard: number,
+    q: SummaryQuery,
+    page?: { readonly size: number; readonly after: SummaryRow | undefined },
+  ) =>
     shards.use(shard, `read ${tableOf(q.type, q.period)}`, (sql) =>
       retryIfGone(
         shard,
@@ -204,18 +219,20 @@ export const makeSqlStore = (
           const days = yield* existing(sql, shard, daysBetween(q.fromMs, q.toMs))
           if (days.length === 0) return []
           const only = q.processTypes ? sql` AND process_type IN ${sql.in(q.processTypes)}` : sql``
-          // With a limit, series order: the primary key's order, so the cut is where reading stops.
+          const after = page?.after
+            ? sql` AND (process_type, label, start) > (${page.after.processType}, ${page.after.label}, ${new Date(page.after.startMs)})`
+            : sql``
           const order =
-            q.limit === undefined
+            page === undefined
               ? sql` ORDER BY "startMs", "processType", label`
-              : sql` ORDER BY "processType", label, "startMs" LIMIT ${q.limit}`
+              : sql` ORDER BY "processType", label, "startMs" LIMIT ${page.size}`
           const branches = days.map(
             (
               d,
             ) => sql`SELECT owner::text AS owner, process_type AS "processType", metric, label, start AS "startMs",
   count, sum, sumsq, min, max, sketch, version
 FROM ${sql(schemaOf(d))}.${sql(tableOf(q.type, q.period))}
-WHERE owner = ${q.owner} AND metric = ${q.metric} AND start >= ${new Date(q.fromMs)} AND start < ${new Date(q.toMs)}${only}`,
+WHERE owner = ${q.owner} AND metric = ${q.metric} AND start >= ${new Date(q.fromMs)} AND start < ${new Date(q.toMs)}${only}${after}`,
           )
           const rows = yield* sql`${sql.join(" UNION ALL ", false)(branches)}${order}`
           return yield* decodeSummaries(rows).pipe(Effect.orDie)
@@ -223,25 +240,65 @@ WHERE owner = ${q.owner} AND metric = ${q.metric} AND start >= ${new Date(q.from
       ),
     )
 
-  const readEvents = (shard: number, q: EventQuery) =>
+  const readSummaries = (shard: number, q: SummaryQuery) => {
+    const limit = q.limit
+    if (limit === undefined) return summaryRows(shard, q)
+    // A capped read, page by page: one app's long read never holds a shard's session (PGlite has one)
+    // for more than a page, so other statements get in between.
+    return Effect.gen(function* () {
+      const out: Array<SummaryRow> = []
+      for (;;) {
+        const size = Math.min(READ_PAGE, limit - out.length)
+        const page = yield* summaryRows(shard, q, { size, after: out[out.length - 1] })
+        for (const r of page) out.push(r)
+        if (page.length < size || out.length >= limit) return out
+      }
+    })
+  }
+
+  /** One statement of an events read: in time order, the next `page.size` after `page.after` when paged. */
+  const eventRows = (
+    shard: number,
+    q: EventQuery,
+    page?: { readonly size: number; readonly after: EventRow | undefined },
+  ) =>
     shards.use(shard, "read events", (sql) =>
       retryIfGone(
         shard,
         Effect.gen(function* () {
           const days = yield* existing(sql, shard, daysBetween(q.fromMs, q.toMs))
           if (days.length === 0) return []
+          const after = page?.after
+            ? sql` AND (time, kind, process, description) > (${new Date(page.after.timeMs)}, ${page.after.kind}, ${page.after.process}, ${page.after.description})`
+            : sql``
           const branches = days.map(
             (d) => sql`SELECT owner::text AS owner, time AS "timeMs", kind, process, description, actor
 FROM ${sql(schemaOf(d))}.events
-WHERE owner = ${q.owner} AND time >= ${new Date(q.fromMs)} AND time < ${new Date(q.toMs)}`,
+WHERE owner = ${q.owner} AND time >= ${new Date(q.fromMs)} AND time < ${new Date(q.toMs)}${after}`,
           )
-          const limit = q.limit === undefined ? sql`` : sql` LIMIT ${q.limit}`
-          const rows =
-            yield* sql`${sql.join(" UNION ALL ", false)(branches)} ORDER BY "timeMs", kind, process${limit}`
+          const order =
+            page === undefined
+              ? sql` ORDER BY "timeMs", kind, process`
+              : sql` ORDER BY "timeMs", kind, process, description LIMIT ${page.size}`
+          const rows = yield* sql`${sql.join(" UNION ALL ", false)(branches)}${order}`
           return yield* decodeEvents(rows).pipe(Effect.orDie)
         }),
       ),
     )
+
+  const readEvents = (shard: number, q: EventQuery) => {
+    const limit = q.limit
+    if (limit === undefined) return eventRows(shard, q)
+    return Effect.gen(function* () {
+      const out: Array<EventRow> = []
+      for (;;) {
+        const size = Math.min(READ_PAGE, limit - out.length)
+        const page = yield* eventRows(shard, q, { size, after: out[out.length - 1] })
+        for (const e of page) out.push(e)
+        if (page.length < size || out.length >= limit) return out
+      }
+    })
+  }
 
   const writeSummaries = (
     shard: number,

@@ -124,6 +124,54 @@ const conformance = (name: string, store: Layer.Layer<SummaryStore, unknown>) =>
             )
           }),
       )
+
+      it.effect("a long capped read (several pages) is the same as one sorted read cut at the limit", () =>
+        Effect.gen(function* () {
+          const store = yield* SummaryStore
+          const owner = "0b7a3f2e-c005-4a57-9c1e-2f0d8b4f1a01"
+          const shard = store.shardOf(owner, "web")
+          // 3 labels x 1,500 minutes (two days): 4,500 rows; ties across days on (label, minute of day).
+          const rows: Array<SummaryRow> = []
+          for (const label of ["500", "200", "404"])
+            for (let m = 0; m < 1_500; m++) rows.push(row(owner, "web", label, T - DAY / 2 + m * 60_000))
+          yield* store.writeSummaries(shard, "ROUTER_REQUESTS", "1m", rows)
+          const query = {
+            type: "ROUTER_REQUESTS" as const,
+            period: "1m" as const,
+            owner,
+            metric: "router_status",
+            fromMs: T - DAY,
+            toMs: T + DAY,
+          }
+          const key = (r: SummaryRow) => `${r.label}@${r.startMs}`
+          const want = [...rows]
+            .sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : a.startMs - b.startMs))
+            .map(key)
+          assert.deepStrictEqual(
+            (yield* store.readSummaries(shard, { ...query, limit: 4_001 })).map(key),
+            want.slice(0, 4_001),
+          )
+          assert.deepStrictEqual(
+            (yield* store.readSummaries(shard, { ...query, limit: 10_000 })).map(key),
+            want,
+          )
+
+          const events = Array.from({ length: 4_500 }, (_, i) => ({
+            owner,
+            timeMs: T - DAY / 2 + Math.floor(i / 3) * 1000,
+            kind: "restart",
+            process: `web.${i % 3}`,
+            description: "Restarting",
+            actor: "",
+          }))
+          yield* store.writeEvents(shard, events)
+          const got = yield* store.readEvents(shard, { owner, fromMs: T - DAY, toMs: T + DAY, limit: 4_100 })
+          assert.deepStrictEqual(
+            got.map((e) => `${e.timeMs}/${e.process}`),
+            events.slice(0, 4_100).map((e) => `${e.timeMs}/${e.process}`),
+          )
+        }),
+      )
     },
   )
 
