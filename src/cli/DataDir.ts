@@ -120,6 +120,12 @@ const ownerOfHeld = (dir: string) =>
     return undefined
   })
 
+/** The long-running commands (a hold by any other is a shell command's, over in seconds). */
+const SERVICES = new Set(["all", "ingress", "aggregator", "sink", "retrier", "api"])
+
+/** How long a command waits for a shell command's hold of the dir to end. */
+const SHORT_HOLD_WAIT_MS = 60_000
+
 /** SQLITE_BUSY / SQLITE_LOCKED: another connection holds the lock. */
 const isBusy = (e: unknown) => {
   const code = (e as { errcode?: number }).errcode
@@ -134,7 +140,8 @@ export interface Lock {
 
 /**
  * Takes the lock of `dir` for `command` (released when the scope closes), or names who holds it. The dir
- * is made or tightened first, before anything in it is opened.
+ * is made or tightened first, before anything in it is opened. A hold by a shell command (`tally apps
+ * create` opening the dir itself) is waited for, up to a minute; a service's is not.
  */
 export const claim = (
   dir: string,
@@ -147,7 +154,7 @@ export const claim = (
 > =>
   Effect.gen(function* () {
     const { DatabaseSync } = yield* Effect.tryPromise({ try: loadSqlite, catch: (e) => unusable(dir, e) })
-    const taken = yield* Effect.try({
+    const tryLock = Effect.try({
       try: () => {
         prepareDir(dir)
         const db = new DatabaseSync(join(dir, LOCK_FILE))
@@ -165,7 +172,16 @@ export const claim = (
       },
       catch: (e) => unusable(dir, e),
     })
-    if (taken === undefined) return { _tag: "Held" as const, owner: yield* ownerOfHeld(dir) }
+    // A shell command's hold (apps create, retention run) is short: it is waited for, a server's is not.
+    const deadline = Date.now() + SHORT_HOLD_WAIT_MS
+    let taken = yield* tryLock
+    while (taken === undefined) {
+      const owner = yield* ownerOfHeld(dir)
+      if (owner === undefined || SERVICES.has(owner.command) || Date.now() > deadline)
+        return { _tag: "Held" as const, owner }
+      yield* Effect.sleep("250 millis")
+      taken = yield* tryLock
+    }
     const db = taken
     let owner: Owner = { pid: process.pid, command }
     yield* Effect.addFinalizer(() =>
