@@ -23,6 +23,7 @@ import { Bus } from "../bus/Bus.ts"
 import type { OutRecord } from "../bus/Records.ts"
 import { TallyConfig } from "../config/TallyConfig.ts"
 import { DAY_MS } from "../domain/Time.ts"
+import { tracked } from "../stream/Stage.ts"
 import { AppBudgets, type AppLoad, type ReadingBody, SlowBodies, SWEEP_MS } from "./AppBudgets.ts"
 import { Backpressure } from "./Backpressure.ts"
 import { Cardinality } from "./Cardinality.ts"
@@ -174,7 +175,8 @@ export class Ingress extends Context.Service<Ingress, IngressApi>()("tally/ingre
             byType.set(m.type, (byType.get(m.type) ?? 0) + 1)
           }
         }
-        yield* bus.produce(records).pipe(
+        // Appends that keep failing turn /healthz red (stream/Stage.ts, "Failing writes").
+        yield* tracked("ingress", bus.produce(records)).pipe(
           Effect.mapError(
             (e) =>
               new IngestError({
