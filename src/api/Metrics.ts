@@ -52,11 +52,22 @@ export const Truncated = Schema.Struct({
     "Present only when the answer reached a cap: at most 500 series and 100,000 stored points per metrics answer (whole series only), at most 10,000 events per events answer. The answer is then partial: ask for one process type, a shorter range or a coarser step.",
 })
 
+/** The range an answer covers: the one asked, completed and aligned to the step (see RANGE). */
+const RangeFields = {
+  from: Schema.String.annotate({ description: "the first instant covered (ISO 8601, UTC), aligned to the step" }),
+  to: Schema.String.annotate({ description: "the end of the range (exclusive; ISO 8601, UTC), aligned to the step" }),
+}
+
+/** What the read endpoints do with `from` and `to` (OpenAPI and the README say the same). */
+export const RANGE =
+  "`from` and `to` are ISO 8601 instants (e.g. 2026-11-28T12:00:00Z); `to` defaults to now and `from` to 2 hours before `to`. Both are aligned to the step for you, outward in UTC (`from` down to the start of its step, `to` up to the end of its step), and the answer says which range it covers (`from`, `to`). They may be at most 31 days apart."
+
 export const MetricResponse = Schema.Struct({
   owner: Schema.String,
   metric: Schema.String,
   processType: Schema.NullOr(Schema.String),
   step: Schema.String,
+  ...RangeFields,
   unit: Schema.String,
   /** Process types whose shard did not answer: the series are partial without them. */
   missing: Schema.Array(Schema.String),
@@ -73,12 +84,20 @@ export const Event = Schema.Struct({
 })
 
 export const EventsResponse = Schema.Struct({
+  ...RangeFields,
   events: Schema.Array(Event),
   missing: Schema.Array(Schema.String),
   truncated: Schema.optional(Truncated),
 })
 
-export const Me = Schema.Struct({ owner: Schema.String, processTypes: Schema.Array(Schema.String) })
+export const Me = Schema.Struct({
+  /** The app's id (a UUID): the `{owner}` of the read paths. */
+  owner: Schema.String,
+  /** The app's name, as created. */
+  name: Schema.String,
+  /** Process types that have sent data (web, worker, …). */
+  processTypes: Schema.Array(Schema.String),
+})
 
 export class MetricsApi extends HttpApiGroup.make("metrics")
   .add(
@@ -86,27 +105,38 @@ export class MetricsApi extends HttpApiGroup.make("metrics")
       params: { owner: Schema.String, metric: Schema.String },
       query: {
         process_type: Schema.optional(Schema.String),
-        from: Schema.String,
-        to: Schema.String,
+        from: Schema.optional(Schema.String),
+        to: Schema.optional(Schema.String),
         step: Schema.optional(Schema.String),
       },
       success: MetricResponse,
-      error: [BadRequest, NotFound, Unauthorized],
+      error: [BadRequest, NotFound, Unauthorized, UnavailableWithRetryAfter],
     }).annotateMerge(
       OpenApi.annotations({
-        summary: "A metric's rollups, downsampled to `step` (1m, 5m, 10m, 15m, 1h, 1d)",
-        description:
-          "Points are merged from stored rollups: counts, sums and sums of squares add, min/max fold, sketches merge (p50/p95/p99 for latencies). `from`/`to` are ISO instants aligned to the step, at most 31 days apart. An answer holds at most 500 series and 100,000 stored points; past either, it holds whole series up to the cap and says so in `truncated`.",
+        summary: "A metric's rollups, downsampled to `step` (1m, 5m, 10m, 15m, 1h, 1d; default 1m)",
+        description: `Points are merged from stored rollups: counts, sums and sums of squares add, min/max fold, sketches merge (p50/p95/p99 for latencies). ${RANGE} An answer holds at most 500 series and 100,000 stored points; past either, it holds whole series up to the cap and says so in \`truncated\`.`,
       }),
     ),
   )
   .add(
     HttpApiEndpoint.get("events", "/api/v1/apps/:owner/events", {
       params: { owner: Schema.String },
-      query: { from: Schema.String, to: Schema.String },
+      query: { from: Schema.optional(Schema.String), to: Schema.optional(Schema.String) },
       success: EventsResponse,
-      error: [BadRequest, NotFound, Unauthorized],
-    }),
+      error: [BadRequest, NotFound, Unauthorized, UnavailableWithRetryAfter],
+    }).annotateMerge(
+      OpenApi.annotations({
+        summary: "The app's platform events (deploys, releases, restarts, crashes, scaling, config changes)",
+        description: `${RANGE.replace("aligned to the step", "aligned to whole minutes").replace("start of its step", "start of its minute").replace("end of its step", "end of its minute")} At most 10,000 events an answer (\`truncated\` says when).`,
+      }),
+    ),
   )
-  .add(HttpApiEndpoint.get("me", "/api/v1/me", { success: Me, error: [Unauthorized] }))
+  .add(
+    HttpApiEndpoint.get("me", "/api/v1/me", {
+      success: Me,
+      error: [Unauthorized, UnavailableWithRetryAfter],
+    }).annotateMerge(
+      OpenApi.annotations({ summary: "The app a read token belongs to: its id, name and process types" }),
+    ),
+  )
   .middleware(ReadAuth) {}

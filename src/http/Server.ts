@@ -16,6 +16,8 @@ import { DrainListener } from "../ingress/DrainListener.ts"
 import { DrainAuthLive, DrainsHandlers } from "../ingress/http.ts"
 import { SystemHandlers } from "../observability/http.ts"
 import { MetricsHandlers, ReadAuthLive } from "../query/http.ts"
+import { RemoteReadRoutes } from "../query/RemoteRead.ts"
+import { ErrorBodies } from "./ErrorBodies.ts"
 
 export const ApiRoutes = HttpApiBuilder.layer(TallyApi, { openapiPath: "/api/v1/openapi.json" }).pipe(
   Layer.provide([DrainsHandlers, AppsHandlers, SystemHandlers, MetricsHandlers]),
@@ -50,7 +52,7 @@ const timeouts = (server: Server, s: { readonly maxBodyBytes: number; readonly m
 const serve = (server: () => Server) =>
   Layer.unwrap(
     Effect.map(Effect.service(TallyConfig), (s) =>
-      HttpRouter.serve(Layer.mergeAll(ApiRoutes, DashboardRoutes, SecurityHeaders), {
+      HttpRouter.serve(Layer.mergeAll(ApiRoutes, DashboardRoutes, RemoteReadRoutes, SecurityHeaders, ErrorBodies), {
         disableLogger: true,
       }).pipe(
         // TALLY_HOST: one listen address; unset, every interface (Node's default).

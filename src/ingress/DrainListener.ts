@@ -10,6 +10,7 @@ import type { IncomingMessage, ServerResponse } from "node:http"
 import { Context, Effect, Exit, Layer, Metric, Option, Result } from "effect"
 import * as Base64 from "effect/encoding/Base64"
 import { LOGPLEX } from "../api/Drains.ts"
+import { internalError, messages, unsupportedContentType } from "../api/Errors.ts"
 import { Apps } from "../apps/Apps.ts"
 import { type DrainBody, IngestError, Ingress } from "./Ingress.ts"
 import * as M from "./IngressMetrics.ts"
@@ -74,19 +75,19 @@ const ingestAnswer = (e: IngestError): Answer => {
   switch (e.reason) {
     case "BadFraming":
       return json(400, {
-        _tag: "BadFraming",
+        error: "bad_framing",
         message: e.message,
         offset: e.offset ?? 0,
         framesAccepted: e.framesAccepted ?? 0,
       })
     case "BadBody":
-      return json(400, { _tag: "BadFraming", message: e.message, offset: 0, framesAccepted: 0 })
+      return json(400, { error: "bad_framing", message: e.message, offset: 0, framesAccepted: 0 })
     case "BadHeader":
-      return json(400, { _tag: "BadRequest", message: e.message })
+      return json(400, { error: "bad_request", message: e.message })
     case "TooLarge":
-      return json(413, { _tag: "PayloadTooLarge", message: e.message })
+      return json(413, { error: "payload_too_large", message: e.message })
     case "Unavailable":
-      return { ...json(503, { _tag: "Unavailable", message: e.message }), retryAfter: 5 }
+      return { ...json(503, { error: "unavailable", message: e.message }), retryAfter: 5 }
   }
 }
 
@@ -183,10 +184,7 @@ export class DrainListener extends Context.Service<
               yield* Effect.logWarning(`credentials: ${found.failure.message}`)
               yield* count(503)
               return {
-                ...json(503, {
-                  _tag: "Unavailable",
-                  message: "the app catalogue cannot be read now; retry shortly",
-                }),
+                ...json(503, { error: "unavailable", message: messages.catalogueUnavailable }),
                 retryAfter: 5,
               }
             }
@@ -194,16 +192,16 @@ export class DrainListener extends Context.Service<
           }
         if (owner === undefined) {
           yield* count(401)
-          return json(401, { _tag: "Unauthorized", message: "unknown drain credentials" })
+          return json(401, { error: "unauthorized", message: messages.drainCredentials })
         }
         const contentType = header(req, "content-type")
         const media = normalize(contentType ?? "application/json")
-        if (!ACCEPTED.has(media))
-          return { status: 415, body: `Unsupported content-type: ${media}`, contentType: "text/plain" }
+        // What the HttpApi answers (src/http/ErrorBodies.ts) for a type no endpoint of /logs takes.
+        if (!ACCEPTED.has(media)) return json(415, unsupportedContentType(media))
         if (media !== LOGPLEX) {
           yield* count(415)
           return json(415, {
-            _tag: "UnsupportedMediaType",
+            error: "unsupported_media_type",
             message: `expected Content-Type ${LOGPLEX}, got ${contentType?.split(";")[0]?.trim().toLowerCase()}`,
           })
         }
@@ -257,8 +255,8 @@ export class DrainListener extends Context.Service<
           if (!isDrainRequest(req)) return false
           fork(serve(req)).addObserver((exit) => {
             if (res.writableEnded || res.destroyed) return
-            // A defect: a 500 with no body, as the HttpApi answers.
-            respond(res, Exit.isSuccess(exit) ? exit.value : { status: 500 })
+            // A defect: a 500, as the HttpApi answers (src/http/ErrorBodies.ts).
+            respond(res, Exit.isSuccess(exit) ? exit.value : json(500, internalError))
           })
           return true
         },

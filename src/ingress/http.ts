@@ -7,6 +7,7 @@ import {
   BadFraming,
   BadRequest,
   PayloadTooLarge,
+  messages,
   Unauthorized,
   Unavailable,
   UnsupportedMediaType,
@@ -32,7 +33,7 @@ export const DrainAuthLive = Layer.effect(
             return yield* Effect.provideService(httpEffect, DrainOwner, { owner: owner.value })
         }
         yield* Metric.update(Metric.withAttributes(M.requests, { status: "401" }), 1)
-        return yield* new Unauthorized({ message: "unknown drain credentials" })
+        return yield* new Unauthorized({ message: messages.drainCredentials })
       }),
     })
   }),

@@ -109,23 +109,47 @@ export interface Range {
 
 const MAX_RANGE_MS = 31 * DAY_MS
 
-/** Validates from/to/step: ISO instants, ordered, at most 31 days, aligned to the step. Returns a reason or the range. */
-export const parseRange = (from: string, to: string, step: string | undefined): Range | string => {
+/** How far back a read goes when `from` is not given (from `to`, or now). */
+export const DEFAULT_RANGE_MS = 2 * HOUR_MS
+
+const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/
+
+/** An instant given as ISO 8601, or a reason naming the parameter. */
+const instant = (name: "from" | "to", text: string, example: string): number | string => {
+  const ms = ISO.test(text) ? Date.parse(text) : Number.NaN
+  return Number.isNaN(ms)
+    ? `${name} must be an ISO 8601 instant such as ${example}; got ${JSON.stringify(text)}`
+    : ms
+}
+
+/**
+ * Validates and completes from/to/step (what the read endpoints promise, in OpenAPI and the README):
+ * - `step` defaults to 1m; `to` to now, `from` to 2 hours before (the aligned) `to`;
+ * - both are aligned to the step for the caller, outward (UTC): `from` down to the start of its step,
+ *   `to` up to the end of its step, so the answer covers at least what was asked;
+ * - `from` must be before `to`, and they may be at most 31 days apart (before alignment).
+ * Returns a reason (the 400's message) or the aligned range.
+ */
+export const parseRange = (
+  from: string | undefined,
+  to: string | undefined,
+  step: string | undefined,
+  nowMs: number,
+): Range | string => {
   const s = (step ?? "1m") as Step
-  if (!(s in STEP_MS))
+  if (!Object.hasOwn(STEP_MS, s))
     return `step must be one of ${Object.keys(STEP_MS).join(", ")}; got ${JSON.stringify(step)}`
-  const iso = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/
-  if (!iso.test(from))
-    return `from must be an ISO 8601 instant such as 2026-11-28T12:00:00Z; got ${JSON.stringify(from)}`
-  if (!iso.test(to))
-    return `to must be an ISO 8601 instant such as 2026-11-28T14:00:00Z; got ${JSON.stringify(to)}`
-  const fromMs = Date.parse(from)
-  const toMs = Date.parse(to)
-  if (Number.isNaN(fromMs) || Number.isNaN(toMs)) return "from and to must be valid dates"
-  if (fromMs >= toMs) return "from must be before to"
-  if (toMs - fromMs > MAX_RANGE_MS) return "the range may span at most 31 days"
   const stepMs = STEP_MS[s]
-  if (fromMs % stepMs !== 0 || toMs % stepMs !== 0)
-    return `from and to must be aligned to the step (${s}, UTC)`
+  const toRaw = to === undefined || to === "" ? nowMs : instant("to", to, "2026-11-28T14:00:00Z")
+  if (typeof toRaw === "string") return toRaw
+  const toMs = Math.ceil(toRaw / stepMs) * stepMs
+  // Without `from`: the 2 hours before the (aligned) end, so "the last 2 hours" is 2 hours of steps.
+  const fromRaw =
+    from === undefined || from === "" ? toMs - DEFAULT_RANGE_MS : instant("from", from, "2026-11-28T12:00:00Z")
+  if (typeof fromRaw === "string") return fromRaw
+  if (fromRaw >= toRaw) return "from must be before to"
+  if (toRaw - fromRaw > MAX_RANGE_MS)
+    return "from and to may be at most 31 days apart; ask for less, in several reads"
+  const fromMs = Math.floor(fromRaw / stepMs) * stepMs
   return { fromMs, toMs, step: s, stepMs }
 }

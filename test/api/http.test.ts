@@ -144,7 +144,7 @@ layer(ingressStack(), { excludeTestServices: true, timeout: "60 seconds" })("rea
           a.readToken,
         )
         assert.strictEqual(r.status, 404, metric)
-        assert.strictEqual(r.body?._tag, "NotFound", metric)
+        assert.strictEqual(r.body?.error, "not_found", metric)
         assert.match(String(r.body?.message), new RegExp(`^no metric ${metric}; known: memory_total`), metric)
       }
       const missingFrom = yield* q("to=2026-11-28T13:00:00Z")

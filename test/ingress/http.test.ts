@@ -196,9 +196,10 @@ layer(ingressStack(undefined, { maxBodyBytes: 64 * 1024 }), {
         ]
         for (const [headers, named] of refused) {
           const response = yield* promise(() => postDrain(drain, body, headers))
-          const detail = (yield* promise(() => response.json())) as { _tag: string; message: string }
+          const detail = (yield* promise(() => response.json())) as { error: string; message: string }
           assert.strictEqual(response.status, 400, JSON.stringify(headers))
-          assert.strictEqual(detail._tag, "BadRequest", JSON.stringify(headers))
+          assert.deepStrictEqual(Object.keys(detail).sort(), ["error", "message"], JSON.stringify(headers))
+          assert.strictEqual(detail.error, "bad_request", JSON.stringify(headers))
           assert.match(detail.message, named, JSON.stringify(headers))
         }
         assert.strictEqual(mine(), 0)
