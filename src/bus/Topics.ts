@@ -28,6 +28,8 @@ export const groups = {
   sink: (prefix: string) => `${prefix}tally-sink`,
   events: (prefix: string) => `${prefix}tally-sink-events`,
   retrier: (prefix: string) => `${prefix}tally-retrier`,
+  /** Alerter worker i of N (src/alerts): the partitions of aggregator worker i, in a group of its own. */
+  alerter: (prefix: string, index: number, workers: number) => `${prefix}tally-alerter.w${index}of${workers}`,
 } as const
 
 export interface TopicSpec {

@@ -54,6 +54,8 @@ export interface Settings {
   readonly appMaxFrameIds: number
   /** TALLY_MIN_BODY_RATE: bytes per second a drain body must arrive at (after a 5 s grace), or it is cut off with 503. */
   readonly minBodyRate: number
+  /** TALLY_ALERTMANAGER_URL: the Alertmanager the alerter pushes alerts to (no trailing slash); None = none. */
+  readonly alertmanagerUrl: Option.Option<string>
 }
 
 /** Each variable with its default, what it expects and what it means (the README's table comes from here). */
@@ -174,6 +176,11 @@ export const variables = {
     expects: "bytes per second, an integer >= 1",
     means: "a drain body slower than this (after a 5 s grace) is cut off with 503",
   },
+  TALLY_ALERTMANAGER_URL: {
+    default: "",
+    expects: "an http(s) URL such as http://alertmanager:9093",
+    means: "the Alertmanager alerts are pushed to (POST /api/v2/alerts); unset = webhooks only",
+  },
 } as const
 type Variable = keyof typeof variables
 
@@ -276,6 +283,11 @@ export const loadSettings = Effect.gen(function* () {
     appMaxInflightBytes: yield* setting("TALLY_APP_MAX_INFLIGHT", integer(1024, 1024 * 1024 * 1024)),
     appMaxFrameIds: yield* setting("TALLY_APP_MAX_FRAME_IDS", integer(100, 100_000_000)),
     minBodyRate: yield* setting("TALLY_MIN_BODY_RATE", integer(1, 1024 * 1024 * 1024)),
+    alertmanagerUrl: yield* optional("TALLY_ALERTMANAGER_URL", (t) =>
+      /^https?:\/\/[^\s/]+/.test(t.trim()) && URL.canParse(t.trim())
+        ? t.trim().replace(/\/+$/, "")
+        : undefined,
+    ),
   } satisfies Settings
 })
 
