@@ -50,7 +50,17 @@ describe("migrations on real Postgres shards", () => {
       assert.deepStrictEqual(runs.filter((r) => r.length === 0).length, 2)
       const check = Effect.all([tables, applied]).pipe(Effect.provide(on(0)))
       const [names, recorded] = yield* check
-      assert.deepStrictEqual(names, ["app_process_types", "app_read_tokens", "apps", MIGRATIONS_TABLE])
+      assert.deepStrictEqual(names, [
+        "alert_catalogue",
+        "alert_outbox",
+        "alert_progress",
+        "alert_rules",
+        "alert_state",
+        "app_process_types",
+        "app_read_tokens",
+        "apps",
+        MIGRATIONS_TABLE,
+      ])
       assert.deepStrictEqual(recorded, ids)
       // And again: nothing.
       assert.deepStrictEqual(yield* migrate().pipe(Effect.provide(on(0))), [])
