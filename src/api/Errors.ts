@@ -36,7 +36,8 @@ export class Unauthorized extends Schema.Error<Unauthorized>("tally/api/Unauthor
   { error: Schema.tag("unauthorized"), message: Schema.String },
   {
     httpApiStatus: 401,
-    description: "Missing or wrong credentials: `error` is `unauthorized`; `message` says which are expected.",
+    description:
+      "Missing or wrong credentials: `error` is `unauthorized`; `message` says which are expected.",
   },
 ) {
   readonly _tag = "Unauthorized" as const
@@ -100,7 +101,9 @@ export class PayloadTooLarge extends Schema.Error<PayloadTooLarge>("tally/api/Pa
   readonly _tag = "PayloadTooLarge" as const
 }
 
-export class UnsupportedMediaType extends Schema.Error<UnsupportedMediaType>("tally/api/UnsupportedMediaType")(
+export class UnsupportedMediaType extends Schema.Error<UnsupportedMediaType>(
+  "tally/api/UnsupportedMediaType",
+)(
   { error: Schema.tag("unsupported_media_type"), message: Schema.String },
   {
     httpApiStatus: 415,
@@ -150,7 +153,8 @@ export const unsupportedContentType = (media: string): ErrorBody => ({
 /** The body of a 500: a defect in tally (it is logged with its cause). */
 export const internalError: ErrorBody = {
   error: "internal",
-  message: "tally failed to answer this request (a defect, logged by the server); retry, and report it if it persists",
+  message:
+    "tally failed to answer this request (a defect, logged by the server); retry, and report it if it persists",
 }
 
 /** Messages more than one place answers with (the DrainListener and the HttpApi must answer alike). */

@@ -54,8 +54,12 @@ export const Truncated = Schema.Struct({
 
 /** The range an answer covers: the one asked, completed and aligned to the step (see RANGE). */
 const RangeFields = {
-  from: Schema.String.annotate({ description: "the first instant covered (ISO 8601, UTC), aligned to the step" }),
-  to: Schema.String.annotate({ description: "the end of the range (exclusive; ISO 8601, UTC), aligned to the step" }),
+  from: Schema.String.annotate({
+    description: "the first instant covered (ISO 8601, UTC), aligned to the step",
+  }),
+  to: Schema.String.annotate({
+    description: "the end of the range (exclusive; ISO 8601, UTC), aligned to the step",
+  }),
 }
 
 /** What the read endpoints do with `from` and `to` (OpenAPI and the README say the same). */

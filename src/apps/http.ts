@@ -1,10 +1,10 @@
-/** Handlers of POST /api/v1/apps and /api/v1/retention, and the admin bearer auth. */
+/** Handlers of the admin endpoints (apps, their credentials, retention), and the admin bearer auth. */
 import { Effect, Layer, Option, Redacted } from "effect"
 import { HttpServer } from "effect/http"
 import { HttpApiBuilder } from "effect/http-api"
 import { TallyApi } from "../api/Api.ts"
 import { Admin, AdminAuth } from "../api/Apps.ts"
-import { BadRequest, Conflict, Unauthorized, Unavailable } from "../api/Errors.ts"
+import { BadRequest, Conflict, messages, NotFound, Unauthorized, Unavailable } from "../api/Errors.ts"
 import { type Settings, TallyConfig } from "../config/TallyConfig.ts"
 import { runRetention } from "../sink/Retention.ts"
 import { SummaryStore } from "../store/SummaryStore.ts"
@@ -17,7 +17,7 @@ export const catalogueUnavailable = (e: AppsError) =>
     Effect.andThen(
       Effect.fail(
         new Unavailable({
-          message: "the app catalogue cannot be read now; retry shortly",
+          message: messages.catalogueUnavailable,
           retryAfterSeconds: 5,
         }),
       ),
@@ -31,7 +31,7 @@ export const AdminAuthLive = Layer.effect(
     return AdminAuth.of({
       bearer: Effect.fn("AdminAuth.bearer")(function* (httpEffect, { credential }) {
         if (!token.matches(Redacted.value(credential)))
-          return yield* new Unauthorized({ message: "admin token required" })
+          return yield* new Unauthorized({ message: messages.adminToken })
         return yield* Effect.provideService(httpEffect, Admin, { admin: true })
       }),
     })
@@ -72,6 +72,26 @@ export const drainUrl = (base: string, secret: string) => {
   return url.toString()
 }
 
+/** An AppsError of creating an app: 409, 400, or 503 (retry). */
+const createFailed = (e: AppsError): Effect.Effect<never, Conflict | BadRequest | Unavailable> => {
+  if (e.reason === "Conflict") return Effect.fail(new Conflict({ message: e.message }))
+  if (e.reason === "Invalid") return Effect.fail(new BadRequest({ message: e.message }))
+  if (e.reason === "Unavailable") return catalogueUnavailable(e)
+  return Effect.die(e)
+}
+
+/** An AppsError of reading or changing one app: 404, or 503 (retry). */
+const ownerFailed = (e: AppsError): Effect.Effect<never, NotFound | Unavailable> => {
+  if (e.reason === "NotFound")
+    return Effect.fail(new NotFound({ message: `${e.message}; GET /api/v1/apps lists the apps` }))
+  if (e.reason === "Unavailable") return catalogueUnavailable(e)
+  return Effect.die(e)
+}
+
+/** An AppsError of listing: 503 (retry). */
+const listFailed = (e: AppsError): Effect.Effect<never, Unavailable> =>
+  e.reason === "Unavailable" ? catalogueUnavailable(e) : Effect.die(e)
+
 export const AppsHandlers = HttpApiBuilder.group(
   TallyApi,
   "apps",
@@ -94,13 +114,7 @@ export const AppsHandlers = HttpApiBuilder.group(
       )
       .handle("create", ({ payload }) =>
         Effect.gen(function* () {
-          const app = yield* apps.create(payload.name).pipe(
-            Effect.catchTag("AppsError", (e): Effect.Effect<never, Conflict | BadRequest> => {
-              if (e.reason === "Conflict") return Effect.fail(new Conflict({ message: e.message }))
-              if (e.reason === "Invalid") return Effect.fail(new BadRequest({ message: e.message }))
-              return Effect.die(e)
-            }),
-          )
+          const app = yield* apps.create(payload.name).pipe(Effect.catchTag("AppsError", createFailed))
           return {
             owner: app.owner,
             name: app.name,
@@ -108,6 +122,49 @@ export const AppsHandlers = HttpApiBuilder.group(
             readToken: app.readToken,
           }
         }),
+      )
+      .handle("list", () =>
+        apps.list.pipe(
+          Effect.map((list) => ({ apps: list })),
+          Effect.catchTag("AppsError", listFailed),
+        ),
+      )
+      .handle("show", ({ params }) =>
+        Effect.gen(function* () {
+          const app = yield* apps.get(params.owner).pipe(Effect.catchTag("AppsError", ownerFailed))
+          const processTypes = yield* store
+            .processTypesOf(app.owner)
+            .pipe(
+              Effect.catchTag("StoreError", (e) =>
+                Effect.fail(
+                  new Unavailable({ message: `process types: ${e.message}`, retryAfterSeconds: 5 }),
+                ),
+              ),
+            )
+          return { ...app, processTypes }
+        }),
+      )
+      .handle("rotateReadToken", ({ params }) =>
+        Effect.gen(function* () {
+          const app = yield* apps.get(params.owner)
+          const readToken = yield* apps.rotateReadToken(app.owner)
+          yield* Effect.logInfo(`app ${app.name} (${app.owner}): read token rotated`)
+          return { owner: app.owner, name: app.name, readToken }
+        }).pipe(Effect.catchTag("AppsError", ownerFailed)),
+      )
+      .handle("rotateDrainSecret", ({ params }) =>
+        Effect.gen(function* () {
+          const app = yield* apps.get(params.owner)
+          const secret = yield* apps.rotateDrainSecret(app.owner)
+          yield* Effect.logInfo(`app ${app.name} (${app.owner}): drain secret rotated`)
+          return { owner: app.owner, name: app.name, drainUrl: drainUrl(base, secret) }
+        }).pipe(Effect.catchTag("AppsError", ownerFailed)),
+      )
+      .handle("remove", ({ params }) =>
+        Effect.gen(function* () {
+          const app = yield* apps.remove(params.owner)
+          yield* Effect.logInfo(`app ${app.name} (${app.owner}) removed`)
+        }).pipe(Effect.catchTag("AppsError", ownerFailed)),
       )
   }),
 )

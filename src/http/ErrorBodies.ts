@@ -54,7 +54,10 @@ const hintOf = (request: HttpServerRequest.HttpServerRequest) =>
     : "see GET /api/v1/openapi.json"
 
 /** The JSON answer of a failed request, or undefined for a cause it does not know (a 500). */
-const known = (request: HttpServerRequest.HttpServerRequest, error: Tagged): Option.Option<[number, ErrorBody]> => {
+const known = (
+  request: HttpServerRequest.HttpServerRequest,
+  error: Tagged,
+): Option.Option<[number, ErrorBody]> => {
   const where = endpointOf(request)
   if (error._tag === "HttpServerError" && error.reason?._tag === "RouteNotFound")
     return Option.some([
@@ -93,7 +96,10 @@ const CODE_BY_STATUS: Record<number, ErrorCode> = {
 const UNSUPPORTED = /^Unsupported content-type: (.*)$/
 
 /** An error answer that is not JSON (empty, or text): the same answer as JSON. */
-const asJson = (response: HttpServerResponse.HttpServerResponse, request: HttpServerRequest.HttpServerRequest) => {
+const asJson = (
+  response: HttpServerResponse.HttpServerResponse,
+  request: HttpServerRequest.HttpServerRequest,
+) => {
   const body = response.body
   if (body._tag === "Uint8Array" && body.contentType.startsWith("application/json")) return response
   const text = body._tag === "Uint8Array" ? new TextDecoder().decode(body.body).trim() : ""
@@ -117,10 +123,7 @@ export const ErrorBodies = HttpRouter.middleware(
           const error = (Cause.squash(cause) ?? {}) as Tagged
           const answer = known(request, error)
           if (Option.isSome(answer)) return Effect.succeed(json(...answer.value))
-          return Effect.as(
-            Effect.logError(`${endpointOf(request)} failed`, cause),
-            json(500, internalError),
-          )
+          return Effect.as(Effect.logError(`${endpointOf(request)} failed`, cause), json(500, internalError))
         }),
       )
       return response.status >= 400 ? asJson(response, request) : response

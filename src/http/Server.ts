@@ -8,6 +8,8 @@ import { NodeHttpServer } from "@effect/platform-node"
 import { Effect, Layer, Option } from "effect"
 import { HttpRouter } from "effect/http"
 import { HttpApiBuilder } from "effect/http-api"
+import { AlertStore } from "../alerts/AlertStore.ts"
+import { AlertsHandlers, AlertsReadAuthLive } from "../alerts/http.ts"
 import { TallyApi } from "../api/Api.ts"
 import { AdminAuthLive, AppsHandlers } from "../apps/http.ts"
 import { TallyConfig } from "../config/TallyConfig.ts"
@@ -20,8 +22,14 @@ import { RemoteReadRoutes } from "../query/RemoteRead.ts"
 import { ErrorBodies } from "./ErrorBodies.ts"
 
 export const ApiRoutes = HttpApiBuilder.layer(TallyApi, { openapiPath: "/api/v1/openapi.json" }).pipe(
-  Layer.provide([DrainsHandlers, AppsHandlers, SystemHandlers, MetricsHandlers]),
-  Layer.provide([DrainAuthLive, AdminAuthLive, ReadAuthLive]),
+  Layer.provide([
+    DrainsHandlers,
+    AppsHandlers,
+    SystemHandlers,
+    MetricsHandlers,
+    AlertsHandlers.pipe(Layer.provide(AlertStore.layer)),
+  ]),
+  Layer.provide([DrainAuthLive, AdminAuthLive, ReadAuthLive, AlertsReadAuthLive]),
 )
 
 /** A Node server whose `request` events go to `first` before its other listeners (the Effect router). */
@@ -52,9 +60,12 @@ const timeouts = (server: Server, s: { readonly maxBodyBytes: number; readonly m
 const serve = (server: () => Server) =>
   Layer.unwrap(
     Effect.map(Effect.service(TallyConfig), (s) =>
-      HttpRouter.serve(Layer.mergeAll(ApiRoutes, DashboardRoutes, RemoteReadRoutes, SecurityHeaders, ErrorBodies), {
-        disableLogger: true,
-      }).pipe(
+      HttpRouter.serve(
+        Layer.mergeAll(ApiRoutes, DashboardRoutes, RemoteReadRoutes, SecurityHeaders, ErrorBodies),
+        {
+          disableLogger: true,
+        },
+      ).pipe(
         // TALLY_HOST: one listen address; unset, every interface (Node's default).
         Layer.provideMerge(
           NodeHttpServer.layer(() => timeouts(server(), s), {

@@ -6,8 +6,8 @@ import { DrainAuth, DrainOwner, LOGPLEX } from "../api/Drains.ts"
 import {
   BadFraming,
   BadRequest,
-  PayloadTooLarge,
   messages,
+  PayloadTooLarge,
   Unauthorized,
   Unavailable,
   UnsupportedMediaType,

@@ -143,11 +143,16 @@ export const parseRange = (
   const toRaw = to === undefined || to === "" ? nowMs : instant("to", to, "2026-11-28T14:00:00Z")
   if (typeof toRaw === "string") return toRaw
   const toMs = Math.ceil(toRaw / stepMs) * stepMs
-  // Without `from`: the 2 hours before the (aligned) end, so "the last 2 hours" is 2 hours of steps.
-  const fromRaw =
-    from === undefined || from === "" ? toMs - DEFAULT_RANGE_MS : instant("from", from, "2026-11-28T12:00:00Z")
+  // Without `from`: the 2 hours before the aligned end (2 hours of 1m steps), or before `to` itself when
+  // a step is longer than that.
+  const defaulted = from === undefined || from === ""
+  const fromRaw = defaulted
+    ? toMs - DEFAULT_RANGE_MS < toRaw
+      ? toMs - DEFAULT_RANGE_MS
+      : toRaw - DEFAULT_RANGE_MS
+    : instant("from", from, "2026-11-28T12:00:00Z")
   if (typeof fromRaw === "string") return fromRaw
-  if (fromRaw >= toRaw) return "from must be before to"
+  if (!defaulted && fromRaw >= toRaw) return "from must be before to"
   if (toRaw - fromRaw > MAX_RANGE_MS)
     return "from and to may be at most 31 days apart; ask for less, in several reads"
   const fromMs = Math.floor(fromRaw / stepMs) * stepMs

@@ -19,8 +19,7 @@ export const ReadAuthLive = Layer.effect(
         const owner = yield* apps
           .ownerByReadToken(Redacted.value(credential))
           .pipe(Effect.catch(catalogueUnavailable))
-        if (Option.isNone(owner))
-          return yield* new Unauthorized({ message: messages.readToken })
+        if (Option.isNone(owner)) return yield* new Unauthorized({ message: messages.readToken })
         return yield* Effect.provideService(httpEffect, Reader, { owner: owner.value })
       }),
     })

@@ -46,6 +46,58 @@ const conformance = (name: string, apps: Layer.Layer<Apps, unknown>) =>
         assert.strictEqual(error.reason, "Invalid")
       }),
     )
+
+    it.effect("list, get and nameOf; rotation revokes the earlier credentials; remove forgets the app", () =>
+      Effect.gen(function* () {
+        const apps = yield* Apps
+        const zeta = yield* apps.create("zeta-rotating")
+        const alpha = yield* apps.create("alpha-listed")
+        const listed = (yield* apps.list).filter(
+          (a) => a.name.endsWith("-rotating") || a.name.endsWith("-listed"),
+        )
+        assert.deepStrictEqual(
+          listed.map((a) => [a.name, a.owner]),
+          [
+            ["alpha-listed", alpha.owner],
+            ["zeta-rotating", zeta.owner],
+          ],
+        )
+        for (const a of listed) assert.isFalse(Number.isNaN(Date.parse(a.createdAt)), a.createdAt)
+        assert.strictEqual((yield* apps.get(zeta.owner.toUpperCase())).name, "zeta-rotating")
+        assert.deepStrictEqual(yield* apps.nameOf(zeta.owner), Option.some("zeta-rotating"))
+        const extra = yield* apps.addReadToken(zeta.owner)
+        // A new read token: both earlier ones stop working, the new one works.
+        const token = yield* apps.rotateReadToken(zeta.owner)
+        assert.isTrue(token.startsWith("tly_r_"))
+        assert.deepStrictEqual(yield* apps.ownerByReadToken(token), Option.some(zeta.owner))
+        assert.isTrue(Option.isNone(yield* apps.ownerByReadToken(zeta.readToken)))
+        assert.isTrue(Option.isNone(yield* apps.ownerByReadToken(extra)))
+        // A new drain secret: the old one stops working; the other app's are untouched.
+        const secret = yield* apps.rotateDrainSecret(zeta.owner)
+        assert.deepStrictEqual(yield* apps.ownerByDrainSecret(secret), Option.some(zeta.owner))
+        assert.isTrue(Option.isNone(yield* apps.ownerByDrainSecret(zeta.drainSecret)))
+        assert.deepStrictEqual(yield* apps.ownerByDrainSecret(alpha.drainSecret), Option.some(alpha.owner))
+        assert.deepStrictEqual(yield* apps.ownerByReadToken(alpha.readToken), Option.some(alpha.owner))
+        // Removed: no credential of it works, it is not listed, and its name is free again.
+        const removed = yield* apps.remove(zeta.owner)
+        assert.strictEqual(removed.name, "zeta-rotating")
+        assert.isTrue(Option.isNone(yield* apps.ownerByReadToken(token)))
+        assert.isTrue(Option.isNone(yield* apps.ownerByDrainSecret(secret)))
+        assert.isTrue(Option.isNone(yield* apps.nameOf(zeta.owner)))
+        assert.notInclude(
+          (yield* apps.list).map((a) => a.owner),
+          zeta.owner,
+        )
+        yield* apps.create("zeta-rotating")
+        // Unknown owners, and what cannot be one, are NotFound (never a database error).
+        for (const owner of [zeta.owner, "00000000-0000-4000-8000-000000000000", "not-a-uuid", "'; DROP"]) {
+          assert.strictEqual((yield* Effect.flip(apps.get(owner))).reason, "NotFound", owner)
+          assert.strictEqual((yield* Effect.flip(apps.rotateReadToken(owner))).reason, "NotFound", owner)
+          assert.strictEqual((yield* Effect.flip(apps.rotateDrainSecret(owner))).reason, "NotFound", owner)
+          assert.strictEqual((yield* Effect.flip(apps.remove(owner))).reason, "NotFound", owner)
+        }
+      }),
+    )
   })
 
 conformance("memory", Apps.layerMemory)
@@ -124,6 +176,27 @@ describe("the credential snapshot, on the Clock", () => {
       assert.strictEqual(loads, 3)
       assert.deepStrictEqual(yield* apps.ownerByReadToken("token-b"), Option.some(B))
       assert.strictEqual(loads, 3)
+    }).pipe(Effect.scoped),
+  )
+
+  it.effect("a rotation or removal made by another process reaches this one's snapshot at its refresh", () =>
+    Effect.gen(function* () {
+      const catalogue = memoryBackend()
+      const other = yield* makeApps(catalogue)
+      const here = yield* makeApps(catalogue)
+      const app = yield* other.create("revoked-elsewhere")
+      yield* TestClock.adjust("1 second")
+      assert.deepStrictEqual(yield* here.ownerByReadToken(app.readToken), Option.some(app.owner))
+      assert.deepStrictEqual(yield* here.nameOf(app.owner), Option.some("revoked-elsewhere"))
+      const token = yield* other.rotateReadToken(app.owner)
+      yield* other.remove(app.owner)
+      // Known here until this process's snapshot is refreshed (every 30 s), then unknown.
+      assert.deepStrictEqual(yield* here.ownerByReadToken(app.readToken), Option.some(app.owner))
+      yield* TestClock.adjust("30 seconds")
+      assert.isTrue(Option.isNone(yield* here.ownerByReadToken(app.readToken)))
+      assert.isTrue(Option.isNone(yield* here.ownerByReadToken(token)))
+      assert.isTrue(Option.isNone(yield* here.ownerByDrainSecret(app.drainSecret)))
+      assert.isTrue(Option.isNone(yield* here.nameOf(app.owner)))
     }).pipe(Effect.scoped),
   )
 })
