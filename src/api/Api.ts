@@ -1,5 +1,6 @@
 /** The whole public HTTP contract of tally, schema-first; handlers live with their features. */
 import { HttpApi, OpenApi } from "effect/http-api"
+import { AlertsApi } from "./Alerts.ts"
 import { AppsApi } from "./Apps.ts"
 import { DrainsApi } from "./Drains.ts"
 import { MetricsApi } from "./Metrics.ts"
@@ -10,4 +11,5 @@ export class TallyApi extends HttpApi.make("tally")
   .add(AppsApi)
   .add(MetricsApi)
   .add(SystemApi)
+  .add(AlertsApi)
   .annotateMerge(OpenApi.annotations({ title: "tally", version: "1" })) {}
