@@ -17,28 +17,36 @@ const files = readdirSync(join(protoDir, "tally/v1"))
 const bin = (name: string) => join(root, "node_modules/.bin", name)
 
 mkdirSync(outDir, { recursive: true })
-const js = join(outDir, "tally.js")
-execFileSync(
-  bin("pbjs"),
-  [
-    "-t",
-    "static-module",
-    "-w",
-    "esm",
-    "--dependency",
-    "protobufjs/minimal.js",
-    "--force-number",
-    "--null-semantics",
-    "--no-delimited",
-    "--no-service",
-    "--no-typeurl",
-    "-p",
-    protoDir,
-    "-o",
-    js,
-    ...files,
-  ],
-  { cwd: protoDir, stdio: "inherit" },
-)
-execFileSync(bin("pbts"), ["--no-comments", "-o", join(outDir, "tally.d.ts"), js], { stdio: "inherit" })
-console.log(`proto: ${files.length} files -> ${outDir}`)
+/** One static module (and its types) per package: tally's wire format, and Prometheus' remote read. */
+const generate = (name: string, protoFiles: ReadonlyArray<string>) => {
+  const js = join(outDir, `${name}.js`)
+  execFileSync(
+    bin("pbjs"),
+    [
+      "-t",
+      "static-module",
+      "-w",
+      "esm",
+      // tally's module keeps protobufjs' default root (its generated code predates this option).
+      ...(name === "tally" ? [] : ["-r", name]),
+      "--dependency",
+      "protobufjs/minimal.js",
+      "--force-number",
+      "--null-semantics",
+      "--no-delimited",
+      "--no-service",
+      "--no-typeurl",
+      "-p",
+      protoDir,
+      "-o",
+      js,
+      ...protoFiles,
+    ],
+    { cwd: protoDir, stdio: "inherit" },
+  )
+  execFileSync(bin("pbts"), ["--no-comments", "-o", join(outDir, `${name}.d.ts`), js], { stdio: "inherit" })
+}
+generate("tally", files)
+const prometheus = ["remote.proto", "types.proto"].map((f) => join(protoDir, "prometheus", f))
+generate("prometheus", prometheus)
+console.log(`proto: ${files.length + prometheus.length} files -> ${outDir}`)
