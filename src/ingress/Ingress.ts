@@ -339,7 +339,7 @@ export class Ingress extends Context.Service<Ingress, IngressApi>()("tally/ingre
               ),
             ),
           )
-          // Behind (Backpressure.ts): refused before reading when far behind, or when this app sent more
+          // Behind (Backpressure.ts): refused before reading when far behind, or when this app sent at least
           // than the mean of the apps lately (Logplex retries it with its Frame-Id).
           const level = backpressure.level()
           if (level !== "ok") {
@@ -352,7 +352,7 @@ export class Ingress extends Context.Service<Ingress, IngressApi>()("tally/ingre
                 message:
                   refused === "backpressure"
                     ? backpressure.message()
-                    : `${backpressure.message()}: this app sent more than the mean share of the apps lately`,
+                    : `${backpressure.message()}: this app sent at least the mean share of the apps lately`,
               })
             }
           }
