@@ -1,5 +1,5 @@
 /**
- * Backpressure: while the aggregators are further behind than TALLY_MAX_LAG, drains of the apps above the
+ * Backpressure: while the aggregators are further behind than TALLY_MAX_LAG, drains of the apps at or above the
  * mean share are refused; past twice that, every drain is.
  */
 import { assert, describe, it, layer } from "@effect/vitest"
