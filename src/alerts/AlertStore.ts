@@ -687,7 +687,7 @@ export const makeMemoryAlertStore = (
         const set = new Set(ids)
         outbox = outbox.map((d) =>
           set.has(d.id) && d.status === "pending"
-            ? { ...d, status: "abandoned", lastError: reason, doneMs: Date.now() }
+            ? { ...d, status: "abandoned", lastError: reason, doneMs: Number.POSITIVE_INFINITY }
             : d,
         )
       }),

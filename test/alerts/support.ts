@@ -1,0 +1,224 @@
+/**
+ * Alerts test support: summary records as the aggregator writes them (built here with the generated
+ * encoder and a sketch of the given latencies), a webhook/Alertmanager receiver that counts deliveries
+ * by id and checks signatures with its own HMAC, and p95 / error-percent oracles of their own.
+ */
+import { createHmac } from "node:crypto"
+import { createServer, type Server } from "node:http"
+import { Clock, Effect } from "effect"
+import type { OutRecord } from "../../src/bus/Records.ts"
+import { summaryTopic } from "../../src/bus/Topics.ts"
+import * as Wire from "../../src/proto/Wire.ts"
+import { Sketch } from "../../src/stream/Accumulators.ts"
+
+export const MINUTE = 60_000
+
+interface Stats {
+  readonly count: number
+  readonly sum: number
+  readonly min: number
+  readonly max: number
+  readonly sketch?: Uint8Array
+}
+
+const statsOf = (values: ReadonlyArray<number>, sketched: boolean): Stats => {
+  const sketch = new Sketch()
+  for (const v of values) sketch.add(v)
+  return {
+    count: values.length,
+    sum: values.reduce((a, b) => a + b, 0),
+    min: Math.min(...values),
+    max: Math.max(...values),
+    ...(sketched ? { sketch: sketch.toBytes() } : {}),
+  }
+}
+
+export const summary = (
+  type: "ROUTER_REQUESTS" | "DYNO_MEMORY" | "DYNO_LOAD",
+  owner: string,
+  processType: string,
+  metric: string,
+  label: string,
+  startMs: number,
+  stats: Stats,
+  version: number,
+): OutRecord => ({
+  topic: summaryTopic(type),
+  key: `${owner}:${processType}:${metric}:${label}:1m:${startMs}`,
+  timestamp: startMs,
+  value: Wire.Summary.encode({
+    owner,
+    processType,
+    metric,
+    label,
+    period: Wire.Period.PERIOD_1M,
+    startMs,
+    count: stats.count,
+    sum: stats.sum,
+    sumsq: 0,
+    min: stats.min,
+    max: stats.max,
+    sketch: stats.sketch ?? new Uint8Array(),
+    version,
+  }).finish(),
+})
+
+/** A minute of router traffic: the service times' summary and one summary per status. */
+export const routerMinute = (
+  owner: string,
+  processType: string,
+  startMs: number,
+  latencies: ReadonlyArray<number>,
+  statuses: Readonly<Record<number, number>>,
+  version = 1,
+): Array<OutRecord> => [
+  ...(latencies.length > 0
+    ? [
+        summary(
+          "ROUTER_REQUESTS",
+          owner,
+          processType,
+          "router_service_ms",
+          "",
+          startMs,
+          statsOf(latencies, true),
+          version * latencies.length,
+        ),
+      ]
+    : []),
+  ...Object.entries(statuses).map(([status, n]) =>
+    summary(
+      "ROUTER_REQUESTS",
+      owner,
+      processType,
+      "router_status",
+      status,
+      startMs,
+      { count: n, sum: n, min: 1, max: 1 },
+      version * n,
+    ),
+  ),
+]
+
+/** `n` requests of `ms` each, all 200. */
+export const requests = (
+  owner: string,
+  processType: string,
+  startMs: number,
+  n: number,
+  ms: number,
+  version = 1,
+) =>
+  routerMinute(
+    owner,
+    processType,
+    startMs,
+    Array.from({ length: n }, () => ms),
+    { 200: n },
+    version,
+  )
+
+/** The p95 of `values` as DDSketch reads it: the value at rank 0.95 * (n - 1), within 1%. */
+export const p95Of = (values: ReadonlyArray<number>) => {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.floor(0.95 * (sorted.length - 1))]!
+}
+
+export interface Received {
+  readonly url: string
+  readonly body: string
+  readonly headers: Readonly<Record<string, string>>
+  readonly atMs: number
+  /** What the receiver answered (0: nothing). */
+  readonly status: number
+}
+
+/** Checks `X-Tally-Signature` with an HMAC of its own. */
+export const signedBy = (secret: string, r: Received) =>
+  r.headers["x-tally-signature"] === `sha256=${createHmac("sha256", secret).update(r.body).digest("hex")}`
+
+/** A receiver in memory (the deliverer's `post` replaced): records every try, answers `status()`. */
+export class MemoryReceiver {
+  readonly tries: Array<Received> = []
+  status: (url: string) => number | undefined = () => 200
+
+  readonly post = (url: string, body: string, headers: Readonly<Record<string, string>>) =>
+    Effect.map(Clock.currentTimeMillis, (atMs) => {
+      const status = this.status(url)
+      this.tries.push({ url, body, headers: { ...headers }, atMs, status: status ?? 0 })
+      return status === undefined
+        ? { status: undefined, error: "connection refused", refused: false }
+        : { status, error: status < 300 ? undefined : `answered ${status}`, refused: false }
+    })
+
+  /** Tries that got a 2xx, once per delivery id, in order. */
+  acknowledged(filter: (r: Received) => boolean = () => true): Array<Received & { json: any }> {
+    const seen = new Set<string>()
+    const out: Array<Received & { json: any }> = []
+    for (const r of this.tries) {
+      const id = r.headers["x-tally-delivery"]!
+      if (!filter(r) || seen.has(id) || r.status < 200 || r.status >= 300) continue
+      seen.add(id)
+      out.push({ ...r, json: JSON.parse(r.body) })
+    }
+    return out
+  }
+}
+
+/** A real HTTP receiver: counts deliveries by id, answers `answer()` (0: no answer, hangs). */
+export class HttpReceiver {
+  readonly received: Array<Received> = []
+  answer: () => number = () => 200
+  private server: Server | undefined
+  port = 0
+
+  start(port = 0): Promise<number> {
+    const server = createServer((req, res) => {
+      let body = ""
+      req.setEncoding("utf8")
+      req.on("data", (c) => (body += c))
+      req.on("end", () => {
+        const status = this.answer()
+        this.received.push({
+          url: req.url ?? "",
+          body,
+          headers: req.headers as Record<string, string>,
+          atMs: Date.now(),
+          status,
+        })
+        if (status === 0) return
+        res.statusCode = status
+        res.end()
+      })
+    })
+    this.server = server
+    return new Promise((resolve) =>
+      server.listen(port, "127.0.0.1", () => {
+        this.port = (server.address() as { port: number }).port
+        resolve(this.port)
+      }),
+    )
+  }
+
+  stop(): Promise<void> {
+    const server = this.server
+    this.server = undefined
+    return new Promise((resolve) => {
+      if (!server) return resolve()
+      server.closeAllConnections()
+      server.close(() => resolve())
+    })
+  }
+
+  /** Distinct delivery ids received, with how many times each arrived. */
+  byId(): Map<string, { count: number; first: Received }> {
+    const out = new Map<string, { count: number; first: Received }>()
+    for (const r of this.received) {
+      const id = r.headers["x-tally-delivery"]!
+      const held = out.get(id)
+      if (held) held.count++
+      else out.set(id, { count: 1, first: r })
+    }
+    return out
+  }
+}
