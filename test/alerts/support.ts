@@ -152,8 +152,10 @@ export class MemoryReceiver {
     })
 
   /** Tries that got a 2xx, once per delivery id, in order. */
+  // biome-ignore lint/suspicious/noExplicitAny: the payloads are read field by field in the assertions
   acknowledged(filter: (r: Received) => boolean = () => true): Array<Received & { json: any }> {
     const seen = new Set<string>()
+    // biome-ignore lint/suspicious/noExplicitAny: as above
     const out: Array<Received & { json: any }> = []
     for (const r of this.tries) {
       const id = r.headers["x-tally-delivery"]!
