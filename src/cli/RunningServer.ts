@@ -55,8 +55,9 @@ export interface Answer {
 }
 
 /**
- * POSTs `body` to `path` on the server holding the data dir, with the admin token. An answer of any status
- * is returned (the caller says what it means); no token, no server, or no answer fail with one line.
+ * POSTs `body` to `path` on the server holding the data dir, with the admin token (or, with `method`, GETs
+ * or DELETEs it; `body` is then not sent). An answer of any status is returned (the caller says what it
+ * means); no token, no server, or no answer fail with one line.
  */
 export const postToServer = (
   settings: Settings,
@@ -64,6 +65,7 @@ export const postToServer = (
   what: string,
   path: string,
   body: unknown,
+  method: "POST" | "GET" | "DELETE" = "POST",
 ) =>
   Effect.gen(function* () {
     const { owner, url } = yield* urlOf(settings, held, what)
@@ -77,15 +79,18 @@ export const postToServer = (
     const response = yield* Effect.tryPromise({
       try: async () => {
         const r = await fetch(new URL(path, url), {
-          method: "POST",
-          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-          body: JSON.stringify(body),
+          method,
+          headers: {
+            authorization: `Bearer ${token}`,
+            ...(method === "POST" ? { "content-type": "application/json" } : {}),
+          },
+          ...(method === "POST" ? { body: JSON.stringify(body) } : {}),
           signal: AbortSignal.timeout(60_000),
         })
         const text = await r.text()
         let json: Answer["body"] = {}
         try {
-          json = JSON.parse(text) as Answer["body"]
+          if (text !== "") json = JSON.parse(text) as Answer["body"]
         } catch {
           json = { message: text.slice(0, 200) }
         }
