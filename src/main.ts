@@ -2,6 +2,8 @@
 import { NodeRuntime, NodeServices } from "@effect/platform-node"
 import { Cause, Console, Effect, Exit, Layer, Logger, References, Runtime } from "effect"
 import { Command } from "effect/cli"
+import { alerter } from "./cli/alerter.ts"
+import { alerts } from "./cli/alerts.ts"
 import { all } from "./cli/all.ts"
 import { apps } from "./cli/apps.ts"
 import { retention } from "./cli/retention.ts"
@@ -12,7 +14,19 @@ import { Stages } from "./stream/Stage.ts"
 
 const tally = Command.make("tally").pipe(
   Command.withDescription("tally: Logplex drains in, per-minute metrics out"),
-  Command.withSubcommands([all, ingress, aggregator, sink, retrier, api, topics, apps, retention]),
+  Command.withSubcommands([
+    all,
+    ingress,
+    aggregator,
+    sink,
+    retrier,
+    api,
+    alerter,
+    topics,
+    apps,
+    alerts,
+    retention,
+  ]),
 )
 
 const exit = (code: number, message: string) =>
@@ -45,6 +59,7 @@ tally.pipe(
   Effect.catchTags({
     ConfigInvalid: (e) => exit(2, e.message),
     AppsError: (e) => exit(1, e.message),
+    AlertsError: (e) => exit(1, e.message),
     BusError: (e) => exit(1, `Kafka: ${e.message}`),
     StoreError: (e) => exit(1, `Postgres: ${e.message}`),
     TopicsDiffer: (e) => exit(3, e.message),

@@ -166,7 +166,7 @@ export const makeDeliverer = (options: DelivererOptions): Effect.Effect<Delivere
       run: undefined as unknown as Effect.Effect<never>,
     }
 
-    const gaugeFailing = Metric.update(M.failingReceivers, receivers.size)
+    const gaugeFailing = Effect.suspend(() => Metric.update(M.failingReceivers, receivers.size))
 
     const succeeded = Effect.fnUntraced(function* (receiver: string, rows: ReadonlyArray<PendingDelivery>) {
       if (rows.length === 0) return

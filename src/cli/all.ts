@@ -14,6 +14,7 @@ import { TallyConfig } from "../config/TallyConfig.ts"
 import { DemoFleet } from "../demo/Fleet.ts"
 import { HttpLive } from "../http/Server.ts"
 import { Retrier, Sink } from "../sink/Sink.ts"
+import { AlerterStage } from "./alerter.ts"
 import { DataDir, localUrl } from "./DataDir.ts"
 import { launch } from "./launch.ts"
 import { withDependencies } from "./serve.ts"
@@ -61,7 +62,7 @@ const Banner = Layer.effectDiscard(
  */
 const stages = HttpLive.pipe(
   Layer.provideMerge(Aggregator.layer),
-  Layer.provideMerge(Layer.mergeAll(Sink.layer, Retrier.layer)),
+  Layer.provideMerge(Layer.mergeAll(Sink.layer, Retrier.layer, AlerterStage)),
 )
 
 /** Every stage, its dependencies built once (layers are shared by reference), the banner, and the demo fleet if asked. */
