@@ -82,14 +82,14 @@ class RuleRuntime implements RuleState {
   firedMs: number | undefined
   notifiedMs: number | undefined
   notices: number
-  /** The first minute it judges: rules never evaluated start with the first whole minute after loading. */
+  /** The first minute it judges: the first whole minute after the rule was created. */
   startMinute: number
   dirty = false
   readonly rule: StoredRule
   readonly partition: number
   readonly series: SeriesValues
 
-  constructor(rule: StoredRule, partition: number, series: SeriesValues, nowMs: number) {
+  constructor(rule: StoredRule, partition: number, series: SeriesValues) {
     this.rule = rule
     this.partition = partition
     this.series = series
@@ -101,8 +101,7 @@ class RuleRuntime implements RuleState {
     this.firedMs = rule.firedMs
     this.notifiedMs = rule.notifiedMs
     this.notices = rule.notices
-    this.startMinute =
-      rule.historyMinute === undefined ? Math.ceil(nowMs / MINUTE) * MINUTE : Number.NEGATIVE_INFINITY
+    this.startMinute = Math.ceil(rule.createdMs / MINUTE) * MINUTE
   }
 
   snapshot(): RuleState {
@@ -175,7 +174,7 @@ export class Evaluator {
    * The rules this worker owns (`owns(partition)`), as stored: rules it had keep their state in memory
    * (this worker is the one that writes it); new ones start from what is stored; gone ones are dropped.
    */
-  setRules(stored: ReadonlyArray<StoredRule>, owns: (partition: number) => boolean, nowMs: number): void {
+  setRules(stored: ReadonlyArray<StoredRule>, owns: (partition: number) => boolean): void {
     const keep = new Set<string>()
     for (const s of stored) {
       const partition = this.options.partitionOf(s.owner, s.processType)
@@ -191,7 +190,7 @@ export class Evaluator {
         for (const [component, source] of METRIC_INFO[s.metric].sources.entries())
           this.watch.set(seriesPrefix(s.owner, s.processType, source), { series: values, component })
       }
-      const runtime = new RuleRuntime(s, partition, entry.values, nowMs)
+      const runtime = new RuleRuntime(s, partition, entry.values)
       entry.rules.push(runtime)
       this.rules.set(s.id, runtime)
     }

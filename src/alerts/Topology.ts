@@ -123,7 +123,7 @@ const loadRules = Effect.fnUntraced(function* (state: AlerterState, store: Alert
   const rules = yield* store.load
   state.rulesVersion = version
   state.rulesCheckedAt = nowMs
-  state.evaluator!.setRules(rules, (p) => state.owned.has(p), nowMs)
+  state.evaluator!.setRules(rules, (p) => state.owned.has(p))
   yield* Metric.update(M.rules, state.evaluator!.ruleCount)
 })
 

@@ -59,7 +59,7 @@ const world = () => {
 type World = ReturnType<typeof world>
 
 /** Starts an alerter (topology and deliverer) on the world, in the current scope; returns its fiber. */
-const startAlerter = (w: World, giveUpAfterMs?: number) =>
+const startAlerter = (w: World, giveUpAfterMs?: number, tickEvery = 500) =>
   Effect.gen(function* () {
     const deliverer = yield* makeDeliverer({
       ...(giveUpAfterMs !== undefined ? { giveUpAfterMs } : {}),
@@ -73,7 +73,7 @@ const startAlerter = (w: World, giveUpAfterMs?: number) =>
       topics: alerterTopics(""),
       partitions: options.partitions,
     })
-    const evaluating = yield* alerterTopology(options, source, deliverer, Effect.never, 500).pipe(
+    const evaluating = yield* alerterTopology(options, source, deliverer, Effect.never, tickEvery).pipe(
       Stream.runDrain,
       Effect.provide(Layer.mergeAll(Layer.succeed(Bus, w.bus), Layer.succeed(AlertStore, w.alerts))),
       Effect.forkScoped,
@@ -82,12 +82,12 @@ const startAlerter = (w: World, giveUpAfterMs?: number) =>
   })
 
 /** Moves the TestClock to `ms` in half-second steps, letting every fiber run in between. */
-const advanceTo = (ms: number) =>
+const advanceTo = (ms: number, stepMs = 500) =>
   Effect.gen(function* () {
     for (;;) {
       const now = yield* Effect.clockWith((c) => c.currentTimeMillis)
       if (now >= ms) return
-      yield* TestClock.adjust(Math.min(500, ms - now))
+      yield* TestClock.adjust(Math.min(stepMs, ms - now))
       for (let i = 0; i < 30; i++) yield* Effect.yieldNow
     }
   })
@@ -512,13 +512,13 @@ describe("alerter semantics (in-memory bus and stores, TestClock)", () => {
           yield* TestClock.setTime(minute(0) - 30_000)
           const rule = yield* createRule(w, { for: "1m", webhook: HOOK })
           w.receiver.status = (url) => (url === HOOK ? 503 : 200)
-          yield* startAlerter(w, 60 * MINUTE)
+          yield* startAlerter(w, 60 * MINUTE, 5000)
           yield* advanceTo(minute(0) + 30_000)
           yield* produce(w, requests(OWNER, "web", minute(0), 20, 1000))
           yield* advanceTo(dueOf(minute(0)) + 30 * MINUTE)
           // The firing, and the resolve of the next minute (no data since): both wait, in order.
           assert.strictEqual((yield* stateOf(w, rule.id)).pending, 2)
-          yield* advanceTo(dueOf(minute(0)) + 64 * MINUTE)
+          yield* advanceTo(dueOf(minute(0)) + 64 * MINUTE, 5000)
           const listed = yield* stateOf(w, rule.id)
           assert.strictEqual(listed.pending, 0)
           assert.strictEqual(listed.abandoned, 2)
@@ -528,7 +528,7 @@ describe("alerter semantics (in-memory bus and stores, TestClock)", () => {
           assert.isAtLeast(tries, 10)
           assert.isBelow(tries, 40)
           // Nothing was sent after it was given up.
-          yield* advanceTo(dueOf(minute(0)) + 80 * MINUTE)
+          yield* advanceTo(dueOf(minute(0)) + 80 * MINUTE, 5000)
           assert.strictEqual(w.receiver.tries.filter((t) => t.url === HOOK).length, tries)
         }),
       ),
