@@ -143,7 +143,10 @@ export class RemoteRead extends Context.Service<
           else metrics.set(type, [metric])
         }
         // An equality matcher on status or code is one label to look for (the others filter below).
-        const equal = matchers.find((m) => m.type === "=" && (m.name === "status" || m.name === "code"))
+        // (Not `status=""`: every series but router_status' has that status, so it narrows nothing.)
+        const equal = matchers.find(
+          (m) => m.type === "=" && m.value !== "" && (m.name === "status" || m.name === "code"),
+        )
         const limit = MAX_READ_SERIES + 1
         const found = yield* Effect.forEach(
           byShard,
