@@ -3,8 +3,10 @@
  * encoder and a sketch of the given latencies), a webhook/Alertmanager receiver that counts deliveries
  * by id and checks signatures with its own HMAC, and p95 / error-percent oracles of their own.
  */
-import { createHmac } from "node:crypto"
+import { spawn } from "node:child_process"
+import { createHmac, randomUUID } from "node:crypto"
 import { createServer, type Server } from "node:http"
+import { join } from "node:path"
 import { Clock, Effect } from "effect"
 import type { OutRecord } from "../../src/bus/Records.ts"
 import { summaryTopic } from "../../src/bus/Topics.ts"
@@ -223,4 +225,62 @@ export class HttpReceiver {
     }
     return out
   }
+}
+
+/**
+ * A Logplex drain body of `n` router lines (`service=<ms>ms status=<status>`, dyno web.1), stamped `atMs`:
+ * written here, not with src's encoder.
+ */
+export const routerBody = (n: number, ms: number, status: number, atMs: number, dyno = "web.1") => {
+  const stamp = `${new Date(atMs).toISOString().slice(0, 23)}000+00:00`
+  let body = ""
+  for (let i = 0; i < n; i++) {
+    const line = `<158>1 ${stamp} host heroku router - at=info method=GET path="/p${i}" host=shop.herokuapp.com request_id=${randomUUID()} fwd="10.0.0.${i % 250}" dyno=${dyno} connect=1ms service=${ms}ms status=${status} bytes=120 protocol=https`
+    body += `${Buffer.byteLength(line)} ${line}`
+  }
+  return body
+}
+
+const root = join(import.meta.dirname, "../..")
+
+/** Runs `tally ARGS` to its end (without blocking this process's event loop): exit code and output. */
+export const runTally = (args: ReadonlyArray<string>, env: Record<string, string>) =>
+  new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, [join(root, "src/main.ts"), ...args], {
+      env: { ...process.env, TALLY_KAFKA_BROKERS: "", TALLY_PG_SHARDS: "", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    })
+    let stdout = ""
+    let stderr = ""
+    child.stdout!.setEncoding("utf8").on("data", (d: string) => (stdout += d))
+    child.stderr!.setEncoding("utf8").on("data", (d: string) => (stderr += d))
+    const timer = setTimeout(() => child.kill("SIGKILL"), 150_000)
+    child.on("exit", (code) => {
+      clearTimeout(timer)
+      resolve({ code, stdout, stderr })
+    })
+  })
+
+/** Waits until `probe` gives a value `done` accepts (polling every 500 ms), or fails after `ms` saying what. */
+export const waitFor = async <A>(
+  what: string,
+  probe: () => Promise<A>,
+  done: (a: A) => boolean,
+  ms: number,
+): Promise<A> => {
+  const until = Date.now() + ms
+  let last: A | undefined
+  for (;;) {
+    last = await probe().catch(() => last)
+    if (last !== undefined && done(last)) return last
+    if (Date.now() > until) throw new Error(`${what}: not within ${ms} ms; last: ${JSON.stringify(last)}`)
+    await new Promise((r) => setTimeout(r, 500))
+  }
+}
+
+/** Sleeps until the next whole minute has begun (plus `afterMs`), returning its start. */
+export const nextMinute = async (afterMs = 1000) => {
+  const start = Math.ceil(Date.now() / MINUTE) * MINUTE
+  await new Promise((r) => setTimeout(r, start + afterMs - Date.now()))
+  return start
 }
