@@ -37,6 +37,8 @@ export interface Body {
   readonly slots: Int32Array
   readonly minutes: Float64Array
   readonly values: Float64Array
+  /** Event time of each sample (ms, the line's syslog timestamp floored to the millisecond). */
+  readonly times: Float64Array
   readonly events: ReadonlyArray<ExpectedEvent>
   readonly poison: ReadonlyArray<PoisonLine>
   /** Lines that are neither measurements nor events (ordinary app output and the like). */
@@ -44,6 +46,10 @@ export interface Body {
   /** Event time range of the body's lines (ms). */
   readonly firstMs: number
   readonly lastMs: number
+  /** When the generator made it (ms): its first try is sent at this time or after. */
+  readonly sentMs: number
+  /** Lines written to be too late to count (see Generator's tooLateChance): they are in `samples` too. */
+  readonly tooLate: number
 }
 
 /**
@@ -56,10 +62,12 @@ export class BodyBuilder {
   private lineStart = 0
   frames = 0
   ignored = 0
+  tooLate = 0
   private n = 0
   private slots = new Int32Array(1024)
   private minutes = new Float64Array(1024)
   private values = new Float64Array(1024)
+  private times = new Float64Array(1024)
   private firstMs = Number.POSITIVE_INFINITY
   private lastMs = Number.NEGATIVE_INFINITY
   readonly events: Array<ExpectedEvent> = []
@@ -176,6 +184,7 @@ export class BodyBuilder {
     this.slots[this.n] = slot
     this.minutes[this.n] = Math.floor(timeUs / 60_000_000) * 60_000
     this.values[this.n] = value
+    this.times[this.n] = Math.floor(timeUs / 1000)
     this.n++
   }
 
@@ -187,12 +196,15 @@ export class BodyBuilder {
     minutes.set(this.minutes)
     const values = new Float64Array(size)
     values.set(this.values)
+    const times = new Float64Array(size)
+    times.set(this.times)
     this.slots = slots
     this.minutes = minutes
     this.values = values
+    this.times = times
   }
 
-  finish(app: number): Body {
+  finish(app: number, sentMs = Date.now()): Body {
     return {
       app,
       bytes: this.buf.subarray(0, this.pos),
@@ -201,11 +213,14 @@ export class BodyBuilder {
       slots: this.slots.subarray(0, this.n),
       minutes: this.minutes.subarray(0, this.n),
       values: this.values.subarray(0, this.n),
+      times: this.times.subarray(0, this.n),
       events: this.events,
       poison: this.poison,
       ignored: this.ignored,
       firstMs: this.firstMs,
       lastMs: this.lastMs,
+      sentMs,
+      tooLate: this.tooLate,
     }
   }
 }

@@ -46,6 +46,8 @@ export interface ClientOptions {
   readonly timeoutMs?: number
   /** Longest wait honoured from a Retry-After header (default 5 s). */
   readonly retryAfterCapMs?: number
+  /** Called with the outcome of every try (a status code, `timeout` or `error`). */
+  readonly onTry?: (status: number | "timeout" | "error") => void
 }
 
 export type Outcome =
@@ -60,6 +62,7 @@ export class DrainClient {
   readonly tries: number
   private readonly timeoutMs: number
   private readonly retryAfterCapMs: number
+  private readonly onTry: ((status: number | "timeout" | "error") => void) | undefined
   private readonly httpAgent: http.Agent
   private readonly httpsAgent: https.Agent
   retries = 0
@@ -69,6 +72,7 @@ export class DrainClient {
     this.tries = options.tries ?? 3
     this.timeoutMs = options.timeoutMs ?? 5000
     this.retryAfterCapMs = options.retryAfterCapMs ?? 5000
+    this.onTry = options.onTry
     this.httpAgent = new http.Agent({ keepAlive: true, maxSockets: sockets, maxFreeSockets: sockets })
     this.httpsAgent = new https.Agent({ keepAlive: true, maxSockets: sockets, maxFreeSockets: sockets })
   }
@@ -104,6 +108,7 @@ export class DrainClient {
         clearTimeout(timer)
         this.latency.record(performance.now() - started)
         this.count(String(status))
+        this.onTry?.(status)
         resolve({ status, retryAfterMs })
       }
       const req = (secure ? https : http).request(

@@ -2,7 +2,10 @@
  * Drain bodies of the simulated fleet: a realistic mix of router lines (mostly at=info, some with H
  * codes), runtime-metric memory and load samples, dyno R1x errors, platform events, ordinary app output,
  * an occasional Logplex L10 frame, and (optionally) poison lines. Line event times lie in the `spreadMs`
- * before the body's end time, unordered, as Logplex batches are.
+ * before the body's end time, unordered, as Logplex batches are; optionally some lines are late (up to
+ * `lateMaxMs` before it: they still count) or too late (router lines `tooLateMs` before it, far past
+ * every window's lateness: counted as late by tally and never stored). Both are off by default (the
+ * random draws, and so a seed's lines, are then the same as without these options).
  */
 import { type Body, BodyBuilder, type PoisonReason } from "./body.ts"
 import type { Fleet } from "./fleet.ts"
@@ -28,6 +31,14 @@ export interface GeneratorOptions {
   readonly poisonEvery?: number
   /** Chance that a body starts with an L10 frame of Logplex's own (default 0.01). */
   readonly l10Chance?: number
+  /** Chance that a line is late: its time drawn in [spreadMs, lateMaxMs] before the body's end (default 0). */
+  readonly lateChance?: number
+  /** How late a late line can be (default 4 minutes: within tally's 5 minutes of lateness, it counts). */
+  readonly lateMaxMs?: number
+  /** Chance that a line is a too-late router line (default 0). */
+  readonly tooLateChance?: number
+  /** How late a too-late line is, [min, max] ms before the body's end (default 25 to 40 minutes). */
+  readonly tooLateMs?: readonly [number, number]
 }
 
 const WRITERS = [routerInfo, routerError, memorySample, loadSample, dynoError, platformEvent, ignoredLine]
@@ -40,6 +51,10 @@ export class Generator {
   private readonly spreadUs: number
   private readonly poisonEvery: number
   private readonly l10Chance: number
+  private readonly lateChance: number
+  private readonly lateMaxUs: number
+  private readonly tooLateChance: number
+  private readonly tooLateUs: readonly [number, number]
   private bodies = 0
 
   constructor(fleet: Fleet, options: GeneratorOptions = {}) {
@@ -48,6 +63,11 @@ export class Generator {
     this.spreadUs = (options.spreadMs ?? 1000) * 1000
     this.poisonEvery = options.poisonEvery ?? 0
     this.l10Chance = options.l10Chance ?? 0.01
+    this.lateChance = options.lateChance ?? 0
+    this.lateMaxUs = (options.lateMaxMs ?? 240_000) * 1000
+    this.tooLateChance = options.tooLateChance ?? 0
+    const [lo, hi] = options.tooLateMs ?? [25 * 60_000, 40 * 60_000]
+    this.tooLateUs = [lo * 1000, hi * 1000]
   }
 
   /**
@@ -64,7 +84,20 @@ export class Generator {
       l10(b, a, rng, endUs, rng.int(1, 900), endUs - rng.int(1, 180) * 1_000_000)
     if (this.poisonEvery > 0 && ++this.bodies % this.poisonEvery === 0)
       for (const reason of POISON) poisonLine(b, a, rng, endUs - rng.int(0, this.spreadUs), reason)
-    while (b.frames < lines) WRITERS[draw(MIX, rng.float())]!(b, a, rng, endUs - rng.int(0, this.spreadUs))
-    return b.finish(app)
+    if (this.lateChance === 0 && this.tooLateChance === 0)
+      while (b.frames < lines) WRITERS[draw(MIX, rng.float())]!(b, a, rng, endUs - rng.int(0, this.spreadUs))
+    else
+      while (b.frames < lines) {
+        const u = rng.float()
+        if (u < this.tooLateChance) {
+          routerInfo(b, a, rng, endUs - rng.int(this.tooLateUs[0], this.tooLateUs[1]))
+          b.tooLate++
+          continue
+        }
+        const late = u < this.tooLateChance + this.lateChance
+        const at = late ? endUs - rng.int(this.spreadUs, this.lateMaxUs) : endUs - rng.int(0, this.spreadUs)
+        WRITERS[draw(MIX, rng.float())]!(b, a, rng, at)
+      }
+    return b.finish(app, endMs)
   }
 }

@@ -24,6 +24,8 @@ export interface LoadOptions extends ClientOptions {
   readonly bufferLines?: number
   /** Called once a second with that second's numbers. */
   readonly onSecond?: (s: SecondStats) => void
+  /** Once aborted, no more bodies are made (what the drains buffered is dropped); those in flight go on. */
+  readonly signal?: AbortSignal
 }
 
 export interface SecondStats {
@@ -140,6 +142,7 @@ export const runLoad = async (
     const overflow = d.overflowed > 0 ? { dropped: d.overflowed, sinceMs: d.overflowSinceMs } : undefined
     d.overflowed = 0
     const body: Body = generator.body(d.app, now, lines, overflow)
+    oracle.sent(body)
     totals.bodies++
     totals.sent += body.frames
     secondOf(now).sent += body.frames
@@ -153,12 +156,12 @@ export const runLoad = async (
         secondOf(at).accepted += body.frames
         if (d.target.shield && outcome.retried) {
           ambiguous++
-          oracle.markUncertain(body)
-        } else oracle.accept(body)
+          oracle.markUncertain(body, outcome.tries)
+        } else oracle.accept(body, outcome.tries)
       } else {
         totals.dropped++
         totals.droppedLines += body.frames
-        oracle.markUncertain(body)
+        oracle.markUncertain(body, outcome.tries)
       }
       pump()
     })
@@ -192,6 +195,10 @@ export const runLoad = async (
       lastMs = now
     }
     if (offering && now >= offerEnd) offering = false
+    if (options.signal?.aborted) {
+      offering = false
+      for (const d of drains) d.buffered = 0
+    }
     const current = Math.floor((Date.now() - startMs) / 1000)
     while (reported < current && reported < seconds.length) {
       const s = seconds[reported++]!

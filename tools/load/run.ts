@@ -55,7 +55,16 @@ export const loadtest = async (o: LoadtestOptions): Promise<RunSummary> => {
   const generator = new Generator(fleet, { poisonEvery: o.poisonEvery ?? 0 })
   const oracle = new Oracle(fleet)
   const apps = await createFleetApps(o.url, o.adminToken, fleet)
-  const { url: _url, adminToken: _token, onSecond: _s, onPoll: _p, onVerifyStart: _v, ...settings } = o
+  const {
+    url: _url,
+    adminToken: _token,
+    onSecond: _s,
+    onPoll: _p,
+    onVerifyStart: _v,
+    onTry: _t,
+    signal: _a,
+    ...settings
+  } = o
   const load = await runLoad(
     generator,
     oracle,

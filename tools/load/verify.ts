@@ -5,6 +5,8 @@
  * quantile (see quantile.ts). One more read per metric without process_type finds series the oracle does
  * not have (from poison lines, or lines counted in the wrong process type). Platform events are compared
  * through /api/v1/apps/{owner}/events. Indeterminate rollups and events of uncertain bodies are skipped.
+ * When the oracle keeps 15-minute windows, each (metric, process type) is read with step=15m too and
+ * compared the same way; the reads span the times of too-late samples (they must show nothing of them).
  *
  * Polling re-reads only what differed last time; once that is all equal, one full pass confirms.
  */
@@ -24,6 +26,9 @@ export interface VerifyApp {
 export interface Comparison {
   readonly rollups: number
   readonly exactRollups: number
+  /** 15-minute rollups compared, and exact (0 when the oracle keeps none). */
+  readonly rollups15: number
+  readonly exactRollups15: number
   readonly indeterminate: number
   readonly unexpected: number
   readonly events: number
@@ -36,7 +41,7 @@ export interface Comparison {
   readonly dirty: ReadonlySet<string>
 }
 
-interface Read {
+export interface Read {
   readonly text: string
   readonly json?: unknown
   readonly error?: Error
@@ -87,14 +92,21 @@ const rangeOf = (x: AppExpectation): { from: string; to: string } | undefined =>
   for (const r of x.rollups.values()) span(r.minute)
   for (const k of x.indeterminate) span(Number(k.slice(k.lastIndexOf("|") + 1)))
   for (const e of [...x.events, ...x.uncertainEvents, ...x.poison, ...x.uncertainPoison]) span(e.timeMs)
+  for (const r of x.rollups15?.values() ?? []) span(r.minute)
+  if (x.span) {
+    span(x.span.fromMs)
+    span(x.span.toMs)
+  }
   if (lo > hi) return undefined
-  return { from: iso(Math.floor(lo / 60_000) * 60_000), to: iso(Math.floor(hi / 60_000) * 60_000 + 60_000) }
+  // Whole quarters of an hour: the same range serves the 1m and the 15m reads.
+  const q = 15 * 60_000
+  return { from: iso(Math.floor(lo / q) * q), to: iso(Math.floor(hi / q) * q + q) }
 }
 
 /** (metric, process type) pairs the oracle has determinate rollups for. */
-const pairsOf = (x: AppExpectation) => {
+const pairsOf = (x: AppExpectation, rollups: ReadonlyMap<string, Rollup> = x.rollups) => {
   const pairs = new Map<string, readonly [string, string]>()
-  for (const r of x.rollups.values()) pairs.set(`${r.metric}|${r.processType}`, [r.metric, r.processType])
+  for (const r of rollups.values()) pairs.set(`${r.metric}|${r.processType}`, [r.metric, r.processType])
   return pairs
 }
 
@@ -111,6 +123,12 @@ const plan = (apps: ReadonlyArray<VerifyApp>): Array<Plan> => {
         key: `${i}|type|${pair}`,
         app: i,
         path: `${base}/metrics/${metric}?process_type=${encodeURIComponent(pt)}&${q}&step=1m`,
+      })
+    for (const [pair, [metric, pt]] of pairsOf(app.expectation, app.expectation.rollups15 ?? new Map()))
+      out.push({
+        key: `${i}|q|${pair}`,
+        app: i,
+        path: `${base}/metrics/${metric}?process_type=${encodeURIComponent(pt)}&${q}&step=15m`,
       })
     for (const metric of METRIC_NAMES)
       out.push({ key: `${i}|all|${metric}`, app: i, path: `${base}/metrics/${metric}?${q}&step=1m` })
@@ -149,6 +167,8 @@ export const compareReads = (
   const dirty = new Set<string>()
   let rollups = 0
   let exactRollups = 0
+  let rollups15 = 0
+  let exactRollups15 = 0
   let indeterminate = 0
   let unexpected = 0
   let events = 0
@@ -176,6 +196,7 @@ export const compareReads = (
           )
         for (const s of answer.series)
           for (const p of s.points) {
+            if (x.until !== undefined && Date.parse(p.time) + 60_000 > x.until) continue
             const k = rollupKey(pt, metric, s.label, Date.parse(p.time))
             seen.add(k)
             const want = x.rollups.get(k)
@@ -190,6 +211,43 @@ export const compareReads = (
       for (const [k, want] of x.rollups)
         if (want.metric === metric && want.processType === pt && !seen.has(k))
           differences.push(`${name} ${show(k)}: missing (want count ${want.count})`)
+      if (differences.length > before) dirty.add(key)
+    }
+    // The 15-minute rollups, the same way.
+    const quarters = x.rollups15 ?? new Map<string, Rollup>()
+    const uncertain15 = x.indeterminate15 ?? new Set<string>()
+    rollups15 += quarters.size
+    for (const [pair, [metric, pt]] of pairsOf(x, quarters)) {
+      const key = `${i}|q|${pair}`
+      const r = reads.get(key)
+      if (!r) continue
+      hash.update(r.text)
+      const before = differences.length
+      const seen = new Set<string>()
+      if (r.error) differences.push(`${name} ${metric}?process_type=${show(pt)}&step=15m: ${r.error.message}`)
+      else {
+        const answer = r.json as ApiSeriesAnswer
+        if (answer.missing.length > 0)
+          differences.push(
+            `${name} ${metric}?process_type=${show(pt)}&step=15m: partial, missing ${answer.missing.join(",")}`,
+          )
+        for (const s of answer.series)
+          for (const p of s.points) {
+            if (x.until !== undefined && Date.parse(p.time) + 15 * 60_000 > x.until) continue
+            const k = rollupKey(pt, metric, s.label, Date.parse(p.time))
+            seen.add(k)
+            const want = quarters.get(k)
+            if (want) {
+              if (compareRollup(`${name} 15m ${show(k)}`, want, p, differences)) exactRollups15++
+            } else if (!uncertain15.has(k)) {
+              unexpected++
+              differences.push(`${name} 15m ${show(k)}: unexpected (count ${p.count})`)
+            }
+          }
+      }
+      for (const [k, want] of quarters)
+        if (want.metric === metric && want.processType === pt && !seen.has(k))
+          differences.push(`${name} 15m ${show(k)}: missing (want count ${want.count})`)
       if (differences.length > before) dirty.add(key)
     }
     // Series outside the oracle's (metric, process type) pairs: poison lines counted, or a wrong type.
@@ -212,6 +270,7 @@ export const compareReads = (
           const pt = s.processType ?? ""
           if (pairs.has(`${metric}|${pt}`)) continue
           for (const p of s.points) {
+            if (x.until !== undefined && Date.parse(p.time) + 60_000 > x.until) continue
             const k = rollupKey(pt, metric, s.label, Date.parse(p.time))
             if (x.indeterminate.has(k)) continue
             unexpected++
@@ -233,7 +292,11 @@ export const compareReads = (
       if (answer.missing && answer.missing.length > 0)
         eventDifferences.push(`${name} events: partial, missing ${answer.missing.join(",")}`)
       const got = new Map<string, number>()
-      for (const e of answer.events) got.set(apiKey(e), (got.get(apiKey(e)) ?? 0) + 1)
+      for (const e of answer.events) {
+        const t = Date.parse(e.time)
+        if (x.until !== undefined && t - (t % 60_000) + 60_000 > x.until) continue
+        got.set(apiKey(e), (got.get(apiKey(e)) ?? 0) + 1)
+      }
       const maybe = new Set(x.uncertainEvents.map(expectedKey))
       for (const e of x.events) {
         const k = expectedKey(e)
@@ -253,6 +316,8 @@ export const compareReads = (
   return {
     rollups,
     exactRollups,
+    rollups15,
+    exactRollups15,
     indeterminate,
     unexpected,
     events,
@@ -268,10 +333,17 @@ export const compareOnce = async (
   base: string,
   apps: ReadonlyArray<VerifyApp>,
   concurrency = 8,
-): Promise<Comparison> => {
+): Promise<Comparison> => compareReads(apps, await readAll(base, apps, concurrency))
+
+/** Every read a full pass makes, answered (to compare later, e.g. with an expectation narrowed meanwhile). */
+export const readAll = async (
+  base: string,
+  apps: ReadonlyArray<VerifyApp>,
+  concurrency = 8,
+): Promise<ReadonlyMap<string, Read>> => {
   const reads = new Map<string, Read>()
   await readInto(base, apps, plan(apps), reads, concurrency)
-  return compareReads(apps, reads)
+  return reads
 }
 
 export interface VerifyOptions {
@@ -298,6 +370,9 @@ export interface Verdict {
     readonly exact: number
     readonly indeterminate: number
     readonly unexpected: number
+    /** 15-minute rollups compared and exact (0 when the oracle keeps none). */
+    readonly total15: number
+    readonly exact15: number
   }
   readonly events: { readonly expected: number; readonly matched: number; readonly uncertain: number }
   readonly poison: {
@@ -408,6 +483,8 @@ export const verify = async (
       exact: last.exactRollups,
       indeterminate: last.indeterminate,
       unexpected: last.unexpected,
+      total15: last.rollups15,
+      exact15: last.exactRollups15,
     },
     events: {
       expected: last.events,
