@@ -1,14 +1,19 @@
 /**
- * npm run chaos -- --minutes N --seed S [--rate R] [--apps N] [--poison-every M] [--tries K]
- *   [--flush-after D] [--settle-seconds S] [--without KIND,…] [--keep] [--json]
+ * npm run chaos -- --minutes N --seed S [--brokers 1|3] [--rate R] [--apps N] [--shield-apps N]
+ *   [--poison-every M] [--late P] [--too-late P] [--embedded-rate R] [--tries K] [--flush-after D]
+ *   [--settle-seconds S] [--max-seconds-to-exact S] [--without KIND,…] [--schedule FILE] [--keep] [--json]
  *
  * Every tally stage its own process under a small supervisor (ingress/API, aggregator workers 0 and 1
- * of 2 plus a hot standby of worker 0, sink, retrier) on the project's Kafka broker and 3 fresh Postgres
- * shard databases (shard 1 behind a proxy the harness can hang), drain load from tools/load with its
- * oracle, and a seeded schedule of faults (printed first: the same seed replays it). Exit 0 only when
- * every stored 1-minute rollup equals the oracle, the poison lines were refused and counted, and no row
- * reached a dead-letter topic; 1 otherwise; 2 on bad usage. Progress goes to stderr, the verdict to stdout
- * (one JSON object with --json); logs: test-output/chaos/<seed>.log and test-output/chaos/<seed>/.
+ * of 2 plus a hot standby of worker 0, sink, retrier) on the project's Kafka broker or the three-node
+ * cluster (--brokers 3, replication 3) and 3 fresh Postgres shard databases (shards 1 and 2 and the
+ * brokers of worker 1 and the sink behind proxies the harness can slow down and black-hole), an embedded
+ * tally (`npm start`) on a size-limited volume beside it, drain load from tools/load with its oracle
+ * against each, and a seeded schedule of faults (printed first: the same seed replays it). Exit 0 only
+ * when every stored 1-minute and 15-minute rollup equals the oracle, the poison lines were refused and
+ * counted, the too-late lines dropped and counted, no row reached a dead-letter topic and the numbers
+ * were exact within --max-seconds-to-exact of the last fault; 1 otherwise; 2 on bad usage. Progress goes
+ * to stderr, the verdict to stdout (one JSON object with --json); logs: test-output/chaos/<seed>.log and
+ * test-output/chaos/<seed>/.
  */
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs"
 import { join, resolve } from "node:path"
@@ -17,10 +22,16 @@ import { formatResult, toJson } from "./report.ts"
 import { type ChaosOptions, chaos } from "./run.ts"
 import { FAULT_KINDS, type Fault, type FaultKind } from "./schedule.ts"
 
-const USAGE = `usage: npm run chaos -- --minutes N [--seed S] [--rate R] [--apps N] [--poison-every M]
-  [--tries K] [--flush-after D] [--settle-seconds S] [--without KIND,…] [--schedule FILE] [--keep]
-  [--tally DIR] [--json]
+const USAGE = `usage: npm run chaos -- --minutes N [--seed S] [--brokers 1|3] [--rate R] [--apps N]
+  [--shield-apps N] [--poison-every M] [--late P] [--too-late P] [--embedded-rate R] [--tries K]
+  [--flush-after D] [--settle-seconds S] [--max-seconds-to-exact S] [--without KIND,…] [--schedule FILE]
+  [--keep] [--tally DIR] [--json]
+  --brokers 3 runs on the three-node cluster (scripts/kafka.sh cluster; started if it is not running,
+    and stopped at the end when the run started it) with replication 3
+  --rate default 30,000 lines/s: half the cluster benchmark's held rate (BENCHMARKS.md)
+  --late, --too-late: the share of lines 1 s-4 min late (they count) and 25-40 min late (dropped, counted)
   --without leaves fault kinds out of the schedule: ${FAULT_KINDS.join(", ")}
+    (without kill-embedded and disk-full there is no embedded tally)
   --schedule plays the faults of FILE (a run's schedule.json, possibly cut down) instead of the seed's
   --keep leaves the run's databases and topics in place to look at (drop them yourself afterwards)
   --tally DIR runs the stages from another checkout (e.g. a clean copy of a commit: git archive HEAD);
@@ -37,12 +48,19 @@ const parsed = (() => {
       options: {
         minutes: { type: "string", default: "15" },
         seed: { type: "string" },
-        rate: { type: "string", default: "3000" },
-        apps: { type: "string", default: "5" },
+        brokers: { type: "string", default: "1" },
+        rate: { type: "string", default: "30000" },
+        apps: { type: "string", default: "6" },
+        "shield-apps": { type: "string", default: "1" },
         "poison-every": { type: "string", default: "20" },
+        late: { type: "string", default: "0.02" },
+        "too-late": { type: "string", default: "0.002" },
+        "embedded-rate": { type: "string", default: "2000" },
+        "embedded-volume-mb": { type: "string", default: "1024" },
         tries: { type: "string", default: "100" },
         "flush-after": { type: "string", default: "1s" },
         "settle-seconds": { type: "string", default: "180" },
+        "max-seconds-to-exact": { type: "string", default: "60" },
         without: { type: "string", default: "" },
         schedule: { type: "string" },
         tally: { type: "string" },
@@ -111,14 +129,27 @@ const faults = (() => {
 const tally = resolve(values.tally ?? root)
 if (!existsSync(join(tally, "src/main.ts"))) usage(`--tally: no src/main.ts in ${tally}`)
 
+const brokers = number("brokers", 1)
+if (brokers !== 1 && brokers !== 3) usage(`--brokers must be 1 or 3; got ${brokers}`)
+const share = (name: "late" | "too-late") => {
+  const v = number(name, 0, false)
+  return v > 0.5 ? usage(`--${name} is a share of lines between 0 and 0.5; got ${v}`) : v
+}
 const options: ChaosOptions = {
   root,
   tally,
   seed,
   minutes: number("minutes", 1, false),
+  brokers,
   rate: number("rate", 1),
   apps: number("apps", 1),
+  shieldApps: number("shield-apps", 0),
   poisonEvery: number("poison-every", 1),
+  lateChance: share("late"),
+  tooLateChance: share("too-late"),
+  embeddedRate: number("embedded-rate", 1),
+  embeddedVolumeMb: number("embedded-volume-mb", 64),
+  maxSecondsToExact: number("max-seconds-to-exact", 1, false),
   tries: number("tries", 1),
   flushAfter: values["flush-after"],
   settleSeconds: number("settle-seconds", 10),

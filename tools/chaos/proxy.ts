@@ -1,9 +1,10 @@
 /**
- * A TCP proxy in front of a shard that can play a hung server (the chaos harness and test/store/hung.test.ts): in
- * "hang" mode it keeps accepting connections and reading bytes but forwards nothing either way, on new
- * and existing connections alike (a server that accepts TCP and never answers). Back in "forward" mode
- * new connections work; the ones that hung stay black holes, as after a real stall, until their client
- * gives up on them.
+ * A TCP proxy in front of a shard or a broker that can play a slow or a hung network (the chaos harness
+ * and test/store/hung.test.ts): in "delay" mode every chunk is forwarded `ms` later (both ways, in order);
+ * in "hang" mode it keeps accepting connections and reading bytes but forwards nothing either way, on new
+ * and existing connections alike (a server that accepts TCP and never answers: a black hole). Back in
+ * "forward" mode new connections work; the ones that hung stay black holes, as after a real stall, until
+ * their client gives up on them.
  */
 import { connect, createServer, type Server, type Socket } from "node:net"
 
@@ -11,14 +12,20 @@ export interface TcpProxy {
   readonly port: number
   readonly hang: () => void
   readonly forward: () => void
+  /** Every chunk from now on is forwarded `ms` later (0: at once, as `forward`). */
+  readonly delay: (ms: number) => void
   /** Connections accepted so far, and how many of them hung (black holes). */
   readonly accepted: () => number
   readonly hung: () => number
   readonly close: () => Promise<void>
 }
 
-export const startProxy = async (target: { host: string; port: number }): Promise<TcpProxy> => {
+export const startProxy = async (
+  target: { host: string; port: number },
+  listen: { port?: number } = {},
+): Promise<TcpProxy> => {
   let hanging = false
+  let delayMs = 0
   let accepted = 0
   let holes = 0
   const sockets = new Set<Socket>()
@@ -45,14 +52,25 @@ export const startProxy = async (target: { host: string; port: number }): Promis
           hole(to)
           return
         }
-        to.write(chunk)
+        if (delayMs <= 0) to.write(chunk)
+        // Timers of one delay fire in the order they were set: the stream keeps its order.
+        else
+          setTimeout(() => {
+            if (!blackHoles.has(to) && !to.destroyed) to.write(chunk)
+          }, delayMs)
       })
     pass(client, upstream)
     pass(upstream, client)
     client.on("close", () => upstream.destroy())
     upstream.on("close", () => client.destroy())
   })
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject)
+    server.listen(listen.port ?? 0, "127.0.0.1", () => {
+      server.off("error", reject)
+      resolve()
+    })
+  })
   const port = (server.address() as { port: number }).port
   return {
     port,
@@ -63,6 +81,11 @@ export const startProxy = async (target: { host: string; port: number }): Promis
     },
     forward: () => {
       hanging = false
+      delayMs = 0
+    },
+    delay: (ms: number) => {
+      hanging = false
+      delayMs = ms
     },
     accepted: () => accepted,
     hung: () => Math.floor(holes / 2),

@@ -1,83 +1,79 @@
 /**
- * The chaos run's verdict as one readable block (seed, schedule, what was injected, load, processes,
- * verdict) or as one JSON object, and the time from the last fault to exact numbers.
+ * The chaos run's verdict as one readable block (seed, schedule, what was injected and what the drains
+ * saw meanwhile, each target's load and verdict, processes, counters) or as one JSON object, and the time
+ * from the last fault to exact numbers of each target.
  */
 import { formatSummary } from "../load/index.ts"
-import { type ChaosResult, failFast } from "./run.ts"
-import { clock, formatSchedule } from "./schedule.ts"
+import { type Convergence, convergence, faultsOf } from "./convergence.ts"
+import { type ChaosResult, failFast, statusesBetween, type TargetResult } from "./run.ts"
+import { clock, EMBEDDED_KINDS, formatSchedule } from "./schedule.ts"
 
-export interface Convergence {
-  /** When the last fault was over (ms), undefined when one never was. */
-  readonly lastFaultEndMs: number | undefined
-  /**
-   * By when the numbers were exact for good (ms): the end of the first check, begun after the last
-   * fault, from which every later check was exact (an upper bound: checks run every 5 s and take a few
-   * seconds each); undefined when the run did not end exact.
-   */
-  readonly exactFromMs: number | undefined
-  /** exactFromMs - lastFaultEndMs, in seconds. */
-  readonly seconds: number | undefined
-  /** How it was seen: a live check during the fault-free tail, or the final check after the load. */
-  readonly seenBy: "live check" | "final check" | "none"
-  /** Live checks after the last fault, and how many of them were exact. */
-  readonly checksAfter: number
-  readonly exactChecksAfter: number
-}
-
-export const convergence = (r: ChaosResult): Convergence => {
-  const ends = r.injected.map((i) => i.endMs)
-  const lastFaultEndMs =
-    ends.length === 0 || ends.includes(undefined) ? undefined : Math.max(...(ends as Array<number>))
-  const after = lastFaultEndMs === undefined ? [] : r.liveChecks.filter((c) => c.atMs >= lastFaultEndMs)
-  const exactChecksAfter = after.filter((c) => c.differences === 0).length
-  const none = {
-    lastFaultEndMs,
-    exactFromMs: undefined,
-    seconds: undefined,
-    checksAfter: after.length,
-    exactChecksAfter,
-  }
-  if (lastFaultEndMs === undefined || !r.verdict?.exact || !r.load) return { ...none, seenBy: "none" }
-  let from = after.length
-  while (from > 0 && after[from - 1]!.differences === 0) from--
-  const exactFromMs = from < after.length ? after[from]!.endMs : r.load.endMs + (r.verdict.timeToExactMs ?? 0)
-  return {
-    lastFaultEndMs,
-    exactFromMs,
-    seconds: (exactFromMs - lastFaultEndMs) / 1000,
-    seenBy: from < after.length ? "live check" : "final check",
-    checksAfter: after.length,
-    exactChecksAfter,
-  }
-}
+export { type Convergence, convergence }
 
 const n = (x: number) => Math.round(x).toLocaleString("en-US")
 const at = (r: ChaosResult, ms: number) => {
   const s = (ms - r.loadStartMs) / 1000
   return `${s < 0 ? "-" : "+"}${clock(Math.floor(Math.abs(s)))}`
 }
+const statuses = (x: Record<string, number>) =>
+  Object.entries(x)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => `${k}×${n(v)}`)
+    .join(" ") || "none"
+
+const targetLines = (r: ChaosResult, t: TargetResult): Array<string> => {
+  const lines: Array<string> = [
+    `${t.name}: ${n(t.rate)} lines/s offered from ${t.apps} apps (${t.shieldApps} Shield)`,
+  ]
+  if (t.load && t.verdict)
+    lines.push(
+      ...formatSummary({ settings: {}, load: t.load, verdict: t.verdict })
+        .split("\n")
+        .map((l) => `  ${l}`),
+    )
+  if (t.verdict)
+    lines.push(`  15-minute rollups: ${n(t.verdict.rollups.exact15)}/${n(t.verdict.rollups.total15)} exact`)
+  lines.push(
+    `  too-late lines: ${n(t.tooLate.linesSent)} sent; certainly dropped (records): 1m ${n(Object.values(t.tooLate.droppedRecords[0]).reduce((a, b) => a + b, 0))}, 15m ${n(Object.values(t.tooLate.droppedRecords[1]).reduce((a, b) => a + b, 0))}`,
+  )
+  const exactLive = t.liveChecks.filter((x) => x.differences === 0).length
+  const c = convergence(t, r.injected)
+  lines.push(
+    `  live checks during the load: ${t.liveChecks.length} (${exactLive} exact); after the last fault: ${c.checksAfter} (${c.exactChecksAfter} exact)`,
+  )
+  for (const x of t.liveChecks.filter((x) => x.differences > 0).slice(-3))
+    lines.push(
+      `    ${at(r, x.atMs)} ${x.differences} differences of ${x.rollups}+${x.rollups15} rollups, e.g. ${x.sample[0] ?? ""}`,
+    )
+  if (c.lastFaultEndMs !== undefined)
+    lines.push(
+      `  convergence: the last fault was over at ${at(r, c.lastFaultEndMs)}; ${c.seconds === undefined ? "the numbers never became exact" : `exact by ${at(r, c.exactFromMs!)}: ${c.seconds.toFixed(1)} s after the last fault (seen by the ${c.seenBy}${c.seenBy === "live check" ? ", every later one exact too" : ""})`}`,
+    )
+  if (t.verdict?.exact && t.load)
+    lines.push(`  after the load ended: exact in ${((t.verdict.timeToExactMs ?? 0) / 1000).toFixed(1)} s`)
+  return lines
+}
 
 export const formatResult = (r: ChaosResult): string => {
   const o = r.options
-  const c = convergence(r)
   const lines: Array<string> = [
-    `==== tally chaos: seed ${o.seed}, ${o.minutes} min of load at ${n(o.rate)} lines/s from ${o.apps} apps ====`,
-    `replay: npm run chaos -- --minutes ${o.minutes} --seed ${o.seed}${o.rate !== 3000 ? ` --rate ${o.rate}` : ""}${o.without.length ? ` --without ${o.without.join(",")}` : ""}${o.faults ? ` --schedule ${r.runDir}/schedule.json` : ""}`,
+    `==== tally chaos: seed ${o.seed}, ${o.minutes} min of load on ${o.brokers} Kafka broker${o.brokers === 1 ? "" : "s"} ====`,
+    `replay: npm run chaos -- --brokers ${o.brokers} --minutes ${o.minutes} --seed ${o.seed}${o.rate !== 30_000 ? ` --rate ${o.rate}` : ""}${o.without.length ? ` --without ${o.without.join(",")}` : ""}${o.faults ? ` --schedule ${r.runDir}/schedule.json` : ""}`,
     `tally under test: ${r.tally.dir} at ${r.tally.commit}${r.tally.dirty ? " with uncommitted changes in src/" : ""}`,
     `run dir: ${r.runDir} (a log per process, schedule.json, result.json)`,
     ...formatSchedule(r.schedule),
-    `injected (${r.injected.filter((i) => i.ok).length}/${r.schedule.faults.length}):`,
+    `injected (${r.injected.filter((i) => i.ok).length}/${r.schedule.faults.length}); drains' answers while each lasted:`,
   ]
-  for (const i of r.injected)
-    lines.push(
-      `  ${at(r, i.startMs)}  ${i.what}${i.target ? ` -> ${i.target}` : ""}${i.detail ? ` (${i.detail})` : ""}; ${i.endMs === undefined ? "NEVER OVER" : `over after ${((i.endMs - i.startMs) / 1000).toFixed(1)} s`}${i.ok ? "" : " [NOT AS PLANNED]"}`,
+  for (const i of r.injected) {
+    const t = r.targets.find(
+      (x) => x.name === (EMBEDDED_KINDS.includes(i.fault.kind) ? "embedded" : "pipeline"),
     )
-  if (r.load && r.verdict)
+    const seen = t ? statuses(statusesBetween(r, t, i.startMs, i.endMs ?? i.startMs)) : ""
     lines.push(
-      ...formatSummary({ settings: {}, load: r.load, verdict: r.verdict })
-        .split("\n")
-        .map((l) => (l.startsWith("  ") ? `  ${l}` : `  ${l}`)),
+      `  ${at(r, i.startMs)}  ${i.what}${i.target ? ` -> ${i.target}` : ""}${i.detail ? ` (${i.detail})` : ""}; ${i.endMs === undefined ? "NEVER OVER" : `over after ${((i.endMs - i.startMs) / 1000).toFixed(1)} s`}${seen ? `; drains: ${seen}` : ""}${i.ok ? "" : " [NOT AS PLANNED]"}`,
     )
+  }
+  for (const t of r.targets) lines.push(...targetLines(r, t))
   const restarts = new Map<string, number>()
   for (const e of r.exits) restarts.set(e.name, (restarts.get(e.name) ?? 0) + 1)
   const unexpected = r.exits.filter((e) => !e.expected)
@@ -98,6 +94,15 @@ export const formatResult = (r: ChaosResult): string => {
         ", ",
       )}) over ${p.incarnations.length} ingress processes — ${p.counted === p.acknowledged ? "equal" : `allowed ${n(p.lo)}…${n(p.hi)}: ${n(p.exposed)} were in bodies in flight while an ingress process died`}`,
   )
+  lines.push(
+    `late counter (tally_aggregator_late_dropped_total, summed over the aggregators' incarnations): ${
+      Object.entries(r.lateCounted.byPeriod)
+        .map(([k, v]) => `${k} ${n(v)}`)
+        .join(", ") || "none"
+    }; at least ${Object.entries(r.lateCounted.expectedAtLeast)
+      .map(([k, v]) => `${k} ${n(v)}`)
+      .join(", ")} expected (the too-late records, less those near an aggregator's death)`,
+  )
   if (r.deadLetters) {
     lines.push(`dead letters: ${n(r.deadLetters.total)} rows in the DEAD topics (expected none)`)
     for (const d of r.deadLetters.sample.slice(0, 5))
@@ -110,20 +115,7 @@ export const formatResult = (r: ChaosResult): string => {
     const h = s.health as { status?: string } | null
     lines.push(`  ${name}: /healthz ${h?.status ?? "?"}${counters ? `; ${counters}` : ""}`)
   }
-  const exactLive = r.liveChecks.filter((x) => x.differences === 0).length
-  lines.push(
-    `live checks during the load: ${r.liveChecks.length} (${exactLive} exact); after the last fault: ${c.checksAfter} (${c.exactChecksAfter} exact)`,
-  )
-  for (const x of r.liveChecks.filter((x) => x.differences > 0).slice(-3))
-    lines.push(
-      `  ${at(r, x.atMs)} ${x.differences} differences of ${x.rollups} rollups, e.g. ${x.sample[0] ?? ""}`,
-    )
-  if (c.lastFaultEndMs !== undefined)
-    lines.push(
-      `convergence: the last fault was over at ${at(r, c.lastFaultEndMs)}; ${c.seconds === undefined ? "the numbers never became exact" : `exact by ${at(r, c.exactFromMs!)}: ${c.seconds.toFixed(1)} s after the last fault (seen by the ${c.seenBy}${c.seenBy === "live check" ? ", every later one exact too" : ""})`}`,
-    )
-  if (r.verdict?.exact && r.load)
-    lines.push(`  after the load ended: exact in ${((r.verdict.timeToExactMs ?? 0) / 1000).toFixed(1)} s`)
+  lines.push(...r.extensionLines)
   if (r.shutdown.length)
     lines.push(
       `shutdown (SIGTERM): ${r.shutdown.map((e) => `${e.name} ${e.signal ?? `exit ${e.code}`}`).join(", ")}`,
@@ -140,14 +132,26 @@ export const formatResult = (r: ChaosResult): string => {
   }
   lines.push(
     r.failures.length === 0
-      ? "EXACT: every stored 1-minute rollup equals the oracle, poison refused and counted, no dead letters"
+      ? `EXACT: every stored 1-minute and 15-minute rollup equals the oracle${r.targets.length > 1 ? " (pipeline and embedded)" : ""}, poison refused and counted, too-late lines dropped and counted, no dead letters, exact within ${o.maxSecondsToExact} s of the last fault`
       : `NOT EXACT:\n${r.failures.map((f) => `  - ${f}`).join("\n")}`,
   )
   return lines.join("\n")
 }
 
+/** The verdict as JSON (the per-second statuses left out: they are in result.json's targets only via the summary). */
 export const toJson = (r: ChaosResult) => ({
   ok: r.failures.length === 0,
   ...r,
-  convergence: convergence(r),
+  targets: r.targets.map((t) => ({
+    ...t,
+    statusesBySecond: undefined,
+    convergence: convergence(t, r.injected),
+    faults: faultsOf(t.name, r.injected).length,
+  })),
+  faultStatuses: r.injected.map((i) => {
+    const t = r.targets.find(
+      (x) => x.name === (EMBEDDED_KINDS.includes(i.fault.kind) ? "embedded" : "pipeline"),
+    )
+    return t ? statusesBetween(r, t, i.startMs, i.endMs ?? i.startMs) : {}
+  }),
 })

@@ -38,6 +38,8 @@ interface Managed {
   startedMs: number
   /** Signals the harness sent to the current incarnation. */
   signalled: boolean
+  /** Stopped with SIGSTOP (a freeze), not yet continued. */
+  paused: boolean
   tail: Array<string>
   partial: string
   restartDelayMs: number
@@ -68,6 +70,7 @@ export class Supervisor {
       incarnation: 0,
       startedMs: 0,
       signalled: false,
+      paused: false,
       tail: [],
       partial: "",
       restartDelayMs: 1000,
@@ -122,6 +125,7 @@ export class Supervisor {
     m.incarnation++
     m.startedMs = Date.now()
     m.signalled = false
+    m.paused = false
     m.tail = []
     m.partial = ""
     const child = spawn(process.execPath, [join(this.root, "src/main.ts"), ...m.spec.args], {
@@ -177,6 +181,28 @@ export class Supervisor {
     return true
   }
 
+  /** Whether the running incarnation is frozen (SIGSTOP). */
+  paused(name: string): boolean {
+    const m = this.get(name)
+    return m.child !== undefined && m.paused
+  }
+
+  /** Freezes the running incarnation (SIGSTOP: it keeps its sockets and does nothing); false when it is down. */
+  pause(name: string): boolean {
+    const m = this.get(name)
+    if (!m.child) return false
+    m.paused = true
+    return m.child.kill("SIGSTOP")
+  }
+
+  /** Thaws it (SIGCONT); false when it is down. */
+  resume(name: string): boolean {
+    const m = this.get(name)
+    if (!m.child) return false
+    m.paused = false
+    return m.child.kill("SIGCONT")
+  }
+
   /** Resolves when `name` has exited `after` (an exit recorded after that index). */
   async waitExit(name: string, after: number, withinMs: number): Promise<Exit | undefined> {
     const until = Date.now() + withinMs
@@ -193,6 +219,7 @@ export class Supervisor {
     this.stopping = true
     for (const m of this.procs.values()) if (m.restartTimer) clearTimeout(m.restartTimer)
     const alive = [...this.procs.values()].filter((m) => m.child)
+    for (const m of alive) if (m.paused) this.resume(m.spec.name)
     const exited = alive.map((m) => new Promise<void>((resolve) => m.child!.once("close", () => resolve())))
     for (const m of alive) this.signal(m.spec.name, "SIGTERM")
     const timer = setTimeout(() => {
