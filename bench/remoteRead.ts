@@ -13,8 +13,10 @@ import { loadavg, tmpdir } from "node:os"
 import { join } from "node:path"
 import { Effect, type Layer, ManagedRuntime } from "effect"
 import pg from "pg"
+import snappy from "snappyjs"
 import { Apps } from "../src/apps/Apps.ts"
 import type { RolledUpType } from "../src/domain/MeasurementType.ts"
+import { ReadRequest, ReadResponse } from "../src/proto/Prometheus.ts"
 import type { PeriodName } from "../src/store/Schema.ts"
 import { Shards } from "../src/store/Shards.ts"
 import { type SummaryRow, SummaryStore } from "../src/store/SummaryStore.ts"
@@ -284,41 +286,84 @@ export const run = async () => {
         ? `refused: ${/more than \d+ series/.exec(warn)?.[0] ?? warn}`
         : `${fmt(answer.data.length)} series`
     }
+    /** The same ask straight to tally (no Prometheus): a remote read with the series hint, timed alone. */
+    const raw =
+      (token: string, matchers: ReadonlyArray<[number, string, string]>, range: number) => async () => {
+        const body = snappy.compress(
+          ReadRequest.encode({
+            queries: [
+              {
+                startTimestampMs: now - range,
+                endTimestampMs: now,
+                matchers: matchers.map(([type, name, value]) => ({ type, name, value })),
+                hints: { func: "series", startMs: now - range, endMs: now },
+              },
+            ],
+          }).finish(),
+        )
+        const r = await fetch(`${base}/api/v1/read`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${token}`, "content-encoding": "snappy" },
+          body: Buffer.from(body),
+        })
+        const bytes = new Uint8Array(await r.arrayBuffer())
+        if (r.status === 400) return "refused"
+        if (r.status !== 200) throw new Error(`raw read: ${r.status}`)
+        return `${fmt(ReadResponse.decode(snappy.uncompress(bytes)).results[0]!.timeseries.length)} series`
+      }
     const fleetApp = "app-500"
+    const ALL: [number, string, string] = [2, "__name__", "tally_.*"]
     const discovery = [
       [
         'read token (20 process types), `{__name__=~"tally_.*"}`, last 1 h',
         series(reader, `{__name__=~"tally_.*"}`, HOUR),
+        raw(grafana.readToken, [ALL], HOUR),
       ],
       [
         'read token, `{__name__=~"tally_.*"}`, last 24 h (2 day schemas)',
         series(reader, `{__name__=~"tally_.*"}`, DAY),
+        raw(grafana.readToken, [ALL], DAY),
       ],
       [
         `admin, \`{__name__=~"tally_.*", app="${fleetApp}"}\`, last 24 h`,
         series(operator, `{__name__=~"tally_.*", app="${fleetApp}"}`, DAY),
+        raw(ADMIN, [ALL, [0, "app", fleetApp]], DAY),
       ],
       [
         `admin, \`label_values(tally_router_status_count{app="${fleetApp}"}, status)\`, last 24 h`,
         series(operator, `tally_router_status_count{app="${fleetApp}"}`, DAY),
+        raw(
+          ADMIN,
+          [
+            [0, "__name__", "tally_router_status_count"],
+            [0, "app", fleetApp],
+          ],
+          DAY,
+        ),
       ],
       [
         "admin, `tally_router_status_count` of every app (6,000 series), last 1 h",
         series(operator, "tally_router_status_count", HOUR),
+        raw(ADMIN, [[0, "__name__", "tally_router_status_count"]], HOUR),
       ],
       [
         'admin, `{__name__=~"tally_.*"}` of every app, last 1 h',
         series(operator, `{__name__=~"tally_.*"}`, HOUR),
+        raw(ADMIN, [ALL], HOUR),
       ],
       [
         'admin, `{__name__=~"tally_.*"}` of every app, last 7 days',
         series(operator, `{__name__=~"tally_.*"}`, 7 * DAY),
+        raw(ADMIN, [ALL], 7 * DAY),
       ],
     ] as const
-    const found: Array<[string, { p50: number; p99: number; outcome: string }]> = []
-    for (const [what, f] of discovery) {
+    const found: Array<
+      [string, { p50: number; p99: number; outcome: string }, { p50: number; p99: number }]
+    > = []
+    for (const [what, f, alone] of discovery) {
       await f()
-      found.push([what, await timed(10, f)])
+      await alone()
+      found.push([what, await timed(10, f), await timed(10, alone)])
     }
 
     const j = { p50: percentile(json, 0.5), p99: percentile(json, 0.99) }
@@ -350,11 +395,12 @@ LabelValues are "not implemented" in storage/remote/read.go), so Grafana's varia
 \`/api/v1/series\`, which Prometheus turns into a remote read with the hint \`func="series"\`. tally answers it from the
 catalogue (apps and process types on shard 0) and a loose index scan of the range's day tables (two index probes a
 series, SeriesIndex.ts), with labels and no samples; more than 10,000 series is refused (a warning in Prometheus'
-answer). 10 requests each through Prometheus' series API:
+answer). 10 requests each through Prometheus' series API, and 10 of the same remote read sent straight to tally
+(what tally's part costs):
 
-| request | answer | p50 | p99 |
+| request | answer | through Prometheus p50 / p99 | tally alone p50 / p99 |
 |---|---|--:|--:|
-${found.map(([what, t]) => `| ${what} | ${t.outcome} | ${t.p50.toFixed(1)} ms | ${t.p99.toFixed(1)} ms |`).join("\n")}`
+${found.map(([what, t, a]) => `| ${what} | ${t.outcome} | ${t.p50.toFixed(1)} / ${t.p99.toFixed(1)} ms | ${a.p50.toFixed(1)} / ${a.p99.toFixed(1)} ms |`).join("\n")}`
     writeSection("remote-read", markdown)
     console.log(markdown)
   } finally {

@@ -337,6 +337,8 @@ describe("remote read: matchers", () => {
     // A label no tally series has: "" for every series.
     expect((await pick(`tally_memory_rss_max{app="shop", region=""}`)).length).toBeGreaterThan(0)
     expect(await pick(`tally_memory_rss_max{app="shop", region="eu"}`)).toEqual([])
+    // status="" selects every series without a status (errors by code among them).
+    expect((await pick(`tally_errors_count{app="shop", status=""}`)).length).toBeGreaterThan(0)
     // status= on a metric without statuses selects nothing.
     expect(await pick(`tally_memory_rss_max{app="shop", status="200"}`)).toEqual([])
   })

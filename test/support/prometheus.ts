@@ -156,11 +156,8 @@ export const startPrometheus = async (
     await new Promise((r) => setTimeout(r, 100))
   }
   const get = async <A>(path: string, params: Record<string, string> = {}): Promise<PromAnswer<A>> => {
-    const r = await fetch(`${base}${path}`, {
-      method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams(params).toString(),
-    })
+    const query = new URLSearchParams(params).toString()
+    const r = await fetch(`${base}${path}${query === "" ? "" : `?${query}`}`)
     return (await r.json()) as PromAnswer<A>
   }
   const seconds = (ms: number) => (ms / 1000).toFixed(3)
