@@ -8,6 +8,7 @@ import { all } from "./cli/all.ts"
 import { apps } from "./cli/apps.ts"
 import { retention } from "./cli/retention.ts"
 import { aggregator, api, ingress, retrier, sink } from "./cli/serve.ts"
+import { shards } from "./cli/shards.ts"
 import { topics } from "./cli/topics.ts"
 import { TallyConfig } from "./config/TallyConfig.ts"
 import { Stages } from "./stream/Stage.ts"
@@ -26,6 +27,7 @@ const tally = Command.make("tally").pipe(
     apps,
     alerts,
     retention,
+    shards,
   ]),
 )
 
@@ -42,14 +44,43 @@ const base = Layer.mergeAll(NodeServices.layer, Stages.layer).pipe(Layer.provide
 // dirs 0700, files 0600, whatever the shell's umask (DESIGN.md, "Tenants").
 process.umask(0o077)
 
+/**
+ * TALLY_LOG_FORMAT=json: one object a line, `service` (the command: all, ingress, sink, …) and `stage`
+ * (aggregator, sink, events, retrier, when a stage logs it) as fields of their own beside `timestamp`,
+ * `level` and `message`; other annotations under `annotations`, a failure's cause under `cause`.
+ */
+const jsonLines = Logger.formatStructured.pipe(
+  Logger.map((s) => {
+    const { service, stage, ...others } = s.annotations as Record<string, unknown>
+    return JSON.stringify({
+      timestamp: s.timestamp,
+      level: s.level,
+      ...(service === undefined ? {} : { service }),
+      ...(stage === undefined ? {} : { stage }),
+      message: s.message,
+      ...(Object.keys(others).length > 0 ? { annotations: others } : {}),
+      ...(s.cause === undefined ? {} : { cause: s.cause }),
+    })
+  }),
+  Logger.withConsoleLog,
+)
+
 /** Log level (TALLY_LOG_LEVEL) and format (TALLY_LOG_FORMAT: pretty or json lines) from the settings. */
 const withLogging = <A, E, R>(self: Effect.Effect<A, E, R>) =>
   Effect.flatMap(Effect.service(TallyConfig), (s) =>
     self.pipe(
       Effect.provideService(References.MinimumLogLevel, s.logLevel),
-      Effect.provide(s.logFormat === "json" ? Logger.layer([Logger.consoleJson]) : Layer.empty),
+      Effect.provide(s.logFormat === "json" ? Logger.layer([jsonLines]) : Layer.empty),
     ),
   )
+
+/** A server that could not listen after the start-up checks passed (another process took the port meanwhile). */
+const serveFailed = (e: { readonly cause?: unknown }) => {
+  const cause = e.cause as NodeJS.ErrnoException | undefined
+  return cause?.code === "EADDRINUSE"
+    ? `a port of this process is in use by another process (${cause.message}); stop it or set TALLY_PORT / TALLY_METRICS_PORT to a free port`
+    : `the HTTP server could not listen (${cause?.message ?? String(e)}); check TALLY_PORT, TALLY_METRICS_PORT and TALLY_HOST`
+}
 
 tally.pipe(
   Command.run({ version: "0.1.0" }),
@@ -64,7 +95,10 @@ tally.pipe(
     StoreError: (e) => exit(1, `Postgres: ${e.message}`),
     TopicsDiffer: (e) => exit(3, e.message),
     StageFailed: (e) => exit(1, e.message),
-    DataDirError: (e) => exit(e.reason === "InUse" ? 2 : 1, e.message),
+    DataDirError: (e) => exit(e.reason === "Unusable" ? 1 : 2, e.message),
+    StartupError: (e) => exit(2, e.message),
+    ShardsError: (e) => exit(1, e.message),
+    ServeError: (e) => exit(2, serveFailed(e)),
   }),
   (program) =>
     NodeRuntime.runMain(program, {

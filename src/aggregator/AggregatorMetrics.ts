@@ -12,12 +12,12 @@ export const drainBatches = Metric.gauge("tally_aggregator_drain_batches", {
     "drain batches remembered to discard retried deliveries (until their windows close), per topic and partition",
 })
 export const emissions = Metric.counter("tally_aggregator_emissions_total", {
-  description: "summary snapshots produced, by type",
+  description: "summary snapshots produced, by summary topic",
   incremental: true,
 })
 export const lateDropped = Metric.counter("tally_aggregator_late_dropped_total", {
   description:
-    "measurements dropped because their window had closed, by owner, process type, type and period",
+    "measurements dropped because their window had closed (later than the 5 min lateness), by type and period",
   incremental: true,
 })
 export const duplicates = Metric.counter("tally_aggregator_duplicate_deliveries_total", {

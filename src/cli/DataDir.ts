@@ -18,8 +18,18 @@
  * version left readable by others, or files PGlite made 0666, are tightened at start (dirs 0700, files
  * 0600, symlinks left alone).
  */
-import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs"
-import { join } from "node:path"
+import {
+  chmodSync,
+  closeSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs"
+import { dirname, join, resolve } from "node:path"
 import { Context, Effect, Layer, Option, Schema, type Scope } from "effect"
 import { HttpServer } from "effect/http"
 import { specificHost } from "../apps/http.ts"
@@ -28,8 +38,12 @@ import { type Settings, TallyConfig } from "../config/TallyConfig.ts"
 import { ownerOnly } from "../store/PgliteClient.ts"
 
 export class DataDirError extends Schema.TaggedError<DataDirError>()("DataDirError", {
-  /** InUse: another process holds the dir (exit 2); Unusable: it cannot be made, tightened or locked. */
-  reason: Schema.Literals(["InUse", "Unusable"]),
+  /**
+   * InUse: another process holds the dir (exit 2); Invalid: TALLY_DATA_DIR cannot be made, is not a
+   * directory or not writable (exit 2); Unusable: it cannot be tightened or locked, or the server that
+   * holds it cannot be used (exit 1).
+   */
+  reason: Schema.Literals(["InUse", "Invalid", "Unusable"]),
   message: Schema.String,
 }) {}
 
@@ -66,12 +80,78 @@ const unusable = (dir: string, cause: unknown) =>
     message: `the data dir ${dir} cannot be used: ${(cause as { message?: string })?.message ?? String(cause)}`,
   })
 
+const reasonOf = (e: unknown) => {
+  const err = e as NodeJS.ErrnoException
+  return err?.code
+    ? `${err.code}: ${(err.message ?? "").replace(/^\w+: /, "").replace(/, \w+ '.*'$/, "")}`
+    : String(e)
+}
+
+const invalidDir = (dir: string, what: string, e?: unknown) =>
+  new DataDirError({
+    reason: "Invalid",
+    message: `TALLY_DATA_DIR ${dir} ${what}${e === undefined ? "" : ` (${reasonOf(e)})`}; set TALLY_DATA_DIR to a directory this user can create or write`,
+  })
+
+/** The kind of what is at `path`: a directory, something else, or nothing. */
+const kindOf = (path: string): "dir" | "other" | "none" => {
+  try {
+    return statSync(path).isDirectory() ? "dir" : "other"
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return "none"
+    throw e
+  }
+}
+
+/**
+ * Makes `dir` (mode 0700) and each missing parent, one level at a time, at most one mkdir a level:
+ * `mkdirSync(dir, { recursive: true })` loops for ever on some paths (e.g. /proc/x) in one synchronous
+ * call that no signal interrupts.
+ */
+export const makeDir = (dir: string): void => {
+  const missing: Array<string> = []
+  let at = resolve(dir)
+  for (;;) {
+    const kind = kindOf(at)
+    if (kind === "dir") break
+    if (kind === "other") throw Object.assign(new Error(`${at} is not a directory`), { code: "ENOTDIR" })
+    missing.push(at)
+    const parent = dirname(at)
+    if (parent === at) break
+    at = parent
+  }
+  for (const level of missing.reverse()) mkdirSync(level, { mode: 0o700 })
+}
+
+/**
+ * The data dir exists (or is made), is a directory, and this user can create files in it; else one line
+ * naming TALLY_DATA_DIR and why (exit 2). Checked before anything opens it.
+ */
+export const checkDataDir = (dir: string): Effect.Effect<void, DataDirError> =>
+  Effect.gen(function* () {
+    const kind = yield* Effect.try({
+      try: () => kindOf(dir),
+      catch: (e) => invalidDir(dir, "cannot be read", e),
+    })
+    if (kind === "other") return yield* invalidDir(dir, "is not a directory (a file is there)")
+    if (kind === "none")
+      yield* Effect.try({ try: () => makeDir(dir), catch: (e) => invalidDir(dir, "cannot be created", e) })
+    const probe = join(dir, `.write-test-${process.pid}`)
+    yield* Effect.try({
+      try: () => {
+        closeSync(openSync(probe, "w", 0o600))
+        rmSync(probe, { force: true })
+      },
+      catch: (e) => invalidDir(dir, "is not writable", e),
+    })
+  })
+
 /**
  * Makes the data dir (0700), or tightens the one there: a dir made by an older version, which created
  * its files with the umask, or a PGlite directory initialised before its files were tightened.
  */
 export const prepareDir = (dir: string): void => {
-  mkdirSync(dir, { recursive: true, mode: 0o700 })
+  makeDir(dir)
   chmodSync(dir, 0o700)
   ownerOnly(dir)
 }
@@ -153,6 +233,7 @@ export const claim = (
   Scope.Scope
 > =>
   Effect.gen(function* () {
+    yield* checkDataDir(dir)
     const { DatabaseSync } = yield* Effect.tryPromise({ try: loadSqlite, catch: (e) => unusable(dir, e) })
     const tryLock = Effect.try({
       try: () => {

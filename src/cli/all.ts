@@ -13,6 +13,7 @@ import { localDrainWarning, publicBase, specificHost } from "../apps/http.ts"
 import { TallyConfig } from "../config/TallyConfig.ts"
 import { DemoFleet } from "../demo/Fleet.ts"
 import { HttpLive } from "../http/Server.ts"
+import { MetricsFromZero } from "../observability/Catalogue.ts"
 import { Retrier, Sink } from "../sink/Sink.ts"
 import { AlerterStage } from "./alerter.ts"
 import { DataDir, localUrl } from "./DataDir.ts"
@@ -67,7 +68,16 @@ const stages = HttpLive.pipe(
 
 /** Every stage, its dependencies built once (layers are shared by reference), the banner, and the demo fleet if asked. */
 export const allServices = (demo: boolean) =>
-  withDependencies((demo ? Layer.mergeAll(Banner, DemoFleet) : Banner).pipe(Layer.provideMerge(stages)))
+  withDependencies(
+    Layer.mergeAll(
+      Banner,
+      MetricsFromZero(
+        ["process", "ingress", "aggregator", "sink", "retrier", "consumer"],
+        ["aggregator", "sink", "events", "retrier"],
+      ),
+      ...(demo ? [DemoFleet] : []),
+    ).pipe(Layer.provideMerge(stages)),
+  )
 
 /**
  * The old generation grows to 1.5x what a full collection leaves live, where V8 lets a process that

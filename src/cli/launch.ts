@@ -3,21 +3,48 @@
  * one of its stages fails: then the others stop gracefully too and the command fails with StageFailed,
  * which main.ts turns into one log line and exit code 1, so a supervisor restarts the process.
  *
- * Before anything else is built the command takes its data dir's lock when it opens embedded parts in
- * it (src/cli/DataDir.ts: a second owner exits 2 at once), then the Bus (which opens the embedded log).
+ * Before anything is built the command checks what it will need (cli/Startup.ts: settings that must be
+ * given, the data dir, its ports): a failure there is one line naming the setting, exit 2, and no stage
+ * has started. Then it takes its data dir's lock when it opens embedded parts in it (src/cli/DataDir.ts:
+ * a second owner exits 2 at once), then the Bus (which opens the embedded log).
+ *
+ * Every log line of the process carries `service` (the command) and, from a stage, `stage`
+ * (TALLY_LOG_FORMAT=json puts them in each object); the process logs when it starts stopping and when
+ * it has stopped.
  */
-import { Deferred, Effect, Layer } from "effect"
+import { Deferred, Effect, Exit, Layer, Option } from "effect"
 import { Bus } from "../bus/Bus.ts"
+import { TallyConfig } from "../config/TallyConfig.ts"
 import { Stages } from "../stream/Stage.ts"
-import { DataDir, type Parts } from "./DataDir.ts"
+import { DataDir, opensDataDir, type Parts } from "./DataDir.ts"
+import { preflight } from "./Startup.ts"
 
 export const launch = <A, E, R>(command: string, parts: Parts, layer: Layer.Layer<A, E, R>) =>
   Effect.scoped(
     Effect.gen(function* () {
+      const settings = yield* TallyConfig
+      // `tally all` keeps a generated admin token in the data dir even on Kafka and Postgres.
+      const keepsToken = command === "all" && Option.isNone(settings.adminToken)
+      yield* preflight(command, settings, opensDataDir(settings, parts) || keepsToken)
+      const started = Date.now()
+      // Finalizers run last-added first: this one after every stage has stopped.
+      yield* Effect.addFinalizer((exit) =>
+        Effect.logInfo(
+          `tally ${command} stopped after ${Math.round((Date.now() - started) / 1000)} s${Exit.isFailure(exit) && !Exit.hasInterrupts(exit) ? " (a stage failed)" : ""}`,
+        ),
+      )
       yield* Layer.build(
         layer.pipe(Layer.provideMerge(Bus.layer), Layer.provideMerge(DataDir.layer(command, parts))),
+      )
+      // And this one first, as the stop begins.
+      yield* Effect.addFinalizer((exit) =>
+        Effect.logInfo(
+          Exit.isFailure(exit) && !Exit.hasInterrupts(exit)
+            ? `tally ${command} stopping: a stage failed; stopping the others (flush, commit)`
+            : `tally ${command} stopping: signal received; stopping every stage (flush, commit)`,
+        ),
       )
       const stages = yield* Stages
       return yield* Deferred.await(stages.failure)
     }),
-  )
+  ).pipe(Effect.annotateLogs("service", command))

@@ -12,6 +12,7 @@ import { HttpLive } from "../http/Server.ts"
 import { Backpressure } from "../ingress/Backpressure.ts"
 import { Cardinality } from "../ingress/Cardinality.ts"
 import { Ingress } from "../ingress/Ingress.ts"
+import { MetricsFromZero } from "../observability/Catalogue.ts"
 import { healthOf, SystemServer } from "../observability/SystemServer.ts"
 import { Query } from "../query/Query.ts"
 import { Retrier, Sink } from "../sink/Sink.ts"
@@ -38,12 +39,16 @@ export const withDependencies = <A, E, R>(layer: Layer.Layer<A, E, R>) =>
   )
 
 /** Drains in, raw topics out; serves the HTTP API on TALLY_PORT (announced to shell commands, DataDir.ts). */
-export const IngressService = withDependencies(AnnounceServer.pipe(Layer.provideMerge(HttpLive)))
+export const IngressService = withDependencies(
+  Layer.mergeAll(AnnounceServer, MetricsFromZero(["process", "ingress"])).pipe(Layer.provideMerge(HttpLive)),
+)
 
 /** Raw topics in, summary topics out (worker TALLY_WORKER_INDEX of TALLY_WORKERS). */
-export const AggregatorService = Layer.mergeAll(Aggregator.layer, SystemServer(healthOf.kafka)).pipe(
-  Layer.provide(EnsureTopics),
-)
+export const AggregatorService = Layer.mergeAll(
+  Aggregator.layer,
+  SystemServer(healthOf.kafka, { service: "aggregator" }),
+  MetricsFromZero(["process", "aggregator", "consumer"], ["aggregator"]),
+).pipe(Layer.provide(EnsureTopics))
 
 /** What each service opens (in the data dir unless Kafka / Postgres shards are set). */
 const BUS_AND_STORE = { bus: true, store: true }
@@ -75,18 +80,18 @@ export const aggregator = Command.make(
 )
 
 /** Summary topics into the shards; platform events; retention. */
-export const SinkService = Layer.mergeAll(Sink.layer, SystemServer(healthOf.kafkaAndShards)).pipe(
-  Layer.provide(SummaryStore.layer),
-  Layer.provide(Shards.layer),
-  Layer.provide(EnsureTopics),
-)
+export const SinkService = Layer.mergeAll(
+  Sink.layer,
+  SystemServer(healthOf.kafkaAndShards, { service: "sink" }),
+  MetricsFromZero(["process", "sink", "consumer"], ["sink", "events"]),
+).pipe(Layer.provide(SummaryStore.layer), Layer.provide(Shards.layer), Layer.provide(EnsureTopics))
 
 /** RETRY topics into the shards, with backoff, forever. */
-export const RetrierService = Layer.mergeAll(Retrier.layer, SystemServer(healthOf.kafkaAndShards)).pipe(
-  Layer.provide(SummaryStore.layer),
-  Layer.provide(Shards.layer),
-  Layer.provide(EnsureTopics),
-)
+export const RetrierService = Layer.mergeAll(
+  Retrier.layer,
+  SystemServer(healthOf.kafkaAndShards, { service: "retrier" }),
+  MetricsFromZero(["process", "retrier", "consumer"], ["retrier"]),
+).pipe(Layer.provide(SummaryStore.layer), Layer.provide(Shards.layer), Layer.provide(EnsureTopics))
 
 export const sink = Command.make("sink", {}, launchCommand("sink", BUS_AND_STORE, SinkService)).pipe(
   Command.withDescription(

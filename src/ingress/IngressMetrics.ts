@@ -6,11 +6,11 @@ export const requests = Metric.counter("tally_ingress_requests_total", {
   incremental: true,
 })
 export const lines = Metric.counter("tally_ingress_lines_total", {
-  description: "frames received",
+  description: "log lines received in drain bodies (one a Logplex frame)",
   incremental: true,
 })
 export const produced = Metric.counter("tally_ingress_measurements_produced_total", {
-  description: "measurements acknowledged by Kafka, by type",
+  description: "measurements acknowledged by the bus (Kafka, or the embedded log), by type",
   incremental: true,
 })
 export const ignored = Metric.counter("tally_ingress_lines_ignored_total", {
@@ -19,7 +19,7 @@ export const ignored = Metric.counter("tally_ingress_lines_ignored_total", {
 })
 export const rejected = Metric.counter("tally_ingress_rejected_total", {
   description:
-    "lines or measurements refused, by reason (future, too_old, malformed, bad_*, too_many_process_types, too_many_labels); whole drain requests refused with 503, by reason (inflight, app_inflight, slow_body, app_backpressure, backpressure). Never by app.",
+    "lines or measurements refused, by reason (future, too_old, malformed, bad_process_type, bad_dyno, bad_label, bad_status, too_many_process_types, too_many_labels); whole drain requests refused with 503, by reason (inflight, app_inflight, slow_body, app_backpressure, backpressure). Never by app.",
   incremental: true,
 })
 export const msgCountMismatch = Metric.counter("tally_ingress_msg_count_mismatch_total", {
@@ -36,7 +36,7 @@ export const frameIdsNotRemembered = Metric.counter("tally_ingress_frame_ids_not
   incremental: true,
 })
 export const latency = Metric.histogram("tally_ingress_request_seconds", {
-  description: "drain POST latency, body read to Kafka acknowledgement",
+  description: "drain POST latency, from the request to the bus's acknowledgement of its last record",
   boundaries: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
 })
 export const inflightBytes = Metric.gauge("tally_ingress_inflight_bytes", {

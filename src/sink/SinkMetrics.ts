@@ -6,7 +6,8 @@ export const rows = Metric.counter("tally_sink_rows_written_total", {
   incremental: true,
 })
 export const batches = Metric.counter("tally_sink_batches_total", {
-  description: "batches written, by shard and outcome",
+  description:
+    "batches by shard and outcome: written; fallback (handed to RETRY after quick tries failed); lane_full (straight to RETRY, the shard's lane was full)",
   incremental: true,
 })
 export const latency = Metric.histogram("tally_sink_batch_seconds", {
@@ -33,7 +34,8 @@ export const retention = Metric.counter("tally_retention_dropped_schemas_total",
   incremental: true,
 })
 export const deadLettered = Metric.counter("tally_dead_letters_total", {
-  description: "summary rows a shard refused (not: could not reach), handed to DEAD.<TYPE>_SUMMARY.1",
+  description:
+    "summary rows a shard refused as invalid (not: could not reach), handed to the dead-letter topic DEAD.(type)_SUMMARY.1, by shard and type",
   incremental: true,
 })
 export const eventsRefused = Metric.counter("tally_events_refused_total", {

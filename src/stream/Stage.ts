@@ -353,6 +353,8 @@ export const runStage = Effect.fnUntraced(function* <E, R, R2>(
         yield* Deferred.fail(stages.failure, new StageFailed({ stage: name, reason }))
       }),
     ),
+    // Every log line of the stage names it (`stage` in JSON logs).
+    Effect.annotateLogs("stage", name),
     Effect.forkScoped,
   )
   const timeoutMs = Duration.toMillis(settings.stallTimeout)
@@ -360,6 +362,7 @@ export const runStage = Effect.fnUntraced(function* <E, R, R2>(
   yield* inspect(name, stages, progress, timeoutMs, every).pipe(
     Effect.delay(every),
     Effect.repeat({ while: () => stages.status().get(name)?.state === "running" }),
+    Effect.annotateLogs("stage", name),
     Effect.forkScoped,
   )
   yield* Effect.addFinalizer(() =>

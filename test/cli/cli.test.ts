@@ -162,12 +162,19 @@ describe("tally all", () => {
     // The first line moves the partition's stream time to now; the second's 1m window closed 5 min after it ended.
     expect(await post(r14(Date.now() - 60_000))).toBe(204)
     expect(await post(r14(Date.now() - 12 * 60_000))).toBe(204)
+    // Every type and period is on /metrics from the start (at 0): wait for the late ERRORS line to count.
     let lines: Array<string> = []
     const deadline = Date.now() + 60_000
-    while (lines.length === 0 && Date.now() < deadline) {
+    const counted = () =>
+      lines.some(
+        (l) =>
+          l.startsWith('tally_aggregator_late_dropped_total{type="ERRORS",period="1m"} ') &&
+          !l.endsWith(" 0"),
+      )
+    while (!counted() && Date.now() < deadline) {
       const text = await fetch(`${base}/metrics`).then((r) => r.text())
       lines = text.split("\n").filter((l) => l.startsWith("tally_aggregator_late_dropped_total"))
-      if (lines.length === 0) await new Promise((r) => setTimeout(r, 250))
+      if (!counted()) await new Promise((r) => setTimeout(r, 250))
     }
     // Each series is labelled with exactly a type and a period: never an app (unbounded label values).
     const series = lines.map((line) => {
