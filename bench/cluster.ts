@@ -25,7 +25,7 @@ import {
   pgServer,
 } from "../tools/chaos/infra.ts"
 import { formatSummary, type ProfileSummary, profilesIn, summarise } from "./cpuprofile.ts"
-import { start, stop } from "./peers/procs.ts"
+import { start, stop as stopProcess } from "./peers/procs.ts"
 import {
   describeStep,
   mb,
@@ -76,7 +76,7 @@ export const registerRun = () => {
   return () => rmSync(file, { force: true })
 }
 
-const commit = () => {
+export const commitOf = () => {
   try {
     const head = execFileSync("git", ["-C", root, "rev-parse", "--short", "HEAD"], {
       encoding: "utf8",
@@ -90,12 +90,153 @@ const commit = () => {
   }
 }
 
-interface Stage {
+export interface Stage {
   readonly name: string
   readonly args: ReadonlyArray<string>
   readonly env: Record<string, string>
   readonly port: number
 }
+
+export interface ClusterOptions {
+  /** Aggregator workers, each its own process (default 2). */
+  readonly workers?: number
+  /** `--cpu-prof` in every stage process, profiles under `<runDir>/profiles/<stage>`. */
+  readonly profile?: boolean
+  /** Leave topics and databases behind. */
+  readonly keep?: boolean
+  /** Stages to start (default: every one). */
+  readonly stages?: ReadonlyArray<"ingress" | "aggregator" | "sink" | "retrier">
+  /** Settings for every stage (e.g. TALLY_FLUSH_AFTER). */
+  readonly env?: Record<string, string>
+  readonly name?: string
+  readonly say?: (line: string) => void
+}
+
+export interface Cluster {
+  readonly url: string
+  readonly adminToken: string
+  readonly runDir: string
+  readonly children: ReadonlyArray<{ readonly stage: Stage; readonly child: ReturnType<typeof start> }>
+  /** Throws when a stage process has exited. */
+  readonly checkAlive: () => void
+  /** Stops every stage (SIGTERM, then SIGKILL), removes topics and databases (unless `keep`); the exit codes. */
+  readonly stop: () => Promise<ReadonlyArray<number | null>>
+}
+
+/**
+ * Every stage its own process (`node src/main.ts ingress | aggregator × N | sink | retrier`) on the project's
+ * broker (topics of a unique prefix) and 3 fresh shard databases on the local Postgres server; resolves
+ * once every stage answers /healthz. The ingress also serves the API (`url`).
+ */
+export const launchCluster = async (o: ClusterOptions = {}): Promise<Cluster> => {
+  const say = o.say ?? ((line: string) => console.log(line))
+  const workers = o.workers ?? 2
+  const wanted = new Set(o.stages ?? ["ingress", "aggregator", "sink", "retrier"])
+  const name = o.name ?? "cluster"
+  const stamp = Date.now().toString(36)
+  const prefix = `bench-${name}-${stamp}.`
+  const databases = [0, 1, 2].map((i) => `tally_bench_${name}_${stamp}_${i}`)
+  const runDir = join(root, "test-output", `bench-${name}-${stamp}`)
+  mkdirSync(runDir, { recursive: true })
+  const unregister = registerRun()
+  const children: Array<{ stage: Stage; child: ReturnType<typeof start> }> = []
+  const started = Date.now()
+  let stopped: Promise<ReadonlyArray<number | null>> | undefined
+  const stop = () =>
+    (stopped ??= (async () => {
+      const codes = await Promise.all(children.map(({ child }) => stopProcess(child, 30_000)))
+      say(`stages stopped: ${children.map(({ stage: s }, i) => `${s.name} ${codes[i]}`).join(", ")}`)
+      if (!o.keep) {
+        await deleteRunTopics(prefix).catch((e) =>
+          say(`could not delete the topics: ${(e as Error).message}`),
+        )
+        await dropDatabases(databases).catch((e) =>
+          say(`could not drop the databases: ${(e as Error).message}`),
+        )
+      }
+      unregister()
+      return codes
+    })())
+  try {
+    await createDatabases(databases)
+    const apiPort = await freePort()
+    const url = `http://127.0.0.1:${apiPort}`
+    const adminToken = `tly_bench_${randomBytes(12).toString("hex")}`
+    const env: Record<string, string> = {
+      TALLY_KAFKA_BROKERS: "127.0.0.1:9092",
+      TALLY_PG_SHARDS: databases.map((d) => databaseUrl(pgServer(), d)).join(","),
+      TALLY_TOPIC_PREFIX: prefix,
+      TALLY_WORKERS: String(workers),
+      TALLY_ADMIN_TOKEN: adminToken,
+      TALLY_DATA_DIR: join(runDir, "data"),
+      TALLY_PORT: String(apiPort),
+      TALLY_LOG_LEVEL: "Warn",
+      ...o.env,
+    }
+    say(`${name}: topics ${prefix}*, databases ${databases.join(", ")}, logs in ${runDir}`)
+    execFileSync(process.execPath, [join(root, "src/main.ts"), "topics", "ensure"], {
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "ignore", "inherit"],
+    })
+    const stages: Array<Stage> = []
+    const stage = async (stageName: string, args: Array<string>, extra: Record<string, string> = {}) => {
+      const port = stageName === "ingress" ? apiPort : await freePort()
+      const profileDir = join(runDir, "profiles", stageName)
+      if (o.profile) mkdirSync(profileDir, { recursive: true })
+      stages.push({
+        name: stageName,
+        args,
+        port,
+        env: {
+          ...env,
+          ...(stageName === "ingress" ? {} : { TALLY_METRICS_PORT: String(port) }),
+          TALLY_KAFKA_CLIENT_ID: `tally-${stageName}`,
+          ...(o.profile ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir}` } : {}),
+          ...extra,
+        },
+      })
+    }
+    if (wanted.has("ingress")) await stage("ingress", ["ingress"])
+    if (wanted.has("aggregator"))
+      for (let i = 0; i < workers; i++)
+        await stage(`aggregator-${i}`, ["aggregator"], { TALLY_WORKER_INDEX: String(i) })
+    if (wanted.has("sink")) await stage("sink", ["sink"])
+    if (wanted.has("retrier")) await stage("retrier", ["retrier"])
+    for (const s of stages)
+      children.push({
+        stage: s,
+        child: start(
+          process.execPath,
+          [join(root, "src/main.ts"), ...s.args],
+          { ...process.env, ...s.env },
+          join(runDir, `${s.name}.log`),
+        ),
+      })
+    for (const { stage: s, child } of children)
+      await awaitHealthy(s.name, s.port, 180_000, () => child.exitCode === null && child.signalCode === null)
+    say(
+      `every stage is up (${((Date.now() - started) / 1000).toFixed(0)} s)${o.profile ? "; profiling every stage" : ""}`,
+    )
+    // Interrupted (Ctrl-C, a timeout's SIGTERM): the stages, topics and databases go too.
+    const onSignal = (signal: NodeJS.Signals) => {
+      say(`${signal}: stopping the cluster`)
+      void stop().finally(() => process.exit(130))
+    }
+    process.once("SIGINT", onSignal)
+    process.once("SIGTERM", onSignal)
+    const checkAlive = () => {
+      for (const { stage: s, child } of children)
+        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${s.name} exited`)
+    }
+    return { url, adminToken, runDir, children, checkAlive, stop }
+  } catch (e) {
+    await stop()
+    throw e
+  }
+}
+
+/** The project's broker (scripts/kafka.sh on 9092), not another one someone runs on another port. */
+export const brokerPids = () => pidsMatching("kafka.Kafka", /kafka-[\d.]+\/server\.properties/)
 
 export const run = async () => {
   const { values } = parseArgs({
@@ -112,80 +253,17 @@ export const run = async () => {
   const rates = String(values.rates).split(",").map(Number)
   const seconds = Number(values.seconds)
   const profile = values.profile === true
-  const stamp = Date.now().toString(36)
-  const prefix = `bench-cluster-${stamp}.`
-  const databases = [0, 1, 2].map((i) => `tally_bench_cluster_${stamp}_${i}`)
-  const runDir = join(root, "test-output", `bench-cluster-${stamp}`)
-  mkdirSync(runDir, { recursive: true })
   const say = (line: string) => console.log(line)
-  const unregister = registerRun()
-  const children: Array<{ stage: Stage; child: ReturnType<typeof start> }> = []
   let sampler: ProcessSampler | undefined
   const steps: Array<Step> = []
-  const tallyCommit = commit()
+  const tallyCommit = commitOf()
   const started = Date.now()
+  const cluster = await launchCluster({ profile, keep: values.keep === true, say })
+  const { url, adminToken, children, runDir } = cluster
   try {
-    await createDatabases(databases)
-    const apiPort = await freePort()
-    const url = `http://127.0.0.1:${apiPort}`
-    const adminToken = `tly_bench_${randomBytes(12).toString("hex")}`
-    const env: Record<string, string> = {
-      TALLY_KAFKA_BROKERS: "127.0.0.1:9092",
-      TALLY_PG_SHARDS: databases.map((d) => databaseUrl(pgServer(), d)).join(","),
-      TALLY_TOPIC_PREFIX: prefix,
-      TALLY_WORKERS: "2",
-      TALLY_ADMIN_TOKEN: adminToken,
-      TALLY_DATA_DIR: join(runDir, "data"),
-      TALLY_PORT: String(apiPort),
-      TALLY_LOG_LEVEL: "Warn",
-    }
-    say(`cluster: topics ${prefix}*, databases ${databases.join(", ")}, logs in ${runDir}`)
-    execFileSync(process.execPath, [join(root, "src/main.ts"), "topics", "ensure"], {
-      env: { ...process.env, ...env },
-      stdio: ["ignore", "ignore", "inherit"],
-    })
-    const stages: Array<Stage> = []
-    const stage = async (name: string, args: Array<string>, extra: Record<string, string> = {}) => {
-      const port = name === "ingress" ? apiPort : await freePort()
-      const profileDir = join(runDir, "profiles", name)
-      if (profile) mkdirSync(profileDir, { recursive: true })
-      stages.push({
-        name,
-        args,
-        port,
-        env: {
-          ...env,
-          ...(name === "ingress" ? {} : { TALLY_METRICS_PORT: String(port) }),
-          TALLY_KAFKA_CLIENT_ID: `tally-${name}`,
-          ...(profile ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir}` } : {}),
-          ...extra,
-        },
-      })
-    }
-    await stage("ingress", ["ingress"])
-    await stage("aggregator-0", ["aggregator"], { TALLY_WORKER_INDEX: "0" })
-    await stage("aggregator-1", ["aggregator"], { TALLY_WORKER_INDEX: "1" })
-    await stage("sink", ["sink"])
-    await stage("retrier", ["retrier"])
-    for (const s of stages)
-      children.push({
-        stage: s,
-        child: start(
-          process.execPath,
-          [join(root, "src/main.ts"), ...s.args],
-          { ...process.env, ...s.env },
-          join(runDir, `${s.name}.log`),
-        ),
-      })
-    for (const { stage: s, child } of children)
-      await awaitHealthy(s.name, s.port, 180_000, () => child.exitCode === null && child.signalCode === null)
-    say(
-      `every stage is up (${((Date.now() - started) / 1000).toFixed(0)} s)${profile ? "; profiling every stage" : ""}`,
-    )
     sampler = new ProcessSampler([
       ...children.map(({ stage: s, child }) => ({ name: s.name, pids: () => [child.pid!] })),
-      // The project's broker (scripts/kafka.sh on 9092), not another one someone runs on another port.
-      { name: "kafka broker", pids: () => pidsMatching("kafka.Kafka", /kafka-[\d.]+\/server\.properties/) },
+      { name: "kafka broker", pids: brokerPids },
       { name: "postgres (whole server)", pids: postgresPids },
     ])
     // Warm-up, not counted: fresh processes compile their hot paths, open connections and learn topic
@@ -201,22 +279,12 @@ export const run = async () => {
       const step = await runStep({ url, adminToken, rate, seconds, sampler, say })
       steps.push(step)
       say(describeStep(step))
-      for (const { stage: s, child } of children)
-        if (child.exitCode !== null || child.signalCode !== null)
-          throw new Error(`${s.name} exited during the step`)
+      cluster.checkAlive()
       if (!step.held) break
     }
   } finally {
     sampler?.stop()
-    const codes = await Promise.all(children.map(({ child }) => stop(child, 30_000)))
-    say(`stages stopped: ${children.map(({ stage: s }, i) => `${s.name} ${codes[i]}`).join(", ")}`)
-    if (!values.keep) {
-      await deleteRunTopics(prefix).catch((e) => say(`could not delete the topics: ${(e as Error).message}`))
-      await dropDatabases(databases).catch((e) =>
-        say(`could not drop the databases: ${(e as Error).message}`),
-      )
-    }
-    unregister()
+    await cluster.stop()
   }
   const profiles = profile
     ? children.map(({ stage: s }) => ({

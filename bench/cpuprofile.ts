@@ -57,13 +57,29 @@ export const placeOf = (frame: CallFrame): string => {
   return url
 }
 
-export const summarise = (file: string, top = 8): ProfileSummary => {
+/**
+ * The summary of one profile; with `window` (µs of the monotonic clock, as `process.hrtime.bigint() / 1000n`
+ * reads it in any process of the machine), only the samples taken within it.
+ */
+export const summarise = (
+  file: string,
+  top = 8,
+  window?: { readonly fromUs: number; readonly toUs: number },
+): ProfileSummary => {
   const profile = JSON.parse(readFileSync(file, "utf8")) as Profile
   const byId = new Map(profile.nodes.map((n) => [n.id, n]))
   const self = new Map<number, number>()
+  let at = profile.startTime
+  let first = Number.POSITIVE_INFINITY
+  let last = Number.NEGATIVE_INFINITY
   for (let i = 0; i < profile.samples.length; i++) {
     const id = profile.samples[i]!
-    self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0))
+    const delta = profile.timeDeltas[i] ?? 0
+    at += delta
+    if (window && (at < window.fromUs || at > window.toUs)) continue
+    if (at < first) first = at
+    if (at > last) last = at
+    self.set(id, (self.get(id) ?? 0) + delta)
   }
   let idle = 0
   let gc = 0
@@ -85,7 +101,9 @@ export const summarise = (file: string, top = 8): ProfileSummary => {
     const name = `${f.functionName || "(anonymous)"}${f.url ? `:${f.lineNumber + 1}` : ""}`
     p.functions.set(name, (p.functions.get(name) ?? 0) + ms)
   }
-  const wallMs = (profile.endTime - profile.startTime) / 1000
+  const wallMs = window
+    ? Math.max(0, last - first) / 1000
+    : (profile.endTime - profile.startTime) / 1000
   const sorted = [...places]
     .map(([place, p]) => ({
       place,

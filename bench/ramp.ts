@@ -18,7 +18,8 @@ export interface Watched {
 export interface ProcessSample {
   readonly atMs: number
   readonly rss: number
-  readonly cpu: number
+  /** CPU seconds of each watched pid (its whole tree) at this instant. */
+  readonly cpu: ReadonlyMap<number, number>
 }
 
 /** Samples each watched process's resident memory and CPU time every `intervalMs`. */
@@ -39,21 +40,34 @@ export class ProcessSampler {
     for (const w of this.watched) {
       const pids = w.pids()
       if (pids.length === 0) continue
-      const u = usage(pids)
-      this.samples.get(w.name)!.push({ atMs, rss: u.rss, cpu: u.cpu })
+      let rss = 0
+      const cpu = new Map<number, number>()
+      for (const pid of pids) {
+        const u = usage([pid])
+        rss += u.rss
+        cpu.set(pid, u.cpu)
+      }
+      this.samples.get(w.name)!.push({ atMs, rss, cpu })
     }
   }
 
-  /** Per process between two instants: CPU cores (CPU seconds per wall second), peak and last RSS. */
+  /**
+   * Per process between two instants: CPU cores (CPU seconds per wall second), peak and last RSS. CPU is
+   * summed sample to sample over the pids present in both, so a process that was restarted (another pid)
+   * or a backend that came and went never makes a difference of unrelated counters.
+   */
   between(fromMs: number, toMs: number): Array<ProcessUse> {
     return this.watched.map(({ name }) => {
       const within = this.samples.get(name)!.filter((s) => s.atMs >= fromMs && s.atMs <= toMs)
       const first = within[0]
       const last = within[within.length - 1]
-      const cores =
-        first && last && last.atMs > first.atMs
-          ? (last.cpu - first.cpu) / ((last.atMs - first.atMs) / 1000)
-          : 0
+      let cpu = 0
+      for (let i = 1; i < within.length; i++)
+        for (const [pid, now] of within[i]!.cpu) {
+          const before = within[i - 1]!.cpu.get(pid)
+          if (before !== undefined && now >= before) cpu += now - before
+        }
+      const cores = first && last && last.atMs > first.atMs ? cpu / ((last.atMs - first.atMs) / 1000) : 0
       return {
         name,
         cores,

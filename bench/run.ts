@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- NAME... [--option value]]`: runs the named benchmarks and updates BENCHMARKS.md.
- * Without a name, the quick ones; `peers`, `cluster`, `embedded`, `tenants` and `remote-read` run only when named (minutes each).
+ * Without a name, the quick ones; `peers`, `cluster`, `embedded`, `tenants`, `cpu` and `remote-read` run only when named (minutes each).
  * Options are the benchmark's own (e.g. `npm run bench -- cluster --rates 20000,40000 --seconds 60`).
  */
 const all: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
@@ -15,8 +15,9 @@ const all: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   embedded: () => import("./embedded.ts"),
   tenants: () => import("./tenants.ts"),
   "remote-read": () => import("./remoteRead.ts"),
+  cpu: () => import("./cpu.ts"),
 }
-const slow = new Set(["peers", "cluster", "embedded", "tenants", "remote-read"])
+const slow = new Set(["peers", "cluster", "embedded", "tenants", "cpu", "remote-read"])
 
 /** Names are the arguments that are not options nor an option's value (`--rates 1,2` or `--rates=1,2`). */
 const names: Array<string> = []
