@@ -242,26 +242,61 @@ export class PartitionRollup {
     if (resume) this.windows.streamTimeMs = resume.streamTimeMs
   }
 
-  /** Folds one record (records must come in offset order) at processing time `nowMs`. */
+  /**
+   * Folds one record (records must come in offset order) at processing time `nowMs`: each of its
+   * measurements in order, as if each were a record of its own at the record's offset.
+   */
   process(record: InRecord, nowMs: number): void {
     if (record.offset < this.nextOffset) return // a redelivery after a consumer restart
     this.nextOffset = record.offset + 1
-    const replaying = record.offset < this.replayUntil
     const s = this.scan
     s.read(this.type, record.value)
-    const t = Math.floor(s.timeUs / 1000)
-    const windows = this.windows
-    // Stream time never runs ahead of the ingest clock (the record's timestamp, set by the ingress): a
-    // line stamped in the future counts in its own window without making another app's lines late.
-    windows.observe(Math.min(t, record.timestamp))
-
     const key = this.keyOf(record.key, s)
+    const n = s.nextCount
+    // The delivery's first answer for this key decides for all its measurements (they are one batch).
+    for (let i = -1; i < n; i++) {
+      if (i >= 0) s.readNext(i)
+      if (!this.measurement(record, key, s, nowMs, i < 0)) {
+        // A retried delivery: so is the rest of the record. Its lines move stream time and their key's
+        // horizon as any line does, and count nowhere (duplicates are counted line by line).
+        if (record.offset >= this.replayUntil) this.counters.duplicates += n - i - 1
+        for (let j = i + 1; j < n; j++) {
+          s.readNext(j)
+          this.observe(record, key, Math.floor(s.timeUs / 1000))
+        }
+        return
+      }
+    }
+  }
+
+  /**
+   * Moves stream time for a line at `t` of `record` (never ahead of the ingest clock: the record's
+   * timestamp, set by the ingress, so a line stamped in the future counts in its own window without
+   * making another app's lines late) and its key's horizon; the instant its windows all close.
+   */
+  private observe(record: InRecord, key: KeySlot, t: number): number {
+    this.windows.observe(Math.min(t, record.timestamp))
     if (!(t >= this.quarterStart && t < this.quarterStart + LONGEST)) this.quarterStart = t - (t % LONGEST)
     const untilMs = this.quarterStart + LONGEST + LATENESS_MS
     if (untilMs > key.untilMs) key.untilMs = untilMs
-    if (s.frameEnd !== s.frameStart && !this.firstDelivery(key, s, untilMs / 60_000)) {
+    return untilMs
+  }
+
+  /** Folds the scanned measurement; false when it belongs to a retried delivery (and so does the rest of its record). */
+  private measurement(
+    record: InRecord,
+    key: KeySlot,
+    s: Scan,
+    nowMs: number,
+    firstOfRecord: boolean,
+  ): boolean {
+    const replaying = record.offset < this.replayUntil
+    const t = Math.floor(s.timeUs / 1000)
+    const windows = this.windows
+    const untilMs = this.observe(record, key, t)
+    if (s.frameEnd !== s.frameStart && !this.firstDelivery(key, s, untilMs / 60_000, !firstOfRecord)) {
       if (!replaying) this.counters.duplicates++
-      return
+      return false
     }
 
     const n = s.count
@@ -290,6 +325,7 @@ export class PartitionRollup {
         this.dirtyWindows++
       }
     }
+    return true
   }
 
   /**
@@ -335,9 +371,10 @@ export class PartitionRollup {
    * remembered until every window of the key's records of it has closed: `untilMin` is the latest such
    * instant seen.
    */
-  private firstDelivery(key: KeySlot, s: Scan, untilMin: number): boolean {
+  private firstDelivery(key: KeySlot, s: Scan, untilMin: number, sameRecord: boolean): boolean {
     const last = key.lastGeneration
-    const sameRun = last !== undefined && key.sameBatch(s)
+    // A record's further measurements are of the batch its first one was looked up for.
+    const sameRun = last !== undefined && (sameRecord || key.sameBatch(s))
     if (sameRun && !last.dropped && untilMin <= last.untilMin) return key.lastFirst
     const d = this.batchDigest(s)
     const n = key.number

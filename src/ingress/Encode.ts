@@ -1,16 +1,20 @@
 /**
- * A parsed measurement plus where it came from, encoded for its raw topic (key owner:process_type).
+ * One drain delivery's measurements, encoded for their raw topics: one record per record key
+ * (owner:process_type) and type, holding that key's measurements in the order of their lines
+ * (measurement.proto: the message's own fields are the first, `next` holds the ones after it, each with
+ * only its dyno and time in its origin). Fewer, larger records: the Kafka client, the broker and the
+ * aggregator each pay their per-record work once per key of a delivery instead of once per line, and the
+ * delivery's part of the Origin (owner, process type, drain, Frame-Id, delivery) is written once a record.
  *
  * The encoding is the generated protobuf's, byte for byte (test/ingress/encode.test.ts checks it against
- * `Wire.*.encode`), written by hand: the drain's part of the Origin (owner; drain, Frame-Id, delivery)
- * is encoded once per delivery and copied into each record, strings are written in place (ASCII
- * without a native call), and every record of a delivery lands in one buffer the records' values view.
+ * `Wire.*.encode`), written by hand: strings are written in place (ASCII without a native call), lengths
+ * are fixed up in place, and a record's value views its key's buffer.
  */
 
 import type { OutRecord } from "../bus/Records.ts"
 import { rawTopic } from "../bus/Topics.ts"
 import type { EventKind, Measurement } from "../domain/Measurement.ts"
-import { MeasurementTypes } from "../domain/MeasurementType.ts"
+import { type MeasurementType, MeasurementTypes } from "../domain/MeasurementType.ts"
 import { utf8Length, writeDouble, writeVarint } from "../stream/ProtoBytes.ts"
 
 export interface Delivery {
@@ -24,7 +28,8 @@ export interface Delivery {
   /**
    * The ingress clock when the body was received (ms). It becomes every record's timestamp, which the
    * aggregator caps stream time with (DESIGN.md "Tenants": stream time never runs ahead of the ingest
-   * clock). Without it (tools and tests that encode records themselves) the timestamp is the event time.
+   * clock). Without it (tools and tests that encode records themselves) a record's timestamp is the
+   * latest event time of its measurements.
    */
   readonly receivedMs?: number | undefined
 }
@@ -40,49 +45,63 @@ const EVENT_KINDS: Record<EventKind, number> = {
   config: 7,
 }
 
-const CHUNK = 64 * 1024
+/**
+ * A record is closed once it holds this many bytes and a new one of the same key begins (it follows
+ * directly, in the same produce call): a record stays far below the broker's message.max.bytes and the
+ * producer's share of a partition in one request (kafkaProducer.ts).
+ */
+export const MAX_RECORD_BYTES = 128 * 1024
+/** The field number of `next` in every raw message, as a length-delimited tag. */
+const NEXT_TAG = (15 << 3) | 2
 
-/** Encodes measurements of one delivery at a time; each record's value views a shared buffer. */
+/** The records of one (type, process type) of the delivery being encoded. */
+class Group {
+  readonly type: MeasurementType
+  readonly processType: string
+  buf: Buffer
+  pos = 0
+  /** Where the open record begins in `buf`, and how many measurements it holds (0: none open). */
+  start = 0
+  count = 0
+  /** Its latest event time (µs), for records without an ingest clock. */
+  maxTimeUs = Number.NEGATIVE_INFINITY
+  readonly closed: Array<{ value: Uint8Array; maxTimeUs: number }> = []
+
+  constructor(type: MeasurementType, processType: string, size: number) {
+    this.type = type
+    this.processType = processType
+    this.buf = Buffer.allocUnsafe(size)
+  }
+}
+
+/** Encodes one delivery at a time: `begin`, `add` each measurement, then `finish` for its records. */
 export class RecordEncoder {
   private buf: Buffer = Buffer.alloc(0)
   private pos = 0
-  /** Origin field 1 (owner), and fields 5-7 (drain, Frame-Id, delivery), encoded once per delivery. */
-  private head: Buffer = Buffer.alloc(0)
-  private tail: Buffer = Buffer.alloc(0)
   private owner = ""
+  private drain = ""
+  private frameId = ""
+  private delivery = ""
   private receivedMs: number | undefined
   private readonly topics: Record<string, string> = {}
+  private groups: Array<Group> = []
+  private last: Group | undefined
+  private firstSize = 4096
 
   constructor(prefix = "") {
     for (const t of MeasurementTypes) this.topics[t] = rawTopic(t, prefix)
   }
 
-  /** Starts a delivery; `bytes` (the body's size) sizes the first buffer. */
-  begin(d: Delivery, bytes = CHUNK): void {
+  /** Starts a delivery; `bytes` (the body's size) sizes the first buffer of each key. */
+  begin(d: Delivery, bytes = 0): void {
     this.owner = d.owner
+    this.drain = d.drain
+    this.frameId = d.frameId
+    this.delivery = d.delivery
     this.receivedMs = d.receivedMs
-    this.head = this.fields([[1, d.owner]])
-    this.tail = this.fields([
-      [5, d.drain],
-      [6, d.frameId],
-      [7, d.delivery],
-    ])
-    this.buf = Buffer.allocUnsafe(Math.max(4096, bytes))
-    this.pos = 0
-  }
-
-  private fields(list: ReadonlyArray<readonly [number, string]>): Buffer {
-    let size = 0
-    for (const [, s] of list) size += 6 + 3 * s.length
-    const saved = this.buf
-    const savedPos = this.pos
-    this.buf = Buffer.allocUnsafe(size)
-    this.pos = 0
-    for (const [field, s] of list) this.string(field, s)
-    const out = Buffer.from(this.buf.subarray(0, this.pos))
-    this.buf = saved
-    this.pos = savedPos
-    return out
+    this.groups = []
+    this.last = undefined
+    this.firstSize = Math.min(64 * 1024, Math.max(4096, bytes >>> 2))
   }
 
   private varint(v: number): void {
@@ -132,9 +151,15 @@ export class RecordEncoder {
     this.varint(v)
   }
 
-  /** An upper bound of the bytes `m` encodes to. */
+  /** An upper bound of the bytes `m` encodes to (with the delivery's fields and a `next` tag). */
   private bound(m: Measurement): number {
-    let chars = m.processType.length + m.dyno.length
+    let chars =
+      m.processType.length +
+      m.dyno.length +
+      this.owner.length +
+      this.drain.length +
+      this.frameId.length +
+      this.delivery.length
     switch (m.type) {
       case "ROUTER_REQUESTS":
         chars +=
@@ -157,23 +182,21 @@ export class RecordEncoder {
       default:
         break
     }
-    return 3 * chars + this.head.length + this.tail.length + 160
+    return 3 * chars + 200
   }
 
-  private origin(m: Measurement): void {
-    const b = this.buf
-    b[this.pos++] = 10 // field 1, length-delimited
-    // The Origin's length is known once written: 2 bytes are kept for it and moved when it needs 1 or 3.
+  /** Starts a length-delimited field `tag` whose length is written by `close` (2 bytes kept for it). */
+  private open(tag: number): number {
+    this.buf[this.pos++] = tag
     const lengthAt = this.pos
     this.pos += 2
-    const start = this.pos
-    this.head.copy(b, this.pos)
-    this.pos += this.head.length
-    this.string(2, m.processType)
-    this.string(3, m.dyno)
-    this.uint64(4, m.timeUs, false)
-    this.tail.copy(b, this.pos)
-    this.pos += this.tail.length
+    return lengthAt
+  }
+
+  /** Writes the length of the field opened at `lengthAt`, moving its bytes when it needs 1 or 3. */
+  private close(lengthAt: number): void {
+    const b = this.buf
+    const start = lengthAt + 2
     const length = this.pos - start
     if (length < 128) {
       b[lengthAt] = length
@@ -191,15 +214,26 @@ export class RecordEncoder {
     }
   }
 
-  /** The record of `m` in the current delivery. */
-  record(m: Measurement): OutRecord {
-    const need = this.bound(m)
-    if (this.buf.length - this.pos < need) {
-      this.buf = Buffer.allocUnsafe(Math.max(CHUNK, need))
-      this.pos = 0
+  /** The Origin: whole for a record's first measurement, else only what is the measurement's own. */
+  private origin(m: Measurement, whole: boolean): void {
+    const at = this.open(10) // field 1, length-delimited
+    if (whole) {
+      this.string(1, this.owner)
+      this.string(2, m.processType)
     }
-    const start = this.pos
-    this.origin(m)
+    this.string(3, m.dyno)
+    this.uint64(4, m.timeUs, false)
+    if (whole) {
+      this.string(5, this.drain)
+      this.string(6, this.frameId)
+      this.string(7, this.delivery)
+    }
+    this.close(at)
+  }
+
+  /** The fields of `m` (its message without `next`). */
+  private fields(m: Measurement, whole: boolean): void {
+    this.origin(m, whole)
     switch (m.type) {
       case "DYNO_MEMORY":
         this.double(2, m.memoryTotal)
@@ -242,18 +276,91 @@ export class RecordEncoder {
         this.string(5, m.actor)
         break
     }
-    return {
-      topic: this.topics[m.type]!,
-      key: `${this.owner}:${m.processType}`,
-      timestamp: this.receivedMs ?? Math.floor(m.timeUs / 1000),
-      value: this.buf.subarray(start, this.pos),
+  }
+
+  /** The group of `m`'s type and process type (a delivery has a few: the last one is asked first). */
+  private groupOf(m: Measurement): Group {
+    const last = this.last
+    if (last !== undefined && last.type === m.type && last.processType === m.processType) return last
+    for (const g of this.groups)
+      if (g.type === m.type && g.processType === m.processType) return (this.last = g)
+    const g = new Group(m.type, m.processType, this.firstSize)
+    this.groups.push(g)
+    return (this.last = g)
+  }
+
+  /** Adds `m` to the delivery's record of its key. */
+  add(m: Measurement): void {
+    const g = this.groupOf(m)
+    const need = this.bound(m)
+    if (g.count > 0 && g.pos - g.start + need > MAX_RECORD_BYTES) this.closeRecord(g)
+    if (g.buf.length - g.pos < need) {
+      // A record is one view of one buffer: the open one moves to a larger buffer.
+      const open = g.buf.subarray(g.start, g.pos)
+      const next = Buffer.allocUnsafe(Math.max(2 * g.buf.length, open.length + need, 4096))
+      open.copy(next, 0)
+      g.buf = next
+      g.pos = open.length
+      g.start = 0
     }
+    this.buf = g.buf
+    this.pos = g.pos
+    if (g.count === 0) this.fields(m, true)
+    else {
+      const at = this.open(NEXT_TAG)
+      this.fields(m, false)
+      this.close(at)
+    }
+    g.pos = this.pos
+    g.count++
+    if (m.timeUs > g.maxTimeUs) g.maxTimeUs = m.timeUs
+  }
+
+  private closeRecord(g: Group): void {
+    g.closed.push({ value: g.buf.subarray(g.start, g.pos), maxTimeUs: g.maxTimeUs })
+    // The next record of the key starts in a buffer of its own (the closed one keeps its view).
+    g.buf = Buffer.allocUnsafe(g.buf.length)
+    g.pos = 0
+    g.start = 0
+    g.count = 0
+    g.maxTimeUs = Number.NEGATIVE_INFINITY
+  }
+
+  /**
+   * The delivery's records: per (type, process type), in the order their first measurement came, its
+   * records one after another (a key's measurements stay in line order).
+   */
+  finish(): Array<OutRecord> {
+    const out: Array<OutRecord> = []
+    for (const g of this.groups) {
+      if (g.count > 0) this.closeRecord(g)
+      const topic = this.topics[g.type]!
+      const key = `${this.owner}:${g.processType}`
+      for (const r of g.closed)
+        out.push({
+          topic,
+          key,
+          timestamp: this.receivedMs ?? Math.floor(r.maxTimeUs / 1000),
+          value: r.value,
+        })
+    }
+    this.groups = []
+    this.last = undefined
+    return out
   }
 }
 
-/** One measurement's record (a one-off encoder: the ingress keeps one per delivery instead). */
-export const toRecord = (m: Measurement, d: Delivery, prefix = ""): OutRecord => {
+/** The records of a delivery's measurements, as the ingress produces them. */
+export const toRecords = (
+  measurements: ReadonlyArray<Measurement>,
+  d: Delivery,
+  prefix = "",
+): Array<OutRecord> => {
   const encoder = new RecordEncoder(prefix)
-  encoder.begin(d, 0)
-  return encoder.record(m)
+  encoder.begin(d)
+  for (const m of measurements) encoder.add(m)
+  return encoder.finish()
 }
+
+/** One measurement's record (a record of one measurement: as every record was before records held several). */
+export const toRecord = (m: Measurement, d: Delivery, prefix = ""): OutRecord => toRecords([m], d, prefix)[0]!

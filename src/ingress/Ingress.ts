@@ -20,7 +20,6 @@ import {
   Stream,
 } from "effect"
 import { Bus } from "../bus/Bus.ts"
-import type { OutRecord } from "../bus/Records.ts"
 import { TallyConfig } from "../config/TallyConfig.ts"
 import { DAY_MS } from "../domain/Time.ts"
 import { tracked } from "../stream/Stage.ts"
@@ -155,10 +154,10 @@ export class Ingress extends Context.Service<Ingress, IngressApi>()("tally/ingre
           delivery: `${process}-${++sequence}`,
           receivedMs: now,
         }
-        const records: Array<OutRecord> = []
         const byType = new Map<string, number>()
         let future = 0
         let old = 0
+        let produced = 0
         // Over the app's cardinality caps: refused before anything is encoded (may ask the catalogue, so
         // before `begin`: the encoder is shared).
         const admission = yield* cardinality.admit(request.owner, parser.measurements, {
@@ -171,10 +170,13 @@ export class Ingress extends Context.Service<Ingress, IngressApi>()("tally/ingre
           if (ms > now + MAX_FUTURE_MS) future++
           else if (ms < now - retentionMs) old++
           else {
-            records.push(encoder.record(m))
+            encoder.add(m)
             byType.set(m.type, (byType.get(m.type) ?? 0) + 1)
+            produced++
           }
         }
+        // One record per record key and type of the delivery (Encode.ts), its lines in order.
+        const records = encoder.finish()
         // Appends that keep failing turn /healthz red (stream/Stage.ts, "Failing writes").
         yield* tracked("ingress", bus.produce(records)).pipe(
           Effect.mapError(
@@ -198,7 +200,7 @@ export class Ingress extends Context.Service<Ingress, IngressApi>()("tally/ingre
         for (const [type, n] of byType) yield* Metric.update(Metric.withAttributes(M.produced, { type }), n)
         if (request.msgCount !== undefined && request.msgCount !== parser.frames)
           yield* Metric.update(M.msgCountMismatch, 1)
-        return records.length
+        return produced
       })
 
       const tooLarge = new IngestError({

@@ -27,23 +27,34 @@ const KINDS: Readonly<Record<number, EventKind>> = {
   [Wire.EventKind.EVENT_KIND_CONFIG]: "config",
 }
 
-export const decodeEvent = (value: Uint8Array): EventRow & { readonly processType: string } => {
-  const e = Wire.PlatformEvent.decode(value)
-  return {
-    owner: e.origin.owner,
-    processType: e.origin.processType,
-    timeMs: Math.floor(e.origin.timeUs / 1000),
+/**
+ * The events of one PLATFORM_EVENTS record: the message, then each of `next` (one delivery's events of
+ * one key, in order; a further one's origin carries only its dyno and time, the rest is the first one's).
+ */
+export const decodeEvents = (
+  value: Uint8Array,
+): { readonly owner: string; readonly processType: string; readonly events: Array<EventRow> } => {
+  const first = Wire.PlatformEvent.decode(value)
+  const owner = first.origin.owner
+  const row = (e: Wire.PlatformEvent): EventRow => ({
+    owner,
+    timeMs: Math.floor((e.origin?.timeUs ?? 0) / 1000),
     kind: KINDS[e.kind] ?? "state",
     process: e.process,
     description: e.description,
     actor: e.actor,
-  }
+  })
+  return { owner, processType: first.origin.processType, events: [row(first), ...first.next.map(row)] }
 }
 
 interface LocatedEvent {
   readonly event: EventRow
   readonly shard: number
-  readonly position: Position
+  /**
+   * The record's position, on its last event only: a record is written once its last event is (a
+   * record's events are of one key, so one shard, one lane, written in order).
+   */
+  readonly position: Position | undefined
 }
 
 export interface EventsOptions {
@@ -62,13 +73,16 @@ export const eventsTopology = (
       const store = yield* SummaryStore
       const offsets = tracking(options.commitIntervalMs)
       const located = (batch: Batch): ReadonlyArray<LocatedEvent> =>
-        batch.records.map((r) => {
-          const { processType, ...event } = decodeEvent(r.value)
-          return {
+        batch.records.flatMap((r) => {
+          const { owner, processType, events } = decodeEvents(r.value)
+          const shard = store.shardOf(owner, processType)
+          const last = events.length - 1
+          return events.map((event, i) => ({
             event,
-            shard: store.shardOf(event.owner, processType),
-            position: { topic: batch.topic, partition: batch.partition, offset: r.offset },
-          }
+            shard,
+            position:
+              i === last ? { topic: batch.topic, partition: batch.partition, offset: r.offset } : undefined,
+          }))
         })
       // Events the shard refuses (the ingress cleans their text, so this is a defect upstream) are
       // isolated, logged and counted, never retried for ever: they would hold back every later event.
@@ -90,7 +104,7 @@ export const eventsTopology = (
       const writeGroup = (g: Group<LocatedEvent>) =>
         write(g.rows[0]!.shard, g.rows).pipe(
           Effect.tap(() => Metric.update(M.events, g.rows.length)),
-          Effect.as(g.rows.map((r) => r.position)),
+          Effect.as(g.rows.flatMap((r) => (r.position ? [r.position] : []))),
         )
       return controlled(source, { tickEvery: Math.max(50, Math.floor(options.lingerMs / 2)), stop }).pipe(
         offsets.track,

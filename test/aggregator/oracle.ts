@@ -5,7 +5,7 @@
  * retried drain batch (same key, drain and Frame-Id) only the first delivery counts.
  */
 
-import { visitSamples } from "../../src/aggregator/Samples.ts"
+import { measurementsOf } from "../../src/aggregator/Samples.ts"
 import type { PartitionedLog } from "../../src/bus/MemoryLog.ts"
 import { rawTopic } from "../../src/bus/Topics.ts"
 import type { RolledUpType } from "../../src/domain/MeasurementType.ts"
@@ -35,25 +35,31 @@ export const oracle = (log: PartitionedLog, types: ReadonlyArray<RolledUpType>):
       let streamTime = Number.NEGATIVE_INFINITY
       const firstDelivery = new Map<string, string>()
       for (const r of log.read(topic, p, 0, Number.MAX_SAFE_INTEGER).records) {
-        const samples: Array<[string, string, number, boolean]> = []
-        const origin = visitSamples(type, r.value, (m, l, v, s) => samples.push([m, l, v, s]))
-        const t = Math.floor(origin.timeUs / 1000)
-        streamTime = Math.max(streamTime, t)
+        // A record holds one delivery's measurements of its key, in line order: each counts as a line would.
+        const { origin, measurements } = measurementsOf(type, r.value)
         if (origin.frameId !== "") {
           const id = `${r.key}|${origin.drain}|${origin.frameId}`
           const first = firstDelivery.get(id)
           if (first === undefined) firstDelivery.set(id, origin.delivery)
-          else if (first !== origin.delivery) continue
+          else if (first !== origin.delivery) {
+            // A retry: its lines move stream time as the first delivery's did, and count nowhere.
+            for (const m of measurements) streamTime = Math.max(streamTime, Math.floor(m.timeUs / 1000))
+            continue
+          }
         }
-        for (const [name, size] of PERIODS) {
-          const start = t - (t % size)
-          if (start + size + LATENESS <= streamTime) continue
-          for (const [metric, label, value, sketched] of samples) {
-            const key = `${origin.owner}:${origin.processType}:${metric}:${label}:${name}:${start}`
-            let a = acc.get(key)
-            if (!a) acc.set(key, (a = { stats: new Stats(), sketch: sketched ? new Sketch() : undefined }))
-            a.stats.add(value)
-            a.sketch?.add(value)
+        for (const { timeUs, samples } of measurements) {
+          const t = Math.floor(timeUs / 1000)
+          streamTime = Math.max(streamTime, t)
+          for (const [name, size] of PERIODS) {
+            const start = t - (t % size)
+            if (start + size + LATENESS <= streamTime) continue
+            for (const [metric, label, value, sketched] of samples) {
+              const key = `${origin.owner}:${origin.processType}:${metric}:${label}:${name}:${start}`
+              let a = acc.get(key)
+              if (!a) acc.set(key, (a = { stats: new Stats(), sketch: sketched ? new Sketch() : undefined }))
+              a.stats.add(value)
+              a.sketch?.add(value)
+            }
           }
         }
       }

@@ -1,7 +1,10 @@
 /**
  * The hand encoder (RecordEncoder) writes exactly what the generated protobuf encoder writes, for every
  * measurement of the shared fixtures and for arbitrary measurements (non-ASCII and long strings, absent
- * and zero fields, large and negative numbers), several records to one buffer.
+ * and zero fields, large and negative numbers): one record per (type, process type) of a delivery, in
+ * the order of their first measurement, each holding its measurements in line order (the first as the
+ * message, the rest in `next` with only dyno and time in their origin), large ones split into several
+ * records of the key one after another.
  */
 import { readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
@@ -9,7 +12,13 @@ import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import type { Measurement } from "../../src/domain/Measurement.ts"
 import { parseBody } from "../../src/ingress/DrainParser.ts"
-import { type Delivery, RecordEncoder, toRecord } from "../../src/ingress/Encode.ts"
+import {
+  type Delivery,
+  MAX_RECORD_BYTES,
+  RecordEncoder,
+  toRecord,
+  toRecords,
+} from "../../src/ingress/Encode.ts"
 import * as Wire from "../../src/proto/Wire.ts"
 import { Generator, makeFleet } from "../../tools/load/index.ts"
 import { fixtures } from "../support/shared.ts"
@@ -24,69 +33,118 @@ const KINDS = {
   config: Wire.EventKind.EVENT_KIND_CONFIG,
 } as const
 
-/** The reference: the generated encoder (what the ingress used before the hand encoder). */
-const reference = (m: Measurement, d: Delivery): Uint8Array => {
-  const origin = {
-    owner: d.owner,
-    processType: m.processType,
-    dyno: m.dyno,
-    timeUs: m.timeUs,
-    drain: d.drain,
-    frameId: d.frameId,
-    delivery: d.delivery,
-  }
+/** The reference message of one measurement (the generated encoder's input); `whole`: the whole origin. */
+const message = (m: Measurement, d: Delivery, whole: boolean) => {
+  const origin = whole
+    ? {
+        owner: d.owner,
+        processType: m.processType,
+        dyno: m.dyno,
+        timeUs: m.timeUs,
+        drain: d.drain,
+        frameId: d.frameId,
+        delivery: d.delivery,
+      }
+    : { dyno: m.dyno, timeUs: m.timeUs }
   switch (m.type) {
     case "DYNO_MEMORY":
-      return Wire.DynoMemory.encode({
-        origin,
-        memoryTotal: m.memoryTotal ?? null,
-        memoryRss: m.memoryRss ?? null,
-        memoryCache: m.memoryCache ?? null,
-        memorySwap: m.memorySwap ?? null,
-        memoryPgpgin: m.memoryPgpgin ?? null,
-        memoryPgpgout: m.memoryPgpgout ?? null,
-        memoryQuota: m.memoryQuota ?? null,
-      }).finish()
+      return {
+        type: "DynoMemory" as const,
+        value: {
+          origin,
+          memoryTotal: m.memoryTotal ?? null,
+          memoryRss: m.memoryRss ?? null,
+          memoryCache: m.memoryCache ?? null,
+          memorySwap: m.memorySwap ?? null,
+          memoryPgpgin: m.memoryPgpgin ?? null,
+          memoryPgpgout: m.memoryPgpgout ?? null,
+          memoryQuota: m.memoryQuota ?? null,
+        },
+      }
     case "DYNO_LOAD":
-      return Wire.DynoLoad.encode({
-        origin,
-        loadAvg_1m: m.loadAvg1m ?? null,
-        loadAvg_5m: m.loadAvg5m ?? null,
-        loadAvg_15m: m.loadAvg15m ?? null,
-      }).finish()
+      return {
+        type: "DynoLoad" as const,
+        value: {
+          origin,
+          loadAvg_1m: m.loadAvg1m ?? null,
+          loadAvg_5m: m.loadAvg5m ?? null,
+          loadAvg_15m: m.loadAvg15m ?? null,
+        },
+      }
     case "ROUTER_REQUESTS":
-      return Wire.RouterRequest.encode({
-        origin,
-        at: m.at,
-        method: m.method,
-        path: m.path,
-        host: m.host,
-        requestId: m.requestId,
-        fwd: m.fwd,
-        status: m.status,
-        connectMs: m.connectMs ?? null,
-        serviceMs: m.serviceMs ?? null,
-        bytes: m.bytes ?? null,
-        protocol: m.protocol,
-        code: m.code,
-        desc: m.desc,
-      }).finish()
+      return {
+        type: "RouterRequest" as const,
+        value: {
+          origin,
+          at: m.at,
+          method: m.method,
+          path: m.path,
+          host: m.host,
+          requestId: m.requestId,
+          fwd: m.fwd,
+          status: m.status,
+          connectMs: m.connectMs ?? null,
+          serviceMs: m.serviceMs ?? null,
+          bytes: m.bytes ?? null,
+          protocol: m.protocol,
+          code: m.code,
+          desc: m.desc,
+        },
+      }
     case "ERRORS":
-      return Wire.ErrorCode.encode({
-        origin,
-        code: m.code,
-        count: m.count,
-        description: m.description,
-      }).finish()
+      return {
+        type: "ErrorCode" as const,
+        value: {
+          origin,
+          code: m.code,
+          count: m.count,
+          description: m.description,
+        },
+      }
     case "PLATFORM_EVENTS":
-      return Wire.PlatformEvent.encode({
-        origin,
-        kind: KINDS[m.kind],
-        process: m.process,
-        description: m.description,
-        actor: m.actor,
-      }).finish()
+      return {
+        type: "PlatformEvent" as const,
+        value: {
+          origin,
+          kind: KINDS[m.kind],
+          process: m.process,
+          description: m.description,
+          actor: m.actor,
+        },
+      }
   }
+}
+
+/** The reference: the generated encoder, of a record holding `ms` (one delivery's of one key, in order). */
+const reference = (ms: ReadonlyArray<Measurement>, d: Delivery): Uint8Array => {
+  const [first, ...rest] = ms.map((m, i) => message(m, d, i === 0))
+  const next = rest.map((r) => r.value)
+  const value = { ...first!.value, next } as never
+  switch (first!.type) {
+    case "DynoMemory":
+      return Wire.DynoMemory.encode(value).finish()
+    case "DynoLoad":
+      return Wire.DynoLoad.encode(value).finish()
+    case "RouterRequest":
+      return Wire.RouterRequest.encode(value).finish()
+    case "ErrorCode":
+      return Wire.ErrorCode.encode(value).finish()
+    case "PlatformEvent":
+      return Wire.PlatformEvent.encode(value).finish()
+  }
+}
+
+/** How many measurements a record holds (decoded by the generated decoder). */
+const countOf = (topic: string, value: Uint8Array): number => {
+  const type = /([A-Z_]+)\.1$/.exec(topic)![1]!
+  const decoder = {
+    DYNO_MEMORY: Wire.DynoMemory,
+    DYNO_LOAD: Wire.DynoLoad,
+    ROUTER_REQUESTS: Wire.RouterRequest,
+    ERRORS: Wire.ErrorCode,
+    PLATFORM_EVENTS: Wire.PlatformEvent,
+  }[type]!
+  return 1 + (decoder.decode(value) as unknown as { next: Array<unknown> }).next.length
 }
 
 const delivery: Delivery = {
@@ -100,14 +158,37 @@ const hex = (b: Uint8Array) => Buffer.from(b).toString("hex")
 
 const expectSame = (ms: ReadonlyArray<Measurement>, d: Delivery) => {
   const encoder = new RecordEncoder("p.")
-  encoder.begin(d, 64) // a small first buffer: records spill into new ones
-  const records = ms.map((m) => encoder.record(m))
-  for (const [i, m] of ms.entries()) {
-    expect(hex(records[i]!.value)).toBe(hex(reference(m, d)))
-    expect(records[i]!.key).toBe(`${d.owner}:${m.processType}`)
-    expect(records[i]!.topic).toBe(`p.${m.type}.1`)
-    expect(records[i]!.timestamp).toBe(Math.floor(m.timeUs / 1000))
+  encoder.begin(d, 64) // a small first buffer: records spill into larger ones
+  for (const m of ms) encoder.add(m)
+  const records = encoder.finish()
+  // The keys in the order of their first measurement, each key's records one after another.
+  const groups = new Map<string, Array<Measurement>>()
+  for (const m of ms) {
+    const id = `${m.type}\u0000${m.processType}`
+    const g = groups.get(id) ?? []
+    g.push(m)
+    groups.set(id, g)
   }
+  let i = 0
+  for (const g of groups.values()) {
+    let at = 0
+    while (at < g.length) {
+      const r = records[i++]!
+      const m = g[at]!
+      expect(r.key).toBe(`${d.owner}:${m.processType}`)
+      expect(r.topic).toBe(`p.${m.type}.1`)
+      const n = countOf(r.topic, r.value)
+      const held = g.slice(at, at + n)
+      expect(hex(r.value)).toBe(hex(reference(held, d)))
+      expect(r.timestamp).toBe(Math.floor(Math.max(...held.map((x) => x.timeUs)) / 1000))
+      // Split only past the size limit: a record holds one measurement more than fits, at most.
+      if (at + n < g.length) expect(r.value.byteLength).toBeGreaterThan(MAX_RECORD_BYTES / 2)
+      expect(r.value.byteLength - MAX_RECORD_BYTES).toBeLessThan(n === 1 ? 1 << 20 : 70_000)
+      at += n
+    }
+  }
+  expect(i).toBe(records.length)
+  expect(toRecords(ms, d, "p.").map((r) => hex(r.value))).toEqual(records.map((r) => hex(r.value)))
 }
 
 const text = fc.oneof(
@@ -225,6 +306,21 @@ describe("RecordEncoder", () => {
 
   it("toRecord is one record of a fresh encoder", () => {
     const [m] = parseBody(readFileSync(join(fixtures, "line-memory-2023.body"))).parser.measurements
-    expect(hex(toRecord(m!, delivery).value)).toBe(hex(reference(m!, delivery)))
+    expect(hex(toRecord(m!, delivery).value)).toBe(hex(reference([m!], delivery)))
+  })
+
+  it("a record's value stays under the size limit, its key's measurements split over records in order", () => {
+    const m = parseBody(readFileSync(join(fixtures, "line-memory-2023.body"))).parser.measurements[0]!
+    const ms = Array.from({ length: 5000 }, (_, i) => ({ ...m, timeUs: m.timeUs + i }))
+    const records = toRecords(ms, delivery)
+    expect(records.length).toBeGreaterThan(2)
+    for (const r of records) expect(r.value.byteLength).toBeLessThanOrEqual(MAX_RECORD_BYTES)
+    expect(records.reduce((a, r) => a + countOf(r.topic, r.value), 0)).toBe(5000)
+    expectSame(ms, delivery)
+  })
+
+  it("a record of the ingress clock carries it as its timestamp", () => {
+    const ms = parseBody(readFileSync(join(fixtures, "line-memory-2023.body"))).parser.measurements
+    for (const r of toRecords(ms, { ...delivery, receivedMs: 1234 })) expect(r.timestamp).toBe(1234)
   })
 })

@@ -7,12 +7,14 @@ import { MemoryLog } from "../../src/bus/MemoryLog.ts"
 import { partitionFor } from "../../src/bus/Partitioner.ts"
 import * as Wire from "../../src/proto/Wire.ts"
 import { ADMIN, baseUrl, createApp, postDrain, retimed } from "../support/http.ts"
+import { perMeasurement } from "../support/raw.ts"
 import { ingressStack } from "../support/stack.ts"
 
 const promise = <A>(f: () => Promise<A>) => Effect.promise(f)
+/** The raw records of a topic, one per measurement (a record holds a delivery's measurements of its key). */
 const recordsOf = (log: MemoryLog["Service"], topic: string) =>
   Array.from({ length: 32 }, (_, p) =>
-    log.read(topic, p, 0, 100_000).records.map((r) => ({ ...r, partition: p })),
+    log.read(topic, p, 0, 100_000).records.flatMap((r) => perMeasurement(topic, { ...r, partition: p })),
   ).flat()
 const frame = (line: string) => `${Buffer.byteLength(line)} ${line}`
 const line = (iso: string, app: string, proc: string, msg: string) =>

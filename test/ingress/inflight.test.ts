@@ -14,6 +14,7 @@ import { TallyConfig } from "../../src/config/TallyConfig.ts"
 import { Backpressure } from "../../src/ingress/Backpressure.ts"
 import { Cardinality } from "../../src/ingress/Cardinality.ts"
 import { type DrainRequest, Ingress, MaxInflightBytes } from "../../src/ingress/Ingress.ts"
+import { measurementCount } from "../support/raw.ts"
 
 const CAP = 100 * 1024
 
@@ -49,10 +50,12 @@ const held = (bytes: Buffer, read: Deferred.Deferred<void>, release: Deferred.De
 const request = (owner: string, body: Stream.Stream<Uint8Array, unknown>, contentLength?: number) =>
   ({ owner, body, contentLength }) satisfies DrainRequest
 
+/** Measurements of `owner` on ERRORS.1 (a record holds a delivery's measurements of its key). */
 const produced = (log: MemoryLog["Service"], owner: string) =>
   Array.from({ length: 32 }, (_, p) => log.read("ERRORS.1", p, 0, 100_000).records)
     .flat()
-    .filter((r) => r.key.startsWith(`${owner}:`)).length
+    .filter((r) => r.key.startsWith(`${owner}:`))
+    .reduce((n, r) => n + measurementCount("ERRORS", r.value), 0)
 
 const stack = Ingress.layer.pipe(
   Layer.provide(Backpressure.layerOff),

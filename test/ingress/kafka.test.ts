@@ -17,6 +17,7 @@ import * as Wire from "../../src/proto/Wire.ts"
 import { recordsOf } from "../../src/testing/Harness.ts"
 import { deleteTopics } from "../support/broker.ts"
 import { baseUrl, createApp, fixtures, postDrain, retimed } from "../support/http.ts"
+import { expand, typeOfTopic } from "../support/raw.ts"
 import { ingressStack } from "../support/stack.ts"
 
 const brokers = inject("kafkaBrokers")
@@ -149,11 +150,11 @@ const expectedRecords = (fixture: Fixture, owner: string, frameId: string, shift
   return [...measurements, ...events]
 }
 
-/** The same fields of a record read back from the broker. */
+/** The same fields of each measurement of a record read back from the broker (a record holds a delivery's of its key). */
 const seen = (
   r: { topic: string; partition: number; key: string; timestamp: number; value: Uint8Array },
   dyno: boolean,
-): Seen => {
+): Array<Seen> => {
   const type = r.topic.slice(prefix.length, -".1".length)
   const place = { topic: r.topic, partition: r.partition, key: r.key, timestamp: r.timestamp }
   const originOf = (o: Wire.Origin) => ({
@@ -165,9 +166,8 @@ const seen = (
     ...(dyno ? { dyno: o.dyno } : {}),
   })
   switch (type) {
-    case "ROUTER_REQUESTS": {
-      const m = Wire.RouterRequest.decode(r.value)
-      return {
+    case "ROUTER_REQUESTS":
+      return expand("ROUTER_REQUESTS", r.value).map((m) => ({
         ...place,
         origin: originOf(m.origin as Wire.Origin),
         value: {
@@ -178,41 +178,43 @@ const seen = (
           bytes: m.bytes == null ? null : Number(m.bytes),
           code: m.code,
         },
-      }
-    }
-    case "ERRORS": {
-      const m = Wire.ErrorCode.decode(r.value)
-      return {
+      }))
+    case "ERRORS":
+      return expand("ERRORS", r.value).map((m) => ({
         ...place,
         origin: originOf(m.origin as Wire.Origin),
         value: { code: m.code, count: Number(m.count) },
-      }
-    }
-    case "DYNO_MEMORY": {
-      const m = Wire.DynoMemory.decode(r.value)
-      const { memoryTotal, memoryRss, memoryCache, memorySwap, memoryPgpgin, memoryPgpgout, memoryQuota } = m
-      return {
-        ...place,
-        origin: originOf(m.origin as Wire.Origin),
-        value: { memoryTotal, memoryRss, memoryCache, memorySwap, memoryPgpgin, memoryPgpgout, memoryQuota },
-      }
-    }
-    case "DYNO_LOAD": {
-      const m = Wire.DynoLoad.decode(r.value)
-      return {
+      }))
+    case "DYNO_MEMORY":
+      return expand("DYNO_MEMORY", r.value).map((m) => {
+        const { memoryTotal, memoryRss, memoryCache, memorySwap, memoryPgpgin, memoryPgpgout, memoryQuota } =
+          m
+        return {
+          ...place,
+          origin: originOf(m.origin as Wire.Origin),
+          value: {
+            memoryTotal,
+            memoryRss,
+            memoryCache,
+            memorySwap,
+            memoryPgpgin,
+            memoryPgpgout,
+            memoryQuota,
+          },
+        }
+      })
+    case "DYNO_LOAD":
+      return expand("DYNO_LOAD", r.value).map((m) => ({
         ...place,
         origin: originOf(m.origin as Wire.Origin),
         value: { loadAvg_1m: m.loadAvg_1m, loadAvg_5m: m.loadAvg_5m, loadAvg_15m: m.loadAvg_15m },
-      }
-    }
-    case "PLATFORM_EVENTS": {
-      const m = Wire.PlatformEvent.decode(r.value)
-      return {
+      }))
+    case "PLATFORM_EVENTS":
+      return expand("PLATFORM_EVENTS", r.value).map((m) => ({
         ...place,
         origin: originOf(m.origin as Wire.Origin),
         value: { kind: m.kind, process: m.process, description: m.description, actor: m.actor },
-      }
-    }
+      }))
     default:
       throw new Error(`a record on an unexpected topic: ${r.topic}`)
   }
@@ -280,14 +282,19 @@ layer(ingressStack(kafka, { topicPrefix: prefix }), { excludeTestServices: true,
               Stream.runDrain,
               Effect.timeout("60 seconds"),
             )
-          assert.strictEqual(got.length, expected.length, "records on the topics, all of them read")
           // The fixtures name a dyno for router, memory and load lines only; errors and events are compared without it.
-          const actual = got.map((r) =>
+          const actual = got.flatMap((r) =>
             seen(
               { ...r, timestamp: r.timestamp >= postedFrom && r.timestamp <= postedTo ? 0 : r.timestamp },
               !/ERRORS|PLATFORM_EVENTS/.test(r.topic),
             ),
           )
+          assert.strictEqual(actual.length, expected.length, "measurements on the topics, all of them read")
+          // One record per delivery and key: no two records of one delivery share their topic and key.
+          const records = got.map(
+            (r) => `${r.topic}|${r.key}|${expand(typeOfTopic(r.topic), r.value)[0]!.origin!.frameId}`,
+          )
+          assert.strictEqual(new Set(records).size, records.length, "one record per delivery, type and key")
           assert.deepStrictEqual(actual.map(canonical).sort(), expected.map(canonical).sort())
         }),
     )

@@ -66,6 +66,7 @@ export namespace tally {
             process: string;
             description: string;
             actor: string;
+            next: tally.v1.PlatformEvent[];
             static create(properties: tally.v1.PlatformEvent.$Shape): tally.v1.PlatformEvent & tally.v1.PlatformEvent.$Shape;
             static create(properties?: tally.v1.PlatformEvent.$Properties): tally.v1.PlatformEvent;
             static encode(message: tally.v1.PlatformEvent.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -83,6 +84,7 @@ export namespace tally {
                 process?: string;
                 description?: string;
                 actor?: string;
+                next?: tally.v1.PlatformEvent.$Properties[];
                 $unknowns?: Uint8Array[];
             }
             type $Shape = tally.v1.PlatformEvent.$Properties;
@@ -139,6 +141,7 @@ export namespace tally {
             memoryPgpgin: (number|null);
             memoryPgpgout: (number|null);
             memoryQuota: (number|null);
+            next: tally.v1.DynoMemory[];
             static create(properties: tally.v1.DynoMemory.$Shape): tally.v1.DynoMemory & tally.v1.DynoMemory.$Shape;
             static create(properties?: tally.v1.DynoMemory.$Properties): tally.v1.DynoMemory;
             static encode(message: tally.v1.DynoMemory.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -159,6 +162,7 @@ export namespace tally {
                 memoryPgpgin?: (number|null);
                 memoryPgpgout?: (number|null);
                 memoryQuota?: (number|null);
+                next?: tally.v1.DynoMemory.$Properties[];
                 $unknowns?: Uint8Array[];
             }
             type $Shape = tally.v1.DynoMemory.$Properties;
@@ -174,6 +178,7 @@ export namespace tally {
             loadAvg_1m: (number|null);
             loadAvg_5m: (number|null);
             loadAvg_15m: (number|null);
+            next: tally.v1.DynoLoad[];
             static create(properties: tally.v1.DynoLoad.$Shape): tally.v1.DynoLoad & tally.v1.DynoLoad.$Shape;
             static create(properties?: tally.v1.DynoLoad.$Properties): tally.v1.DynoLoad;
             static encode(message: tally.v1.DynoLoad.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -190,6 +195,7 @@ export namespace tally {
                 loadAvg_1m?: (number|null);
                 loadAvg_5m?: (number|null);
                 loadAvg_15m?: (number|null);
+                next?: tally.v1.DynoLoad.$Properties[];
                 $unknowns?: Uint8Array[];
             }
             type $Shape = tally.v1.DynoLoad.$Properties;
@@ -215,6 +221,7 @@ export namespace tally {
             protocol: string;
             code: string;
             desc: string;
+            next: tally.v1.RouterRequest[];
             static create(properties: tally.v1.RouterRequest.$Shape): tally.v1.RouterRequest & tally.v1.RouterRequest.$Shape;
             static create(properties?: tally.v1.RouterRequest.$Properties): tally.v1.RouterRequest;
             static encode(message: tally.v1.RouterRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -241,6 +248,7 @@ export namespace tally {
                 protocol?: string;
                 code?: string;
                 desc?: string;
+                next?: tally.v1.RouterRequest.$Properties[];
                 $unknowns?: Uint8Array[];
             }
             type $Shape = tally.v1.RouterRequest.$Properties;
@@ -256,6 +264,7 @@ export namespace tally {
             code: string;
             count: number;
             description: string;
+            next: tally.v1.ErrorCode[];
             static create(properties: tally.v1.ErrorCode.$Shape): tally.v1.ErrorCode & tally.v1.ErrorCode.$Shape;
             static create(properties?: tally.v1.ErrorCode.$Properties): tally.v1.ErrorCode;
             static encode(message: tally.v1.ErrorCode.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -272,6 +281,7 @@ export namespace tally {
                 code?: string;
                 count?: number;
                 description?: string;
+                next?: tally.v1.ErrorCode.$Properties[];
                 $unknowns?: Uint8Array[];
             }
             type $Shape = tally.v1.ErrorCode.$Properties;

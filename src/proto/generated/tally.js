@@ -539,6 +539,7 @@ export const tally = $root.tally = (() => {
              * @property {string} [process] PlatformEvent process
              * @property {string} [description] PlatformEvent description
              * @property {string} [actor] PlatformEvent actor
+             * @property {Array.<tally.v1.PlatformEvent.$Properties>} [next] PlatformEvent next
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -564,6 +565,7 @@ export const tally = $root.tally = (() => {
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
             const PlatformEvent = function (properties) {
+                this.next = [];
                 if (properties)
                     for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
                         if (properties[keys[i]] != null && keys[i] !== "__proto__")
@@ -611,6 +613,14 @@ export const tally = $root.tally = (() => {
             PlatformEvent.prototype.actor = "";
 
             /**
+             * PlatformEvent next.
+             * @member {Array.<tally.v1.PlatformEvent>} next
+             * @memberof tally.v1.PlatformEvent
+             * @instance
+             */
+            PlatformEvent.prototype.next = $util.emptyArray;
+
+            /**
              * Creates a new PlatformEvent instance using the specified properties.
              * @function create
              * @memberof tally.v1.PlatformEvent
@@ -652,6 +662,9 @@ export const tally = $root.tally = (() => {
                     writer.uint32(/* id 4, wireType 2 =*/34).string(message.description);
                 if (message.actor != null && $Object.hasOwnProperty.call(message, "actor") && message.actor !== "")
                     writer.uint32(/* id 5, wireType 2 =*/42).string(message.actor);
+                if (message.next != null && message.next.length)
+                    for (let i = 0; i < message.next.length; ++i)
+                        $root.tally.v1.PlatformEvent.encode(message.next[i], writer.uint32(/* id 15, wireType 2 =*/122).fork(), _depth + 1).ldelim();
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -738,6 +751,14 @@ export const tally = $root.tally = (() => {
                                 delete message.actor;
                             continue;
                         }
+                    case 15: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.next && message.next.length))
+                                message.next = [];
+                            message.next.push($root.tally.v1.PlatformEvent.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
                     }
                     reader.skipType(wireType, _depth, tag);
                     if (!reader.discardUnknown) {
@@ -787,6 +808,15 @@ export const tally = $root.tally = (() => {
                 if (message.actor != null && $Object.hasOwnProperty.call(message, "actor"))
                     if (!$util.isString(message.actor))
                         return "actor: string expected";
+                if (message.next != null && $Object.hasOwnProperty.call(message, "next")) {
+                    if (!$Array.isArray(message.next))
+                        return "next: array expected";
+                    for (let i = 0; i < message.next.length; ++i) {
+                        let error = $root.tally.v1.PlatformEvent.verify(message.next[i], _depth + 1);
+                        if (error)
+                            return "next." + error;
+                    }
+                }
                 return null;
             };
 
@@ -860,6 +890,16 @@ export const tally = $root.tally = (() => {
                 if (object.actor != null)
                     if (typeof object.actor !== "string" || object.actor.length)
                         message.actor = $String(object.actor);
+                if (object.next) {
+                    if (!$Array.isArray(object.next))
+                        throw $TypeError(".tally.v1.PlatformEvent.next: array expected");
+                    message.next = $Array(object.next.length);
+                    for (let i = 0; i < object.next.length; ++i) {
+                        if (!$util.isObject(object.next[i]))
+                            throw $TypeError(".tally.v1.PlatformEvent.next: object expected");
+                        message.next[i] = $root.tally.v1.PlatformEvent.fromObject(object.next[i], _depth + 1);
+                    }
+                }
                 return message;
             };
 
@@ -880,6 +920,8 @@ export const tally = $root.tally = (() => {
                 if (_depth > $util.recursionLimit)
                     throw $Error("max depth exceeded");
                 let object = {};
+                if (options.arrays || options.defaults)
+                    object.next = [];
                 if (options.defaults) {
                     object.origin = null;
                     object.kind = options.enums === $String ? "EVENT_KIND_UNSPECIFIED" : 0;
@@ -897,6 +939,11 @@ export const tally = $root.tally = (() => {
                     object.description = message.description;
                 if (message.actor != null && $Object.hasOwnProperty.call(message, "actor"))
                     object.actor = message.actor;
+                if (message.next && message.next.length) {
+                    object.next = $Array(message.next.length);
+                    for (let j = 0; j < message.next.length; ++j)
+                        object.next[j] = $root.tally.v1.PlatformEvent.toObject(message.next[j], options, _depth + 1);
+                }
                 return object;
             };
 
@@ -1350,6 +1397,7 @@ export const tally = $root.tally = (() => {
              * @property {number|null} [memoryPgpgin] DynoMemory memoryPgpgin
              * @property {number|null} [memoryPgpgout] DynoMemory memoryPgpgout
              * @property {number|null} [memoryQuota] DynoMemory memoryQuota
+             * @property {Array.<tally.v1.DynoMemory.$Properties>} [next] DynoMemory next
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -1375,6 +1423,7 @@ export const tally = $root.tally = (() => {
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
             const DynoMemory = function (properties) {
+                this.next = [];
                 if (properties)
                     for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
                         if (properties[keys[i]] != null && keys[i] !== "__proto__")
@@ -1444,6 +1493,14 @@ export const tally = $root.tally = (() => {
              * @instance
              */
             DynoMemory.prototype.memoryQuota = null;
+
+            /**
+             * DynoMemory next.
+             * @member {Array.<tally.v1.DynoMemory>} next
+             * @memberof tally.v1.DynoMemory
+             * @instance
+             */
+            DynoMemory.prototype.next = $util.emptyArray;
 
             // OneOf field names bound to virtual getters and setters
             let $oneOfFields;
@@ -1538,6 +1595,9 @@ export const tally = $root.tally = (() => {
                     writer.uint32(/* id 7, wireType 1 =*/57).double(message.memoryPgpgout);
                 if (message.memoryQuota != null && $Object.hasOwnProperty.call(message, "memoryQuota"))
                     writer.uint32(/* id 8, wireType 1 =*/65).double(message.memoryQuota);
+                if (message.next != null && message.next.length)
+                    for (let i = 0; i < message.next.length; ++i)
+                        $root.tally.v1.DynoMemory.encode(message.next[i], writer.uint32(/* id 15, wireType 2 =*/122).fork(), _depth + 1).ldelim();
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -1637,6 +1697,14 @@ export const tally = $root.tally = (() => {
                             message._memoryQuota = "memoryQuota";
                             continue;
                         }
+                    case 15: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.next && message.next.length))
+                                message.next = [];
+                            message.next.push($root.tally.v1.DynoMemory.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
                     }
                     reader.skipType(wireType, _depth, tag);
                     if (!reader.discardUnknown) {
@@ -1710,6 +1778,15 @@ export const tally = $root.tally = (() => {
                     if (typeof message.memoryQuota !== "number")
                         return "memoryQuota: number expected";
                 }
+                if (message.next != null && $Object.hasOwnProperty.call(message, "next")) {
+                    if (!$Array.isArray(message.next))
+                        return "next: array expected";
+                    for (let i = 0; i < message.next.length; ++i) {
+                        let error = $root.tally.v1.DynoMemory.verify(message.next[i], _depth + 1);
+                        if (error)
+                            return "next." + error;
+                    }
+                }
                 return null;
             };
 
@@ -1750,6 +1827,16 @@ export const tally = $root.tally = (() => {
                     message.memoryPgpgout = $Number(object.memoryPgpgout);
                 if (object.memoryQuota != null)
                     message.memoryQuota = $Number(object.memoryQuota);
+                if (object.next) {
+                    if (!$Array.isArray(object.next))
+                        throw $TypeError(".tally.v1.DynoMemory.next: array expected");
+                    message.next = $Array(object.next.length);
+                    for (let i = 0; i < object.next.length; ++i) {
+                        if (!$util.isObject(object.next[i]))
+                            throw $TypeError(".tally.v1.DynoMemory.next: object expected");
+                        message.next[i] = $root.tally.v1.DynoMemory.fromObject(object.next[i], _depth + 1);
+                    }
+                }
                 return message;
             };
 
@@ -1770,6 +1857,8 @@ export const tally = $root.tally = (() => {
                 if (_depth > $util.recursionLimit)
                     throw $Error("max depth exceeded");
                 let object = {};
+                if (options.arrays || options.defaults)
+                    object.next = [];
                 if (options.defaults)
                     object.origin = null;
                 if (message.origin != null && $Object.hasOwnProperty.call(message, "origin"))
@@ -1788,6 +1877,11 @@ export const tally = $root.tally = (() => {
                     object.memoryPgpgout = options.json && !$isFinite(message.memoryPgpgout) ? $String(message.memoryPgpgout) : message.memoryPgpgout;
                 if (message.memoryQuota != null && $Object.hasOwnProperty.call(message, "memoryQuota"))
                     object.memoryQuota = options.json && !$isFinite(message.memoryQuota) ? $String(message.memoryQuota) : message.memoryQuota;
+                if (message.next && message.next.length) {
+                    object.next = $Array(message.next.length);
+                    for (let j = 0; j < message.next.length; ++j)
+                        object.next[j] = $root.tally.v1.DynoMemory.toObject(message.next[j], options, _depth + 1);
+                }
                 return object;
             };
 
@@ -1814,6 +1908,7 @@ export const tally = $root.tally = (() => {
              * @property {number|null} [loadAvg_1m] DynoLoad loadAvg_1m
              * @property {number|null} [loadAvg_5m] DynoLoad loadAvg_5m
              * @property {number|null} [loadAvg_15m] DynoLoad loadAvg_15m
+             * @property {Array.<tally.v1.DynoLoad.$Properties>} [next] DynoLoad next
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -1839,6 +1934,7 @@ export const tally = $root.tally = (() => {
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
             const DynoLoad = function (properties) {
+                this.next = [];
                 if (properties)
                     for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
                         if (properties[keys[i]] != null && keys[i] !== "__proto__")
@@ -1876,6 +1972,14 @@ export const tally = $root.tally = (() => {
              * @instance
              */
             DynoLoad.prototype.loadAvg_15m = null;
+
+            /**
+             * DynoLoad next.
+             * @member {Array.<tally.v1.DynoLoad>} next
+             * @memberof tally.v1.DynoLoad
+             * @instance
+             */
+            DynoLoad.prototype.next = $util.emptyArray;
 
             // OneOf field names bound to virtual getters and setters
             let $oneOfFields;
@@ -1938,6 +2042,9 @@ export const tally = $root.tally = (() => {
                     writer.uint32(/* id 3, wireType 1 =*/25).double(message.loadAvg_5m);
                 if (message.loadAvg_15m != null && $Object.hasOwnProperty.call(message, "loadAvg_15m"))
                     writer.uint32(/* id 4, wireType 1 =*/33).double(message.loadAvg_15m);
+                if (message.next != null && message.next.length)
+                    for (let i = 0; i < message.next.length; ++i)
+                        $root.tally.v1.DynoLoad.encode(message.next[i], writer.uint32(/* id 15, wireType 2 =*/122).fork(), _depth + 1).ldelim();
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -2009,6 +2116,14 @@ export const tally = $root.tally = (() => {
                             message._loadAvg_15m = "loadAvg_15m";
                             continue;
                         }
+                    case 15: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.next && message.next.length))
+                                message.next = [];
+                            message.next.push($root.tally.v1.DynoLoad.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
                     }
                     reader.skipType(wireType, _depth, tag);
                     if (!reader.discardUnknown) {
@@ -2062,6 +2177,15 @@ export const tally = $root.tally = (() => {
                     if (typeof message.loadAvg_15m !== "number")
                         return "loadAvg_15m: number expected";
                 }
+                if (message.next != null && $Object.hasOwnProperty.call(message, "next")) {
+                    if (!$Array.isArray(message.next))
+                        return "next: array expected";
+                    for (let i = 0; i < message.next.length; ++i) {
+                        let error = $root.tally.v1.DynoLoad.verify(message.next[i], _depth + 1);
+                        if (error)
+                            return "next." + error;
+                    }
+                }
                 return null;
             };
 
@@ -2094,6 +2218,16 @@ export const tally = $root.tally = (() => {
                     message.loadAvg_5m = $Number(object.loadAvg_5m);
                 if (object.loadAvg_15m != null)
                     message.loadAvg_15m = $Number(object.loadAvg_15m);
+                if (object.next) {
+                    if (!$Array.isArray(object.next))
+                        throw $TypeError(".tally.v1.DynoLoad.next: array expected");
+                    message.next = $Array(object.next.length);
+                    for (let i = 0; i < object.next.length; ++i) {
+                        if (!$util.isObject(object.next[i]))
+                            throw $TypeError(".tally.v1.DynoLoad.next: object expected");
+                        message.next[i] = $root.tally.v1.DynoLoad.fromObject(object.next[i], _depth + 1);
+                    }
+                }
                 return message;
             };
 
@@ -2114,6 +2248,8 @@ export const tally = $root.tally = (() => {
                 if (_depth > $util.recursionLimit)
                     throw $Error("max depth exceeded");
                 let object = {};
+                if (options.arrays || options.defaults)
+                    object.next = [];
                 if (options.defaults)
                     object.origin = null;
                 if (message.origin != null && $Object.hasOwnProperty.call(message, "origin"))
@@ -2124,6 +2260,11 @@ export const tally = $root.tally = (() => {
                     object.loadAvg_5m = options.json && !$isFinite(message.loadAvg_5m) ? $String(message.loadAvg_5m) : message.loadAvg_5m;
                 if (message.loadAvg_15m != null && $Object.hasOwnProperty.call(message, "loadAvg_15m"))
                     object.loadAvg_15m = options.json && !$isFinite(message.loadAvg_15m) ? $String(message.loadAvg_15m) : message.loadAvg_15m;
+                if (message.next && message.next.length) {
+                    object.next = $Array(message.next.length);
+                    for (let j = 0; j < message.next.length; ++j)
+                        object.next[j] = $root.tally.v1.DynoLoad.toObject(message.next[j], options, _depth + 1);
+                }
                 return object;
             };
 
@@ -2160,6 +2301,7 @@ export const tally = $root.tally = (() => {
              * @property {string} [protocol] RouterRequest protocol
              * @property {string} [code] RouterRequest code
              * @property {string} [desc] RouterRequest desc
+             * @property {Array.<tally.v1.RouterRequest.$Properties>} [next] RouterRequest next
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -2185,6 +2327,7 @@ export const tally = $root.tally = (() => {
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
             const RouterRequest = function (properties) {
+                this.next = [];
                 if (properties)
                     for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
                         if (properties[keys[i]] != null && keys[i] !== "__proto__")
@@ -2303,6 +2446,14 @@ export const tally = $root.tally = (() => {
              */
             RouterRequest.prototype.desc = "";
 
+            /**
+             * RouterRequest next.
+             * @member {Array.<tally.v1.RouterRequest>} next
+             * @memberof tally.v1.RouterRequest
+             * @instance
+             */
+            RouterRequest.prototype.next = $util.emptyArray;
+
             // OneOf field names bound to virtual getters and setters
             let $oneOfFields;
 
@@ -2384,6 +2535,9 @@ export const tally = $root.tally = (() => {
                     writer.uint32(/* id 13, wireType 2 =*/106).string(message.code);
                 if (message.desc != null && $Object.hasOwnProperty.call(message, "desc") && message.desc !== "")
                     writer.uint32(/* id 14, wireType 2 =*/114).string(message.desc);
+                if (message.next != null && message.next.length)
+                    for (let i = 0; i < message.next.length; ++i)
+                        $root.tally.v1.RouterRequest.encode(message.next[i], writer.uint32(/* id 15, wireType 2 =*/122).fork(), _depth + 1).ldelim();
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -2545,6 +2699,14 @@ export const tally = $root.tally = (() => {
                                 delete message.desc;
                             continue;
                         }
+                    case 15: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.next && message.next.length))
+                                message.next = [];
+                            message.next.push($root.tally.v1.RouterRequest.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
                     }
                     reader.skipType(wireType, _depth, tag);
                     if (!reader.discardUnknown) {
@@ -2628,6 +2790,15 @@ export const tally = $root.tally = (() => {
                 if (message.desc != null && $Object.hasOwnProperty.call(message, "desc"))
                     if (!$util.isString(message.desc))
                         return "desc: string expected";
+                if (message.next != null && $Object.hasOwnProperty.call(message, "next")) {
+                    if (!$Array.isArray(message.next))
+                        return "next: array expected";
+                    for (let i = 0; i < message.next.length; ++i) {
+                        let error = $root.tally.v1.RouterRequest.verify(message.next[i], _depth + 1);
+                        if (error)
+                            return "next." + error;
+                    }
+                }
                 return null;
             };
 
@@ -2697,6 +2868,16 @@ export const tally = $root.tally = (() => {
                 if (object.desc != null)
                     if (typeof object.desc !== "string" || object.desc.length)
                         message.desc = $String(object.desc);
+                if (object.next) {
+                    if (!$Array.isArray(object.next))
+                        throw $TypeError(".tally.v1.RouterRequest.next: array expected");
+                    message.next = $Array(object.next.length);
+                    for (let i = 0; i < object.next.length; ++i) {
+                        if (!$util.isObject(object.next[i]))
+                            throw $TypeError(".tally.v1.RouterRequest.next: object expected");
+                        message.next[i] = $root.tally.v1.RouterRequest.fromObject(object.next[i], _depth + 1);
+                    }
+                }
                 return message;
             };
 
@@ -2717,6 +2898,8 @@ export const tally = $root.tally = (() => {
                 if (_depth > $util.recursionLimit)
                     throw $Error("max depth exceeded");
                 let object = {};
+                if (options.arrays || options.defaults)
+                    object.next = [];
                 if (options.defaults) {
                     object.origin = null;
                     object.at = "";
@@ -2763,6 +2946,11 @@ export const tally = $root.tally = (() => {
                     object.code = message.code;
                 if (message.desc != null && $Object.hasOwnProperty.call(message, "desc"))
                     object.desc = message.desc;
+                if (message.next && message.next.length) {
+                    object.next = $Array(message.next.length);
+                    for (let j = 0; j < message.next.length; ++j)
+                        object.next[j] = $root.tally.v1.RouterRequest.toObject(message.next[j], options, _depth + 1);
+                }
                 return object;
             };
 
@@ -2789,6 +2977,7 @@ export const tally = $root.tally = (() => {
              * @property {string} [code] ErrorCode code
              * @property {number} [count] ErrorCode count
              * @property {string} [description] ErrorCode description
+             * @property {Array.<tally.v1.ErrorCode.$Properties>} [next] ErrorCode next
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -2814,6 +3003,7 @@ export const tally = $root.tally = (() => {
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
             const ErrorCode = function (properties) {
+                this.next = [];
                 if (properties)
                     for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
                         if (properties[keys[i]] != null && keys[i] !== "__proto__")
@@ -2851,6 +3041,14 @@ export const tally = $root.tally = (() => {
              * @instance
              */
             ErrorCode.prototype.description = "";
+
+            /**
+             * ErrorCode next.
+             * @member {Array.<tally.v1.ErrorCode>} next
+             * @memberof tally.v1.ErrorCode
+             * @instance
+             */
+            ErrorCode.prototype.next = $util.emptyArray;
 
             /**
              * Creates a new ErrorCode instance using the specified properties.
@@ -2892,6 +3090,9 @@ export const tally = $root.tally = (() => {
                     writer.uint32(/* id 3, wireType 0 =*/24).uint64(message.count);
                 if (message.description != null && $Object.hasOwnProperty.call(message, "description") && message.description !== "")
                     writer.uint32(/* id 4, wireType 2 =*/34).string(message.description);
+                if (message.next != null && message.next.length)
+                    for (let i = 0; i < message.next.length; ++i)
+                        $root.tally.v1.ErrorCode.encode(message.next[i], writer.uint32(/* id 15, wireType 2 =*/122).fork(), _depth + 1).ldelim();
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -2969,6 +3170,14 @@ export const tally = $root.tally = (() => {
                                 delete message.description;
                             continue;
                         }
+                    case 15: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.next && message.next.length))
+                                message.next = [];
+                            message.next.push($root.tally.v1.ErrorCode.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
                     }
                     reader.skipType(wireType, _depth, tag);
                     if (!reader.discardUnknown) {
@@ -3015,6 +3224,15 @@ export const tally = $root.tally = (() => {
                 if (message.description != null && $Object.hasOwnProperty.call(message, "description"))
                     if (!$util.isString(message.description))
                         return "description: string expected";
+                if (message.next != null && $Object.hasOwnProperty.call(message, "next")) {
+                    if (!$Array.isArray(message.next))
+                        return "next: array expected";
+                    for (let i = 0; i < message.next.length; ++i) {
+                        let error = $root.tally.v1.ErrorCode.verify(message.next[i], _depth + 1);
+                        if (error)
+                            return "next." + error;
+                    }
+                }
                 return null;
             };
 
@@ -3057,6 +3275,16 @@ export const tally = $root.tally = (() => {
                 if (object.description != null)
                     if (typeof object.description !== "string" || object.description.length)
                         message.description = $String(object.description);
+                if (object.next) {
+                    if (!$Array.isArray(object.next))
+                        throw $TypeError(".tally.v1.ErrorCode.next: array expected");
+                    message.next = $Array(object.next.length);
+                    for (let i = 0; i < object.next.length; ++i) {
+                        if (!$util.isObject(object.next[i]))
+                            throw $TypeError(".tally.v1.ErrorCode.next: object expected");
+                        message.next[i] = $root.tally.v1.ErrorCode.fromObject(object.next[i], _depth + 1);
+                    }
+                }
                 return message;
             };
 
@@ -3077,6 +3305,8 @@ export const tally = $root.tally = (() => {
                 if (_depth > $util.recursionLimit)
                     throw $Error("max depth exceeded");
                 let object = {};
+                if (options.arrays || options.defaults)
+                    object.next = [];
                 if (options.defaults) {
                     object.origin = null;
                     object.code = "";
@@ -3100,6 +3330,11 @@ export const tally = $root.tally = (() => {
                         object.count = options.longs === $String ? $util.Long.prototype.toString.call(message.count) : options.longs === $Number ? new $util.LongBits(message.count.low >>> 0, message.count.high >>> 0).toNumber(true) : message.count;
                 if (message.description != null && $Object.hasOwnProperty.call(message, "description"))
                     object.description = message.description;
+                if (message.next && message.next.length) {
+                    object.next = $Array(message.next.length);
+                    for (let j = 0; j < message.next.length; ++j)
+                        object.next[j] = $root.tally.v1.ErrorCode.toObject(message.next[j], options, _depth + 1);
+                }
                 return object;
             };
 

@@ -14,8 +14,10 @@ import tally.v1.OriginOuterClass.Origin;
 /**
  * A retried drain batch counts once, as in tally's Rollup.ts: per (record key, drain, Frame-Id) the first
  * delivery seen on the partition wins; records of any other delivery of that batch are dropped. The
- * first delivery is kept in a state store (RocksDB, cached, changelogged) until the 15-minute window
- * holding the record has closed (window end + 5 minutes of grace), then expired on stream time.
+ * first delivery is kept in a state store (RocksDB, cached, changelogged) until the 15-minute windows
+ * holding the record's measurements have closed (window end + 5 minutes of grace), then expired on stream
+ * time. A raw record holds one delivery's measurements of its key (measurement.proto: the message, then
+ * `next`): a first delivery's are forwarded one by one, each with its own event time as its timestamp.
  */
 final class Dedupe implements FixedKeyProcessor<String, RouterRequest, RouterRequest> {
   static final String STORE = "first-delivery";
@@ -32,12 +34,18 @@ final class Dedupe implements FixedKeyProcessor<String, RouterRequest, RouterReq
     context.schedule(Duration.ofMinutes(1), PunctuationType.STREAM_TIME, this::expire);
   }
 
+  private static long until(RouterRequest r) {
+    long t = Math.floorDiv(r.getOrigin().getTimeUs(), 1000L);
+    return t - Math.floorMod(t, FIFTEEN_MINUTES) + FIFTEEN_MINUTES + GRACE;
+  }
+
   @Override
   public void process(FixedKeyRecord<String, RouterRequest> record) {
-    Origin origin = record.value().getOrigin();
+    RouterRequest value = record.value();
+    Origin origin = value.getOrigin();
     if (!origin.getFrameId().isEmpty()) {
-      long t = Math.floorDiv(origin.getTimeUs(), 1000L);
-      long until = t - Math.floorMod(t, FIFTEEN_MINUTES) + FIFTEEN_MINUTES + GRACE;
+      long until = until(value);
+      for (RouterRequest n : value.getNextList()) until = Math.max(until, until(n));
       String id = record.key() + '\u0000' + origin.getDrain() + '\u0000' + origin.getFrameId();
       String first = firsts.get(id); // "<until>\u0000<delivery>"
       if (first == null) firsts.put(id, until + "\u0000" + origin.getDelivery());
@@ -48,7 +56,10 @@ final class Dedupe implements FixedKeyProcessor<String, RouterRequest, RouterReq
         if (until > Long.parseLong(first, 0, cut, 10)) firsts.put(id, until + "\u0000" + origin.getDelivery());
       }
     }
-    context.forward(record);
+    // The measurements one by one, each at its own event time (the aggregates' windows and stream time).
+    context.forward(record.withTimestamp(Math.floorDiv(origin.getTimeUs(), 1000L)));
+    for (RouterRequest n : value.getNextList())
+      context.forward(record.withValue(n).withTimestamp(Math.floorDiv(n.getOrigin().getTimeUs(), 1000L)));
   }
 
   private void expire(long streamTime) {

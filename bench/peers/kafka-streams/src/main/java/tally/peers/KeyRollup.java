@@ -47,10 +47,13 @@ final class KeyRollup {
     return new DDSketch(MAPPING, UnboundedSizeDenseStore::new);
   }
 
-  KeyRollup add(RouterRequest r) {
+  /** Adds one measurement (its own fields: a record's `next` is forwarded one by one, see Dedupe) of `key`. */
+  KeyRollup add(String key, RouterRequest r) {
     if (statuses == 0) {
-      owner = r.getOrigin().getOwner();
-      processType = r.getOrigin().getProcessType();
+      // The record key is owner:process_type (a further measurement's origin holds only dyno and time).
+      int colon = key.indexOf(':');
+      owner = key.substring(0, colon);
+      processType = key.substring(colon + 1);
     }
     addStatus(r.getStatus(), 1);
     if (r.hasServiceMs()) {

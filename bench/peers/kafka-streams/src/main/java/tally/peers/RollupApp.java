@@ -61,7 +61,7 @@ public final class RollupApp {
       firsts
           .groupByKey()
           .windowedBy(TimeWindows.ofSizeAndGrace(size, GRACE))
-          .aggregate(KeyRollup::new, (key, request, rollup) -> rollup.add(request), Named.as("rollup-" + period),
+          .aggregate(KeyRollup::new, (key, request, rollup) -> rollup.add(key, request), Named.as("rollup-" + period),
               Materialized.<String, KeyRollup, WindowStore<Bytes, byte[]>>as("rollup-" + period)
                   .withKeySerde(Serdes.String())
                   .withValueSerde(new KeyRollup.RollupSerde()))
