@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- NAME... [--option value]]`: runs the named benchmarks and updates BENCHMARKS.md.
- * Without a name, the quick ones; `peers`, `cluster`, `embedded`, `tenants`, `cpu` and `remote-read` run only when named (minutes each).
+ * Without a name, the quick ones; `peers`, `cluster`, `embedded`, `tenants`, `cpu`, `remote-read` and `alerts` run only when named (minutes each).
  * Options are the benchmark's own (e.g. `npm run bench -- cluster --rates 20000,40000 --seconds 60`).
  */
 const all: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
@@ -16,8 +16,9 @@ const all: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   tenants: () => import("./tenants.ts"),
   "remote-read": () => import("./remoteRead.ts"),
   cpu: () => import("./cpu.ts"),
+  alerts: () => import("./alerts.ts"),
 }
-const slow = new Set(["peers", "cluster", "embedded", "tenants", "cpu", "remote-read"])
+const slow = new Set(["peers", "cluster", "embedded", "tenants", "cpu", "remote-read", "alerts"])
 
 /** Names are the arguments that are not options nor an option's value (`--rates 1,2` or `--rates=1,2`). */
 const names: Array<string> = []
