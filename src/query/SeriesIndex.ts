@@ -152,10 +152,14 @@ FROM apps a LEFT JOIN app_process_types p ON p.owner = a.owner WHERE a.owner = $
           const only = q.label === undefined ? sql`` : sql` AND label = ${q.label}`
           const branches = [...q.metrics].map(([type, metrics]) => {
             const table = sql`${sql(schemaOf(day))}.${sql(tableOf(type, q.period))}`
+            // A lateral probe with LIMIT 1, not EXISTS: Postgres turns an EXISTS into a semi-join that
+            // reads every row of the day in the range (a parallel seq scan, ~5,000 buffers for one app
+            // among 1,000), where this stays one index probe per key (~40 buffers).
             const inRange = whole
               ? sql``
-              : sql` WHERE EXISTS (SELECT 1 FROM ${table} x WHERE x.owner = o.owner AND x.metric = m.metric
-  AND x.process_type = o.pt AND x.label = k.label AND x.start >= ${new Date(q.fromMs)} AND x.start < ${new Date(q.toMs)})`
+              : sql` CROSS JOIN LATERAL (SELECT 1 FROM ${table} x WHERE x.owner = o.owner AND x.metric = m.metric
+  AND x.process_type = o.pt AND x.label = k.label AND x.start >= ${new Date(q.fromMs)} AND x.start < ${new Date(q.toMs)}
+  LIMIT 1) AS hit`
             return sql`(SELECT o.owner::text AS owner, m.metric, o.pt AS process_type, k.label
 FROM json_to_recordset(${pairs}::json) AS o(owner uuid, pt text)
 CROSS JOIN json_array_elements_text(${JSON.stringify(metrics)}::json) AS m(metric)
