@@ -20,6 +20,7 @@ import { batches, random, sendScenario } from "./scenario.ts"
 const brokers = inject("kafkaBrokers")
 const prefix = `t${Date.now().toString(36)}.`
 const ALL = Array.from({ length: 32 }, (_, p) => p)
+const METRICS_PORT = 20_000 + (process.pid % 10_000)
 const root = join(import.meta.dirname, "../..")
 
 afterAll(async () => {
@@ -36,6 +37,8 @@ const aggregator = (): ChildProcess =>
       TALLY_KAFKA_BROKERS: brokers.join(","),
       TALLY_TOPIC_PREFIX: prefix,
       TALLY_FLUSH_AFTER: "500ms",
+      // Not the aggregator's default metrics port (8090), which another test's aggregator may hold.
+      TALLY_METRICS_PORT: String(METRICS_PORT),
     },
     stdio: ["ignore", "ignore", "pipe"],
   })
