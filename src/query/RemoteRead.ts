@@ -147,7 +147,12 @@ export class RemoteRead extends Context.Service<
         const equal = matchers.find(
           (m) => m.type === "=" && m.value !== "" && (m.name === "status" || m.name === "code"),
         )
-        const limit = MAX_READ_SERIES + 1
+        // Each key is at least `perKey` series (its metric's stats selected): past MAX_READ_SERIES / perKey
+        // keys the read is refused, so the scan stops there — unless a status/code matcher filters keys
+        // after it (then every key may be dropped, and the scan may go on to MAX_READ_SERIES + 1).
+        const perKey = Math.min(...[...statsOf.values()].map((l) => l.length))
+        const filtered = matchers.some((m) => (m.name === "status" || m.name === "code") && m !== equal)
+        const limit = filtered ? MAX_READ_SERIES + 1 : Math.floor(MAX_READ_SERIES / perKey) + 1
         const found = yield* Effect.forEach(
           byShard,
           ([shard, pairs]) =>
