@@ -31,6 +31,8 @@ describe("chaos harness, CI-sized, one broker", () => {
       process.env.TALLY_CHAOS_CI_RATE ?? "10000",
       "--embedded-rate",
       "1000",
+      "--embedded-volume-mb",
+      "512",
       "--settle-seconds",
       "90",
       "--without",

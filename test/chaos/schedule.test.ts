@@ -73,7 +73,6 @@ describe("the chaos schedule", () => {
     inside("kill-retrier", "shard-refuse")
     inside("kill-ingress", "catalogue-down")
     inside("kill-aggregator-0", "broker")
-    inside("kill-embedded", "disk-full")
   })
 
   it("leaves out what is asked, and the alerter's kind unless its extension is there", () => {

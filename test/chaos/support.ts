@@ -53,6 +53,8 @@ export const expectExact = (
   expect(r, "the harness printed its verdict").toBeDefined()
   expect(r!.failures).toEqual([])
   expect(run.code).toBe(0)
+  // No process crashed (a stage that fails ends with its one `tally: …` line; a crash is a finding).
+  expect(r!.findings).toEqual([])
   // Every kind was played, as planned.
   expect(new Set(r!.injected.filter((i) => i.ok).map((i) => i.fault.kind))).toEqual(new Set(kinds))
   for (const t of r!.targets) {

@@ -466,25 +466,39 @@ export const inject = async (c: FaultContext, fault: Fault): Promise<Injected> =
       c.say(
         `fault: the embedded tally's disk is full (${(filled / 1048576).toFixed(0)} MB written) for ${fault.seconds} s`,
       )
-      await sleep(fault.seconds! * 1000)
+      // Half way, it is SIGKILLed: its restarts meet the full disk until space returns.
+      await sleep((fault.seconds! * 1000) / 2)
+      const incarnation = s.incarnation("embedded")
+      const exitsBefore = s.exits.length
+      const killed = s.signal("embedded", "SIGKILL")
+      c.say(`fault: SIGKILL embedded#${incarnation} while its disk is full`)
+      await sleep(Math.max(0, startMs + fault.seconds! * 1000 - Date.now()))
       freeVolume(c.volume)
       const freedMs = Date.now()
-      // Over when it answers /healthz 200 again (it may have crashed and be restarting).
+      // Over when it answers /healthz 200 again (a restart may be waiting out its backoff).
       let endMs: number | undefined
       for (const until = freedMs + 180_000; Date.now() < until; await sleep(250))
         if (s.running("embedded") && (await health(s.spec("embedded").port)).status === 200) {
           endMs = Date.now()
           break
         }
+      const restarts = s.exits.slice(exitsBefore).filter((e) => e.name === "embedded")
+      const last = restarts
+        .slice(1)
+        .map((e) => e.lastLines.at(-1) ?? "")
+        .filter(Boolean)
       c.say(
         `fault over: space is back; the embedded tally ${endMs ? `answers /healthz 200 ${((endMs - freedMs) / 1000).toFixed(1)} s later` : "is not healthy 180 s later"}`,
       )
-      return done(
-        startMs,
-        `${(filled / 1048576).toFixed(0)} MB written to fill it; healthy ${endMs ? `${((endMs - freedMs) / 1000).toFixed(1)} s after space returned` : "never"}`,
-        true,
-        endMs,
-      )
+      return {
+        ...done(
+          startMs,
+          `${(filled / 1048576).toFixed(0)} MB written to fill it; ${killed ? `SIGKILLed ${(fault.seconds! / 2).toFixed(0)} s in; ${restarts.length - 1} restarts ended while it was full${last.length ? ` (${[...new Set(last)].join(" / ").slice(0, 200)})` : ""}` : "it was down when it was to be killed"}; healthy ${endMs ? `${((endMs - freedMs) / 1000).toFixed(1)} s after space returned` : "never"}`,
+          killed,
+          endMs,
+        ),
+        target: `embedded#${incarnation}`,
+      }
     }
   }
 }

@@ -34,9 +34,21 @@ export const databaseUrl = (server: string, database: string, port?: number) => 
   return url.toString()
 }
 
-const withAdmin = async <A>(f: (client: pg.Client) => Promise<A>): Promise<A> => {
-  const client = new pg.Client({ connectionString: pgServer(), connectionTimeoutMillis: 10_000 })
-  await client.connect()
+/** A connection to the server's admin database; tried for up to `withinMs` (the server may be restarting). */
+const withAdmin = async <A>(f: (client: pg.Client) => Promise<A>, withinMs = 60_000): Promise<A> => {
+  const until = Date.now() + withinMs
+  let client: pg.Client
+  for (;;) {
+    client = new pg.Client({ connectionString: pgServer(), connectionTimeoutMillis: 10_000 })
+    try {
+      await client.connect()
+      break
+    } catch (e) {
+      await client.end().catch(() => undefined)
+      if (Date.now() > until) throw e
+      await new Promise((r) => setTimeout(r, 500))
+    }
+  }
   try {
     return await f(client)
   } finally {
@@ -197,7 +209,7 @@ export const restartPostgres = async (): Promise<{ ok: boolean; detail: string; 
     return { ok: false, detail: `${what} failed (${r.code}): ${r.output.slice(0, 200)}`, downMs: 0 }
   for (const until = Date.now() + 60_000; Date.now() < until; await new Promise((x) => setTimeout(x, 200)))
     try {
-      await withAdmin((c) => c.query("select 1"))
+      await withAdmin((c) => c.query("select 1"), 0)
       return { ok: true, detail: what, downMs: Date.now() - t0 }
     } catch {
       // still starting

@@ -23,15 +23,17 @@ import { type ChaosOptions, chaos } from "./run.ts"
 import { FAULT_KINDS, type Fault, type FaultKind } from "./schedule.ts"
 
 const USAGE = `usage: npm run chaos -- --minutes N [--seed S] [--brokers 1|3] [--rate R] [--apps N]
-  [--shield-apps N] [--poison-every M] [--late P] [--too-late P] [--embedded-rate R] [--tries K]
-  [--flush-after D] [--settle-seconds S] [--max-seconds-to-exact S] [--without KIND,…] [--schedule FILE]
-  [--keep] [--tally DIR] [--json]
+  [--shield-apps N] [--poison-every M] [--late P] [--too-late P] [--embedded-rate R]
+  [--embedded-volume-mb M] [--tries K] [--flush-after D] [--settle-seconds S]
+  [--max-seconds-to-exact S] [--without KIND,…] [--schedule FILE] [--keep] [--tally DIR] [--json]
   --brokers 3 runs on the three-node cluster (scripts/kafka.sh cluster; started if it is not running,
     and stopped at the end when the run started it) with replication 3
   --rate default 30,000 lines/s: half the cluster benchmark's held rate (BENCHMARKS.md)
   --late, --too-late: the share of lines 1 s-4 min late (they count) and 25-40 min late (dropped, counted)
   --without leaves fault kinds out of the schedule: ${FAULT_KINDS.join(", ")}
     (without kill-embedded and disk-full there is no embedded tally)
+  --embedded-rate (default 1,000 lines/s) and --embedded-volume-mb (default 1,536: a tmpfs, root or sudo)
+    size the embedded tally's load and its volume
   --schedule plays the faults of FILE (a run's schedule.json, possibly cut down) instead of the seed's
   --keep leaves the run's databases and topics in place to look at (drop them yourself afterwards)
   --tally DIR runs the stages from another checkout (e.g. a clean copy of a commit: git archive HEAD);
@@ -55,8 +57,8 @@ const parsed = (() => {
         "poison-every": { type: "string", default: "20" },
         late: { type: "string", default: "0.02" },
         "too-late": { type: "string", default: "0.002" },
-        "embedded-rate": { type: "string", default: "2000" },
-        "embedded-volume-mb": { type: "string", default: "1024" },
+        "embedded-rate": { type: "string", default: "1000" },
+        "embedded-volume-mb": { type: "string", default: "1536" },
         tries: { type: "string", default: "100" },
         "flush-after": { type: "string", default: "1s" },
         "settle-seconds": { type: "string", default: "180" },

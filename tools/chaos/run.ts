@@ -909,6 +909,10 @@ export const chaos = async (o: ChaosOptions): Promise<ChaosResult> => {
         failures.push(
           `the aggregators counted ${lateByPeriod[period] ?? 0} records dropped as too late for ${period}; at least ${least} were (tally_aggregator_late_dropped_total)`,
         )
+  // Everything written: the retrier's backlog gauge is back at 0 (RELIABILITY's finding 4).
+  const backlog = pipeline.retrier?.counters.tally_retrier_backlog
+  if (!error && backlog !== undefined && backlog > 0)
+    failures.push(`tally_retrier_backlog is ${backlog} after every rollup was exact (expected 0)`)
   if (deadLetters && deadLetters.total > 0)
     failures.push(`${deadLetters.total} rows in the DEAD topics (valid rows only were sent: expected none)`)
   // (A process still starting when the run ends dies of the SIGTERM before it handles signals.)

@@ -12,7 +12,7 @@
  * the sink and the retrier killed while shard 2 refuses connections (they must start degraded), the
  * ingress/API killed while the catalogue shard is down (it starts knowing no app: drains get 503) and
  * while shard 1 hangs, worker 0's active aggregator killed while the broker is down or a node is dead,
- * the embedded tally killed while its disk is full.
+ * and (within the disk-full fault itself) the embedded tally killed while its disk is full.
  */
 import { Random } from "../load/random.ts"
 
@@ -142,7 +142,7 @@ export const describe = (f: Fault): string => {
     case "node-kill-in-flight":
       return `SIGKILL the Kafka node leading the probe partition while a produce to it is in flight, down ${f.seconds} s, started again`
     case "disk-full":
-      return `the embedded tally's disk filled up for ${f.seconds} s, then space returns`
+      return `the embedded tally's disk filled up for ${f.seconds} s (it is SIGKILLed half way: its restarts meet the full disk), then space returns`
   }
 }
 
@@ -279,18 +279,19 @@ export const makeSchedule = (o: ScheduleOptions): Schedule => {
     }
     kills.push({ kind, at: draw(lo, hi) })
   }
-  // The SIGTERM first (it needs the most room), then the kills placed inside the long faults.
-  for (let i = 0; i < termsEach; i++) add("term-ingress", first, lastKill)
+  // The kills placed inside the long faults first, then the SIGTERM (it needs the most room), then the rest.
   const during = (kind: LongKind) => faults.filter((f) => f.kind === kind)
   const inside = (f: Fault | undefined, kind: KillKind) => {
     if (f) add(kind, f.at + 3, f.at + Math.max(4, (f.seconds ?? 10) - 5))
   }
   inside(during("shard-refuse")[0], "kill-sink")
   inside(during("shard-refuse")[0], "kill-retrier")
-  inside(during("catalogue-down")[0], "kill-ingress")
+  // Early in the catalogue's outage: the ingress must be back (and knowing no app) while it lasts.
+  const catalogue = during("catalogue-down")[0]
+  if (catalogue) add("kill-ingress", catalogue.at + 2, catalogue.at + Math.max(3, catalogue.seconds! / 3))
   if (killsEach > 1 || !kinds.has("catalogue-down")) inside(during("shard-hang")[0], "kill-ingress")
   inside(during("broker")[0] ?? during("node-kill")[0], "kill-aggregator-0")
-  inside(during("disk-full")[0], "kill-embedded")
+  for (let i = 0; i < termsEach; i++) add("term-ingress", first, lastKill)
   for (const kind of KILL_KINDS) {
     const n = kind === "term-ingress" ? termsEach : kind === "kill-embedded" ? killsEach + 1 : killsEach
     while (kills.filter((k) => k.kind === kind).length < n && kinds.has(kind)) add(kind, first, lastKill)
