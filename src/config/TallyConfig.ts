@@ -20,7 +20,7 @@ export interface Settings {
   /** TALLY_PG_SHARDS: real Postgres shards when set, else embedded PGlite under dataDir. */
   readonly pgShards: Option.Option<ReadonlyArray<string>>
   readonly port: number
-  /** TALLY_METRICS_PORT: where aggregator, sink and retrier serve /metrics and /healthz (unset: not served). */
+  /** TALLY_METRICS_PORT: where an aggregator, sink, retrier or alerter serves /metrics and health (unset: its default port, observability/SystemServer.ts). */
   readonly metricsPort: Option.Option<number>
   readonly dataDir: string
   readonly adminToken: Option.Option<Redacted.Redacted<string>>
@@ -78,7 +78,8 @@ export const variables = {
   TALLY_METRICS_PORT: {
     default: "",
     expects: "a TCP port (1-65535)",
-    means: "/metrics and /healthz of the aggregator, sink and retrier processes; unset = not served",
+    means:
+      "port of /metrics, /livez, /readyz and /healthz of an aggregator, sink, retrier or alerter process; unset = its default (sink 8081, retrier 8082, alerter 8083, aggregator 8090 + TALLY_WORKER_INDEX)",
   },
   TALLY_DATA_DIR: {
     default: "./.tally",
@@ -88,7 +89,8 @@ export const variables = {
   TALLY_ADMIN_TOKEN: {
     default: "",
     expects: "a token of at least 16 characters",
-    means: "guards app creation; generated when unset",
+    means:
+      "guards the admin endpoints (apps, retention); the same for every process; required by ingress and api with TALLY_PG_SHARDS, else generated into the data dir when unset",
     secret: true,
   },
   TALLY_FLUSH_AFTER: {

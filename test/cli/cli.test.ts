@@ -1,6 +1,7 @@
 /** The `tally` command as a user runs it: one process per call, embedded store under a temp data dir. */
 import { spawn, spawnSync } from "node:child_process"
 import { mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { get } from "node:http"
 import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -64,13 +65,13 @@ describe("tally CLI", () => {
     expect(app.name).toBe("cli-app")
     expect(app.drainUrl).toMatch(/^https:\/\/tally:[A-Za-z0-9_-]{32}@tally\.example\.com\/logs$/)
     expect(app.readToken).toMatch(/^tly_r_/)
-  })
+  }, 180_000)
 
   it("a second app of the same name fails with one line", () => {
     const run = tally(["apps", "create", "cli-app"], { TALLY_DATA_DIR: dataDir })
     expect(run.status).toBe(1)
     expect(run.stderr.trim()).toBe("tally: an app named cli-app exists")
-  })
+  }, 180_000)
 
   it("without TALLY_PUBLIC_URL the drain URL is localhost and TALLY_PORT, and a warning says to set it", () => {
     const run = tally(["apps", "create", "cli-local"], { TALLY_DATA_DIR: dataDir, TALLY_PORT: "9999" })
@@ -195,6 +196,49 @@ describe("tally all", () => {
     const errors1m = series.find((s) => s.labels.type === "ERRORS" && s.labels.period === "1m")
     expect(errors1m?.value, lines.join("\n")).toBeGreaterThanOrEqual(1)
   }, 90_000)
+
+  it("apps list, show, rotate and delete go through the running server's API", async () => {
+    const env = { TALLY_DATA_DIR: givenDir, TALLY_ADMIN_TOKEN: given, TALLY_PORT: String(ports[1]) }
+    const base = `http://127.0.0.1:${ports[1]}`
+    const created = tally(["apps", "create", "cli-remote", "--json"], env)
+    expect(created.status, created.stderr).toBe(0)
+    const app = JSON.parse(created.stdout) as { owner: string; readToken: string }
+    const list = tally(["apps", "list"], env)
+    expect(list.status, list.stderr).toBe(0)
+    expect(list.stdout).toMatch(new RegExp(`^cli-remote +${app.owner} +\\d{4}-`, "m"))
+    const show = tally(["apps", "show", "cli-remote", "--json"], env)
+    expect(JSON.parse(show.stdout)).toMatchObject({ owner: app.owner, name: "cli-remote", processTypes: [] })
+    // A connection of its own each time: spawnSync blocks this process while the server closes idle ones.
+    const me = (token: string) =>
+      new Promise<number>((resolve, reject) =>
+        get(`${base}/api/v1/me`, { headers: { authorization: `Bearer ${token}` }, agent: false }, (r) => {
+          r.resume()
+          resolve(r.statusCode ?? 0)
+        }).on("error", reject),
+      )
+    expect(await me(app.readToken)).toBe(200)
+    const rotated = tally(["apps", "rotate", app.owner, "--read-token", "--json"], env)
+    expect(rotated.status, rotated.stderr).toBe(0)
+    const token = (JSON.parse(rotated.stdout) as { readToken: string }).readToken
+    expect(await me(token)).toBe(200)
+    expect(await me(app.readToken)).toBe(401)
+    const drain = tally(["apps", "rotate", "cli-remote", "--drain-secret"], env)
+    expect(drain.status, drain.stderr).toBe(0)
+    expect(drain.stdout).toMatch(/^new drain URL: http:\/\/tally:[A-Za-z0-9_-]{32}@localhost:\d+\/logs$/m)
+    // The drain URL names localhost (TALLY_PUBLIC_URL unset): a warning says so.
+    expect(drain.stderr).toMatch(
+      /^tally: warning: drain URLs point at http:\/\/localhost:\d+, which Heroku cannot reach/,
+    )
+    const unsure = tally(["apps", "delete", "cli-remote"], env)
+    expect(unsure.status).toBe(1)
+    expect(unsure.stderr.trim()).toMatch(/add --yes to do it$/)
+    const removed = tally(["apps", "delete", "cli-remote", "--yes"], env)
+    expect(removed.status, removed.stderr).toBe(0)
+    expect(await me(token)).toBe(401)
+    const gone = tally(["apps", "show", "cli-remote"], env)
+    expect(gone.status).toBe(1)
+    expect(gone.stderr.trim()).toBe("tally: no app named cli-remote; tally apps list lists them")
+  }, 240_000)
 
   it("stops on SIGTERM with exit code 0", async () => {
     expect(await Promise.all([generated.stop(), withGiven.stop()])).toEqual([0, 0])
