@@ -12,6 +12,7 @@ const servedBy: Record<Part, string> = {
   aggregator: "aggregator, all",
   sink: "sink, all",
   retrier: "retrier, all",
+  alerter: "alerter, all",
   consumer: "aggregator, sink, retrier, all",
   log: "on the embedded log",
 }

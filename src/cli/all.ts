@@ -72,8 +72,8 @@ export const allServices = (demo: boolean) =>
     Layer.mergeAll(
       Banner,
       MetricsFromZero(
-        ["process", "ingress", "aggregator", "sink", "retrier", "consumer"],
-        ["aggregator", "sink", "events", "retrier"],
+        ["process", "ingress", "aggregator", "sink", "retrier", "alerter", "consumer"],
+        ["aggregator", "sink", "events", "retrier", "alerter"],
       ),
       ...(demo ? [DemoFleet] : []),
     ).pipe(Layer.provideMerge(stages)),

@@ -9,6 +9,7 @@
  */
 import { Effect, Layer, Metric, Option } from "effect"
 import * as AM from "../aggregator/AggregatorMetrics.ts"
+import * as AL from "../alerts/AlertMetrics.ts"
 import * as LM from "../bus/LogMetrics.ts"
 import { partitionsOfWorker } from "../bus/Partitioner.ts"
 import { catalogue, PARTITIONS, rawTopic, retryTopic, summaryTopic } from "../bus/Topics.ts"
@@ -22,7 +23,7 @@ import { stalledSeconds } from "../stream/Stage.ts"
 import * as PM from "./ProcessMetrics.ts"
 
 /** The parts of tally that have metrics of their own. */
-export type Part = "process" | "ingress" | "aggregator" | "sink" | "retrier" | "log" | "consumer"
+export type Part = "process" | "ingress" | "aggregator" | "sink" | "retrier" | "alerter" | "log" | "consumer"
 
 /** What a process runs, for the series it shows from its start. */
 export interface Context {
@@ -71,6 +72,7 @@ export const REJECT_REASONS = [
 ]
 
 const OUTCOMES = ["written", "fallback", "lane_full"]
+const RECEIVERS = ["alertmanager", "webhook"]
 
 const partitionsOf = (topics: ReadonlyArray<string>, partitions: ReadonlyArray<number>) =>
   topics.flatMap((topic) => partitions.map((p) => ({ topic, partition: String(p) })))
@@ -179,7 +181,41 @@ export const DOCUMENTED: ReadonlyArray<Documented> = [
     labels: ["shard"],
     series: (c) => each(shardsOf(c), (shard) => ({ shard })),
   },
-  // Stages reading the bus (aggregator, sink, events, retrier).
+  // Alerter (src/alerts/AlertMetrics.ts).
+  { metric: AL.rules, part: "alerter", labels: [] },
+  { metric: AL.records, part: "alerter", labels: [] },
+  { metric: AL.evaluations, part: "alerter", labels: [] },
+  { metric: AL.rounds, part: "alerter", labels: [] },
+  {
+    metric: AL.transitions,
+    part: "alerter",
+    labels: ["to"],
+    series: () => each(["ok", "pending", "firing"], (to) => ({ to })),
+  },
+  {
+    metric: AL.deliveries,
+    part: "alerter",
+    labels: ["receiver", "outcome"],
+    series: () =>
+      RECEIVERS.flatMap((receiver) =>
+        ["delivered", "failed", "abandoned", "refused"].map((outcome) => ({ receiver, outcome })),
+      ),
+  },
+  {
+    metric: AL.latency,
+    part: "alerter",
+    labels: ["receiver"],
+    series: () => each(RECEIVERS, (receiver) => ({ receiver })),
+  },
+  {
+    metric: AL.backlog,
+    part: "alerter",
+    labels: ["receiver"],
+    series: () => each(RECEIVERS, (receiver) => ({ receiver })),
+  },
+  { metric: AL.failingReceivers, part: "alerter", labels: [] },
+  { metric: AL.waitedBarrier, part: "alerter", labels: [] },
+  // Stages reading the bus (aggregator, sink, events, retrier, alerter).
   { metric: commitsRebalanced, part: "consumer", labels: [] },
   {
     metric: stalledSeconds,
@@ -207,12 +243,13 @@ export const DEAD_LETTERS: Documented = {
   series: (c) => shardsOf(c).flatMap((shard) => RolledUpTypes.map((type) => ({ shard, type }))),
 }
 
-/** Every documented metric, in the doc's order. */
-export const ALL_DOCUMENTED: ReadonlyArray<Documented> = [
-  ...DOCUMENTED.filter((d) => d.part !== "consumer" && d.part !== "log"),
-  DEAD_LETTERS,
-  ...DOCUMENTED.filter((d) => d.part === "consumer" || d.part === "log"),
-]
+/** Every documented metric, in the doc's order (dead letters after the retrier's). */
+export const ALL_DOCUMENTED: ReadonlyArray<Documented> = (
+  ["process", "ingress", "aggregator", "sink", "retrier", "alerter", "consumer", "log"] as const
+).flatMap((part) => [
+  ...DOCUMENTED.filter((d) => d.part === part),
+  ...(part === "retrier" ? [DEAD_LETTERS] : []),
+])
 
 /** The metrics (and their first series) of the given parts. */
 export const documentedFor = (parts: ReadonlyArray<Part>): ReadonlyArray<Documented> => {

@@ -45,6 +45,7 @@ const processes = (
   },
   { name: "sink", port: DEFAULT_METRICS_PORTS.sink, parts: ["process", "sink", "consumer"] },
   { name: "retrier", port: DEFAULT_METRICS_PORTS.retrier, parts: ["process", "retrier", "consumer"] },
+  { name: "alerter", port: DEFAULT_METRICS_PORTS.alerter, parts: ["process", "alerter", "consumer"] },
 ]
 
 const get = (url: string) =>
@@ -112,7 +113,15 @@ describe("deploy/Procfile under node-foreman, on Kafka and Postgres", () => {
     let output = ""
     const runner: ChildProcess = spawn(
       process.execPath,
-      [nf, "start", "-j", "deploy/Procfile", "-e", envFile, "ingress,aggregator0,aggregator1,sink,retrier"],
+      [
+        nf,
+        "start",
+        "-j",
+        "deploy/Procfile",
+        "-e",
+        envFile,
+        "ingress,aggregator0,aggregator1,sink,retrier,alerter",
+      ],
       { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] },
     )
     runner.stdout!.on("data", (d) => (output += d))
@@ -182,6 +191,7 @@ describe("deploy/Procfile under node-foreman, on Kafka and Postgres", () => {
       ["aggregator1", "aggregator"],
       ["sink", "sink"],
       ["retrier", "retrier"],
+      ["alerter", "alerter"],
     ] as const) {
       const lines = (byProcess.get(name) ?? []).filter((l) => l.startsWith("{"))
       expect(lines.length, `${name} logged JSON:\n${output.slice(-2000)}`).toBeGreaterThan(0)
