@@ -26,6 +26,6 @@ export const duplicates = Metric.counter("tally_aggregator_duplicate_deliveries_
   incremental: true,
 })
 export const processed = Metric.counter("tally_aggregator_records_total", {
-  description: "raw records processed",
+  description: "raw records processed (a record holds one drain delivery's measurements of one key)",
   incremental: true,
 })

@@ -497,6 +497,11 @@ export class PartitionRollup {
     return { offset, metadata }
   }
 
+  /** Whether some open window changed since its last emission (a flush may be due). */
+  get changed(): boolean {
+    return this.dirtyWindows > 0
+  }
+
   /** How many record keys are remembered (their windows or drain batches are not all closed yet). */
   get keyCount(): number {
     return this.keys.size

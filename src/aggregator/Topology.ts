@@ -88,29 +88,52 @@ interface Emission {
   readonly points: ReadonlyArray<Committed>
 }
 
+/** A partition's gauges, with their attributes made once (not per batch). */
+interface Gauges {
+  readonly lag: Metric.Gauge<number>
+  readonly openWindows: Metric.Gauge<number>
+  readonly drainBatches: Metric.Gauge<number>
+}
+const gauges = new WeakMap<PartitionRollup, Gauges>()
+const gaugesOf = (r: PartitionRollup): Gauges => {
+  let g = gauges.get(r)
+  if (g === undefined) {
+    const attributes = { topic: r.topic, partition: String(r.partition) }
+    g = {
+      lag: Metric.withAttributes(M.lag, attributes),
+      openWindows: Metric.withAttributes(M.openWindows, attributes),
+      drainBatches: Metric.withAttributes(M.drainBatches, attributes),
+    }
+    gauges.set(r, g)
+  }
+  return g
+}
+
 const report = Effect.fnUntraced(function* (r: PartitionRollup, batch: Batch) {
-  const attributes = { topic: batch.topic, partition: String(batch.partition) }
-  yield* Metric.update(
-    Metric.withAttributes(M.lag, attributes),
-    Math.max(0, batch.highWatermark - r.nextOffset),
-  )
-  yield* Metric.update(Metric.withAttributes(M.openWindows, attributes), r.windows.openCount)
-  yield* Metric.update(Metric.withAttributes(M.drainBatches, attributes), r.batchCount)
+  const g = gaugesOf(r)
+  yield* Metric.update(g.lag, Math.max(0, batch.highWatermark - r.nextOffset))
+  yield* Metric.update(g.openWindows, r.windows.openCount)
+  yield* Metric.update(g.drainBatches, r.batchCount)
   yield* Metric.update(M.processed, batch.records.length)
   if (r.counters.duplicates > 0) {
     yield* Metric.update(M.duplicates, r.counters.duplicates)
     r.counters.duplicates = 0
   }
-  for (const [key, n] of r.counters.late) {
-    const [type, period] = key.split(":").slice(-2)
-    yield* Metric.update(Metric.withAttributes(M.lateDropped, { type: type!, period: period! }), n)
+  if (r.counters.late.size > 0) {
+    for (const [key, n] of r.counters.late) {
+      const [type, period] = key.split(":").slice(-2)
+      yield* Metric.update(Metric.withAttributes(M.lateDropped, { type: type!, period: period! }), n)
+    }
+    r.counters.late.clear()
   }
-  r.counters.late.clear()
 })
 
 /**
  * Raw batches into the rollups; lets out the snapshots due (flushAfter, closed windows; all on Stop)
- * with the commit points that hold once they are acknowledged.
+ * with the commit points that hold once they are acknowledged. A batch touches its own partition only:
+ * its rollup is collected and its commit point proposed (the others' points have not moved: a point moves
+ * only when its partition processes records or closes windows, which only its records do). A Tick
+ * flushes the windows due of every partition with changed windows, and lets nothing out when none has.
  */
 export const rollUp =
   (state: WorkerState, flushAfterMs: number) =>
@@ -130,12 +153,17 @@ export const rollUp =
           if (!r || f.generation !== generation) return []
           for (const record of f.value.records) r.process(record, now)
           yield* report(r, f.value)
+          const summaries = r.collect(now, flushAfterMs)
+          const points = [{ topic: r.topic, partition: r.partition, ...r.commitPoint() }]
+          return [item<Emission>({ summaries, points }, generation)]
         }
+        const stop = f._tag === "Stop"
         const summaries: Array<OutRecord> = []
         for (const r of state.rollups.values())
-          summaries.push(...r.collect(now, flushAfterMs, f._tag === "Stop"))
-        const emission = item<Emission>({ summaries, points: state.commitPoints() }, generation)
-        return f._tag === "Item" ? [emission] : [emission, f]
+          if (stop || r.changed) for (const s of r.collect(now, flushAfterMs, stop)) summaries.push(s)
+        if (!stop && summaries.length === 0) return [f]
+        const emission = item<Emission>({ summaries, points: stop ? state.commitPoints() : [] }, generation)
+        return [emission, f]
       }),
     ).pipe(Stream.flattenIterable)
   }

@@ -29,6 +29,9 @@ export interface KafkaOptions {
   readonly heartbeatIntervalMs?: number
 }
 
+/** How long a topic's partition count is trusted by the offset queries (see knownCounts). */
+const COUNTS_TTL_MS = 30_000
+
 const byPartition = (a: TopicPartition, b: TopicPartition) =>
   a.topic.localeCompare(b.topic) || a.partition - b.partition
 
@@ -80,6 +83,37 @@ export const makeKafkaBus = Effect.fnUntraced(function* (options: KafkaOptions) 
     return new Map(topics.map((t) => [t, metadata.topics.get(t)?.partitionsCount ?? 0]))
   })
 
+  /**
+   * `partitionCounts` for the offset queries, kept for COUNTS_TTL_MS: the stall watchdog and the ingress's
+   * backpressure ask every few seconds, and a count read afresh costs two admin requests (list, metadata).
+   * Forgotten when a query fails (a topic deleted or recreated meanwhile is read afresh next time).
+   */
+  const counted = new Map<string, { readonly n: number; readonly at: number }>()
+  const knownCounts = (topics: ReadonlyArray<string>) =>
+    Effect.suspend(() => {
+      const now = Date.now()
+      const out = new Map<string, number>()
+      for (const t of topics) {
+        const c = counted.get(t)
+        if (c === undefined || now - c.at > COUNTS_TTL_MS) return fresh(topics)
+        out.set(t, c.n)
+      }
+      return Effect.succeed(out)
+    })
+  const fresh = (topics: ReadonlyArray<string>) =>
+    partitionCounts(topics).pipe(
+      Effect.tap((counts) =>
+        Effect.sync(() => {
+          const at = Date.now()
+          for (const [t, n] of counts) counted.set(t, { n, at })
+        }),
+      ),
+    )
+  const forgetCounts = (topics: ReadonlyArray<string>) =>
+    Effect.sync(() => {
+      for (const t of topics) counted.delete(t)
+    })
+
   /** Committed offsets with metadata of these partitions (left out when the group never committed). */
   const readCommits = (group: string, partitions: ReadonlyArray<TopicPartition>) =>
     Effect.gen(function* () {
@@ -112,7 +146,9 @@ export const makeKafkaBus = Effect.fnUntraced(function* (options: KafkaOptions) 
     })
 
   const committed = Effect.fnUntraced(function* (group: string, topics: ReadonlyArray<string>) {
-    return yield* readCommits(group, everyPartition(yield* partitionCounts(topics)))
+    return yield* readCommits(group, everyPartition(yield* knownCounts(topics))).pipe(
+      Effect.tapError(() => forgetCounts(topics)),
+    )
   }, retryBriefly)
 
   /** Offsets at `timestamp` (-1: the end, -2: the start) of these partitions. */
@@ -135,7 +171,9 @@ export const makeKafkaBus = Effect.fnUntraced(function* (options: KafkaOptions) 
     })
 
   const endOffsets = Effect.fnUntraced(function* (topics: ReadonlyArray<string>) {
-    return yield* listOffsets(everyPartition(yield* partitionCounts(topics)), -1n)
+    return yield* listOffsets(everyPartition(yield* knownCounts(topics)), -1n).pipe(
+      Effect.tapError(() => forgetCounts(topics)),
+    )
   }, retryBriefly)
 
   const health = call("describe cluster", () => admin.metadata({ topics: [], forceUpdate: true })).pipe(

@@ -19,6 +19,13 @@ import type { Assigned, Batch, BusError, Delivery, InRecord } from "./Records.ts
  */
 const FETCH_WAIT_MS = 200
 const FETCH_MIN_BYTES = 64 * 1024
+/**
+ * After a fetch that brought nothing, the next one is a long poll: the broker answers as soon as any
+ * record arrives (1 byte), else after IDLE_WAIT_MS. An idle consumer asks twice a second instead of five
+ * times, each answer as prompt as before; the first fetch with records goes back to batching.
+ */
+const IDLE_WAIT_MS = 2000
+const IDLE_MIN_BYTES = 1
 const PARTITION_MAX_BYTES = 1024 * 1024
 const FETCH_MAX_BYTES = 16 * 1024 * 1024
 const EMPTY = new Uint8Array(0)
@@ -42,6 +49,7 @@ const fetchOnce = async (
   member: GroupMember,
   m: Membership,
   positions: Map<string, number>,
+  idle: boolean,
 ): Promise<Array<FetchResponse>> => {
   const metadata = await member.consumer.metadata({ topics: [...member.sub.topics] })
   const byNode = new Map<number, Map<string, Array<unknown>>>()
@@ -66,8 +74,8 @@ const fetchOnce = async (
       member.consumer.fetch({
         node,
         topics: [...topics].map(([topicId, partitions]) => ({ topicId, partitions })) as never,
-        maxWaitTime: FETCH_WAIT_MS,
-        minBytes: FETCH_MIN_BYTES,
+        maxWaitTime: idle ? IDLE_WAIT_MS : FETCH_WAIT_MS,
+        minBytes: idle ? IDLE_MIN_BYTES : FETCH_MIN_BYTES,
         maxBytes: FETCH_MAX_BYTES,
       }),
     ),
@@ -149,10 +157,12 @@ export const fetchLoop = (
     const group = member.sub.group
     let delivered: Membership | undefined
     let positions = new Map<string, number>()
+    /** Whether the last fetch brought no records (the next one is a long poll). */
+    let idle = false
     /** A fetch under `m` from the current positions, started now; its outcome never rejects. */
     const fetchAhead = (m: Membership) => ({
       m,
-      response: fetchOnce(member, m, new Map(positions)).then(
+      response: fetchOnce(member, m, new Map(positions), idle).then(
         (ok) => ({ ok }),
         (error: unknown) => ({ error }),
       ),
@@ -222,6 +232,7 @@ export const fetchLoop = (
       )
       if (member.current !== m) continue
       const batches = toBatches(member, m, fetched, positions)
+      idle = batches.length === 0
       // One fetch ahead: the broker reads the next records while these are delivered. At most
       // one response waits here however long the downstream takes.
       if (fetched.length > 0) ahead = fetchAhead(m)

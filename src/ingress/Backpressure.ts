@@ -9,14 +9,15 @@
  * - **Far behind** (lag above twice TALLY_MAX_LAG): every drain is refused, as before, so memory and lag
  *   stay bounded whatever the mix of apps.
  *
- * How far behind: every two seconds the raw partitions' end offsets are sampled, and the committed
+ * How far behind: every two seconds (every ten while nothing arrives and nothing is behind: the ends
+ * did not move since the last sample and the lag is 0) the raw partitions' end offsets are sampled, and the committed
  * offsets of the aggregator workers' groups read with their resume metadata (the offset processing had
  * reached), all through the Bus — the same in embedded mode and on Kafka. A partition is behind by the
  * age of its oldest record not yet processed: the time since the first sample whose end passed the offset
  * its worker reached (to within a sampling interval). Event times play no part, so a backfill of old
  * lines is not mistaken for a slow pipeline. Partitions whose worker never committed are not counted.
  */
-import { Clock, Context, Duration, Effect, Layer, Metric, Schedule } from "effect"
+import { Clock, Context, Duration, Effect, Layer, Metric } from "effect"
 import { Bus } from "../bus/Bus.ts"
 import type { Committed, EndOffset } from "../bus/Records.ts"
 import { groups, rawTopic } from "../bus/Topics.ts"
@@ -41,16 +42,21 @@ export class LagTracker {
     this.horizonMs = horizonMs
   }
 
-  observe(ends: ReadonlyArray<EndOffset>, nowMs: number): void {
+  /** Records the ends sampled at `nowMs`; whether any moved since the last sample. */
+  observe(ends: ReadonlyArray<EndOffset>, nowMs: number): boolean {
+    let moved = false
     for (const e of ends) {
       const id = `${e.topic}/${e.partition}`
       let list = this.samples.get(id)
       if (!list) this.samples.set(id, (list = []))
-      if (list.length === 0 || list[list.length - 1]!.end !== e.offset)
+      if (list.length === 0 || list[list.length - 1]!.end !== e.offset) {
         list.push({ at: nowMs, end: e.offset })
+        moved = true
+      }
       // Keep one sample older than the horizon: it bounds the age of anything still waiting.
       while (list.length > 1 && list[1]!.at < nowMs - this.horizonMs) list.shift()
     }
+    return moved
   }
 
   /** How far behind the committed positions are, in ms (0 when every record seen has been processed). */
@@ -65,6 +71,10 @@ export class LagTracker {
     return lag
   }
 }
+
+/** How often the lag is measured, and how often while the pipeline is quiet. */
+const EVERY = Duration.seconds(2)
+const QUIET_EVERY = Duration.seconds(10)
 
 /** "ok": keeping up; "behind": past TALLY_MAX_LAG (apps at or above the mean share are refused); "far": past twice that (all are). */
 export type Level = "ok" | "behind" | "far"
@@ -93,19 +103,22 @@ export class Backpressure extends Context.Service<Backpressure, BackpressureApi>
       let level: Level = "ok"
       // Samples are kept for three times TALLY_MAX_LAG, so a lag past twice it is seen as such.
       const tracker = new LagTracker(3 * maxMs)
+      /** One measurement; whether the pipeline is quiet (no end moved, nothing behind). */
       const measure = Effect.gen(function* () {
         const committed = (yield* Effect.forEach(workerGroups, (g) => bus.committed(g, topics))).flat()
         const now = yield* Clock.currentTimeMillis
-        tracker.observe(yield* bus.endOffsets(topics), now)
+        const moved = tracker.observe(yield* bus.endOffsets(topics), now)
         lagMs = tracker.lag(committed, now)
         level = lagMs > 2 * maxMs ? "far" : lagMs > maxMs ? "behind" : "ok"
         yield* Metric.update(lagSeconds, lagMs / 1000)
         yield* Metric.update(refusing, level === "far" ? 2 : level === "behind" ? 1 : 0)
+        return !moved && lagMs === 0
       })
       // A failed measurement keeps the last one (a broker outage answers drains with 503 anyway).
       yield* measure.pipe(
-        Effect.catch((e) => Effect.logDebug(`backpressure: ${e.message}`)),
-        Effect.repeat(Schedule.spaced("2 seconds")),
+        Effect.catch((e) => Effect.as(Effect.logDebug(`backpressure: ${e.message}`), false)),
+        Effect.flatMap((quiet) => Effect.sleep(quiet ? QUIET_EVERY : EVERY)),
+        Effect.forever,
         Effect.forkScoped,
       )
       return Backpressure.of({

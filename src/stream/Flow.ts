@@ -8,7 +8,7 @@
  * A step is a plain `Stream<Flow<A>> -> Stream<Flow<B>>`; `controlled` turns a consumer's deliveries into
  * a flow, and a stage pipes its steps in reading order, from source topic to sink (see aggregator/Topology.ts).
  */
-import { type Duration, type Effect, Stream } from "effect"
+import { Clock, Duration, Effect, Stream } from "effect"
 import type { Assigned, Batch, Delivery } from "../bus/Records.ts"
 
 export interface Item<A> {
@@ -32,23 +32,50 @@ export const STOP: Stop = { _tag: "Stop" }
 
 export const isItem = <A>(f: Flow<A>): f is Item<A> => f._tag === "Item"
 
+/** While the source is quiet, Ticks come at most this often (see `controlled`). */
+export const IDLE_TICK_MS = 1000
+
 /**
  * A consumer's deliveries as a flow: each Batch an item, each Assigned passed on, a Tick every
  * `tickEvery` (none with "never", for deterministic tests), and one Stop when `stop` completes, after
  * which nothing more flows — but the consumer stays subscribed (a member of its group) until the stage's
  * last step has seen the Stop and committed (`untilStopped` ends the stage there). The flow ends when the
  * source does (a crash, from the stage's point of view: nothing is flushed).
+ *
+ * Ticks come every `tickEvery` while the source delivers, and for `activeMs` (default 5 s, at least 10
+ * ticks) after its last delivery — enough for lingering batches and commit intervals — then every
+ * IDLE_TICK_MS (1 s) at most: an idle stage neither wakes every step many times a second for nothing, nor
+ * goes silent (a Tick still comes out of its last step every second: the stall watchdog, Stage.ts).
  */
 export const controlled = <E, R>(
   source: Stream.Stream<Delivery, E, R>,
-  options: { readonly tickEvery: Duration.Input | "never"; readonly stop: Effect.Effect<void> },
-): Stream.Stream<Flow<Batch>, E, R> =>
-  Stream.merge(
-    source.pipe(Stream.map((d): Flow<Batch> => (d._tag === "Batch" ? item(d, d.generation) : d))),
+  options: {
+    readonly tickEvery: Duration.Input | "never"
+    readonly stop: Effect.Effect<void>
+    readonly activeMs?: number
+  },
+): Stream.Stream<Flow<Batch>, E, R> => {
+  let lastDelivery = Number.NEGATIVE_INFINITY
+  const ticks = (every: Duration.Input): Stream.Stream<Flow<Batch>> => {
+    const fast = Duration.toMillis(Duration.fromInputUnsafe(every))
+    const slow = Math.max(fast, IDLE_TICK_MS)
+    const activeMs = options.activeMs ?? Math.max(5000, 10 * fast)
+    const next = Effect.flatMap(Clock.currentTimeMillis, (now) =>
+      Effect.as(Effect.sleep(now - lastDelivery < activeMs ? fast : slow), TICK as Flow<Batch>),
+    )
+    return Stream.concat(Stream.succeed(TICK as Flow<Batch>), Stream.fromEffectRepeat(next))
+  }
+  return Stream.merge(
+    source.pipe(
+      Stream.mapEffect((d) =>
+        Effect.map(Clock.currentTimeMillis, (now): Flow<Batch> => {
+          lastDelivery = now
+          return d._tag === "Batch" ? item(d, d.generation) : d
+        }),
+      ),
+    ),
     Stream.merge(
-      options.tickEvery === "never"
-        ? Stream.empty
-        : Stream.tick(options.tickEvery).pipe(Stream.map((): Flow<Batch> => TICK)),
+      options.tickEvery === "never" ? Stream.empty : ticks(options.tickEvery),
       Stream.fromEffect(options.stop).pipe(Stream.map((): Flow<Batch> => STOP)),
     ),
     { haltStrategy: "left" },
@@ -59,6 +86,7 @@ export const controlled = <E, R>(
         stopped ? [true, []] : [f._tag === "Stop", [f]],
     ),
   )
+}
 
 /** The last step of a stage: it ends once the Stop has come through every step before it. */
 export const untilStopped = <A, E, R>(self: Stream.Stream<Flow<A>, E, R>): Stream.Stream<Flow<A>, E, R> =>

@@ -33,7 +33,9 @@ export const commitsRebalanced = Metric.counter("tally_commits_void_total", {
 export class OffsetCommitter {
   private assigned: Assigned | undefined
   private readonly newest = new Map<string, Committed>()
-  private readonly sent = new Map<string, string>()
+  private readonly sent = new Map<string, Committed>()
+  /** Partitions whose newest point differs from what was sent (what the next commit carries). */
+  private readonly moved = new Set<string>()
   private lastAt = Number.NEGATIVE_INFINITY
   readonly intervalMs: number
   private readonly onCommitted: (points: ReadonlyArray<Committed>) => void
@@ -53,14 +55,20 @@ export class OffsetCommitter {
     this.assigned = assigned
     this.newest.clear()
     this.sent.clear()
-    for (const p of assigned.partitions)
-      if (p.committed) this.sent.set(id(p.topic, p.partition), fingerprint(p.committed))
+    this.moved.clear()
+    for (const p of assigned.partitions) if (p.committed) this.sent.set(id(p.topic, p.partition), p.committed)
   }
 
   /** The newest commit points of work read under `generation` (ignored when that assignment ended). */
   propose(points: ReadonlyArray<Committed>, generation: number): void {
     if (generation !== this.generation) return
-    for (const p of points) this.newest.set(id(p.topic, p.partition), p)
+    for (const p of points) {
+      const key = id(p.topic, p.partition)
+      this.newest.set(key, p)
+      const sent = this.sent.get(key)
+      if (sent !== undefined && same(sent, p)) this.moved.delete(key)
+      else this.moved.add(key)
+    }
   }
 
   /** Commits the points that moved, when `force`d or the interval has passed. */
@@ -71,10 +79,10 @@ export class OffsetCommitter {
       if (!assigned) return
       const now = yield* Clock.currentTimeMillis
       if (!force && now - self.lastAt < self.intervalMs) return
-      const moved: Array<Committed> = []
-      for (const [key, p] of self.newest) if (self.sent.get(key) !== fingerprint(p)) moved.push(p)
       self.lastAt = now
-      if (moved.length === 0) return
+      if (self.moved.size === 0) return
+      const moved: Array<Committed> = []
+      for (const key of self.moved) moved.push(self.newest.get(key)!)
       const done = yield* assigned.commit(moved).pipe(
         Effect.tapError((e) =>
           e.reason === "Unavailable"
@@ -94,7 +102,12 @@ export class OffsetCommitter {
       )
       // Only the assignment the commit was made under may record it (a new one may have begun meanwhile).
       if (done && self.assigned === assigned) {
-        for (const p of moved) self.sent.set(id(p.topic, p.partition), fingerprint(p))
+        for (const p of moved) {
+          const key = id(p.topic, p.partition)
+          self.sent.set(key, p)
+          // A newer point proposed while this commit was in flight stays moved.
+          if (self.newest.get(key) === p) self.moved.delete(key)
+        }
         self.onCommitted(moved)
       }
     })
@@ -125,7 +138,7 @@ export class OffsetCommitter {
     )
 }
 
-const fingerprint = (c: Committed) => `${c.offset}|${c.metadata}`
+const same = (a: Committed, b: Committed) => a.offset === b.offset && a.metadata === b.metadata
 
 /** Records in flight per partition, in the order they were read; the commit point is the first not done. */
 class InFlight {
