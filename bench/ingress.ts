@@ -9,7 +9,7 @@ import { join } from "node:path"
 import { type Effect, type Layer, ManagedRuntime } from "effect"
 import { Bus } from "../src/bus/Bus.ts"
 import { DrainParser, parseBody } from "../src/ingress/DrainParser.ts"
-import { toRecord } from "../src/ingress/Encode.ts"
+import { toRecords } from "../src/ingress/Encode.ts"
 import { deleteTopics } from "../test/support/broker.ts"
 import { baseUrl, createApp } from "../test/support/http.ts"
 import { ingressStack } from "../test/support/stack.ts"
@@ -92,13 +92,17 @@ export const run = async () => {
   }
   const encode = timed(5, () => {
     const p = parseBody(bodies[k++ % bodies.length]!).parser
-    for (const m of p.measurements) toRecord(m, delivery)
+    toRecords(p.measurements, delivery)
     return p.frames
   })
+  // A body's records as the ingress produces them: one per (type, process type), its lines in order.
   const sample = parseBody(bodies[0]!).parser
-  const records = sample.measurements.map((m) => toRecord(m, delivery))
+  const records = toRecords(sample.measurements, delivery)
   const perLine = records.length / sample.frames
-  const avgSize = Math.round(records.reduce((n, r) => n + r.value.length, 0) / records.length)
+  const measurementsPerLine = sample.measurements.length / sample.frames
+  const bytes = records.reduce((n, r) => n + r.value.length, 0)
+  const avgSize = Math.round(bytes / records.length)
+  const bytesPerLine = bytes / sample.frames
 
   // 3. HTTP -> Kafka, end to end, load from a separate process.
   const kafka = Bus.layerKafka({ brokers: BROKERS.split(","), clientId: "tally-bench", logLevel: "ERROR" })
@@ -131,12 +135,16 @@ export const run = async () => {
   const last = perf.trim().split("\n").pop() ?? ""
   const ceiling = Number(/([\d.]+) records\/sec/.exec(last)?.[1] ?? Number.NaN)
   const e2eRecords = e2e.linesPerSecond * perLine
+  // Records of different sizes compare by their bytes.
+  const e2eBytes = e2e.linesPerSecond * bytesPerLine
+  const ceilingBytes = ceiling * avgSize
 
   const markdown = `## Ingress (issue 3)
 
 Bodies of 400 frames (${fmt(bodyBytes)} bytes, Logplex's ~100 KiB batch): 60% router lines, 10% runtime
-memory samples, 30% ordinary app lines; ${perLine.toFixed(2)} measurements per line, ${avgSize} bytes per
-encoded measurement.
+memory samples, 30% ordinary app lines; ${measurementsPerLine.toFixed(2)} measurements per line, encoded as the ingress
+produces them: one record per (type, process type) of a body, ${perLine.toFixed(3)} records per line, ${avgSize} bytes per record
+(${bytesPerLine.toFixed(0)} bytes per line).
 
 | what | result | target | ratio to target |
 |---|---|---|---|
@@ -145,7 +153,7 @@ encoded measurement.
 | HTTP → Kafka end to end (real broker via @platformatic/kafka, acks=all, idempotent, 16 connections) | ${fmt(e2e.linesPerSecond)} lines/s = ${fmt(e2eRecords)} records/s | ≥ 100,000 lines/s | ${ratio(e2e.linesPerSecond, 100_000)} |
 | HTTP → in-memory Bus, same load (the ingress stage without Kafka) | ${fmt(memory.linesPerSecond)} lines/s | | |
 | Kafka ProducerPerformance, ${avgSize}-byte records, acks=all (the ceiling) | ${fmt(ceiling)} records/s | | |
-| end to end ÷ producer ceiling (records/s) | ${((e2eRecords / ceiling) * 100).toFixed(0)}% | ≥ 50% | ${ratio(e2eRecords / ceiling, 0.5)} |
+| end to end ÷ producer ceiling (bytes/s: ${fmt(e2eBytes / 2 ** 20)} vs ${fmt(ceilingBytes / 2 ** 20)} MiB/s) | ${((e2eBytes / ceilingBytes) * 100).toFixed(0)}% | ≥ 50% | ${ratio(e2eBytes / ceilingBytes, 0.5)} |
 
 End-to-end statuses: ${JSON.stringify(e2e.statuses)} over ${fmt(e2e.requests)} requests. The load generator
 is a separate Node process on the same 2-core machine, as is the broker. The Kafka client comparison

@@ -1,13 +1,13 @@
 /**
  * The input of the peers benchmark: raw router measurements as tally's ingress writes them (Encode.ts
- * `toRecord`), in drain batches of 100 lines: 200 apps × 3 process types (600 record keys), event time
+ * `toRecords`: one record per delivery and key), in drain batches of 100 lines: 200 apps × 3 process types (600 record keys), event time
  * advancing over `spanMs` so 1-minute windows close, a real Frame-Id and delivery id per batch, and one
  * batch in 97 retried (same Frame-Id, another delivery, a few batches later) so both systems must drop
  * the retry to get the counts right. Deterministic in its seed.
  */
 import type { OutRecord } from "../../src/bus/Records.ts"
 import type { RouterRequest } from "../../src/domain/Measurement.ts"
-import { toRecord } from "../../src/ingress/Encode.ts"
+import { toRecords } from "../../src/ingress/Encode.ts"
 import {
   APPS,
   batchLines,
@@ -90,22 +90,27 @@ export function* load(
   chunk = 20_000,
 ): Generator<Array<OutRecord>> {
   let out: Array<OutRecord> = []
+  let lines = 0
   for (const s of schedule(records, t0, spanMs)) {
     const owner = ownerOf(s.app)
     const delivery = { owner, drain: owner, frameId: s.frameId, delivery: s.delivery }
     plan.records += s.lines.length
     if (s.retry) plan.retried += s.lines.length
+    // One record per delivery and key, as the ingress produces them.
+    for (const r of toRecords(s.lines, delivery, prefix)) out.push(r)
+    lines += s.lines.length
     for (const m of s.lines) {
-      out.push(toRecord(m, delivery, prefix))
       if (s.retry) continue
       plan.expected.router_status++
       if (m.serviceMs !== undefined) plan.expected.router_service_ms++
       if (m.connectMs !== undefined) plan.expected.router_connect_ms++
       if (m.bytes !== undefined) plan.expected.router_bytes++
     }
-    if (out.length >= chunk) {
+    // `chunk` lines at a time
+    if (lines >= chunk) {
       yield out
       out = []
+      lines = 0
     }
   }
   if (out.length > 0) yield out
