@@ -1,6 +1,7 @@
 /**
  * On-demand downsampling: stored rollups merged into step buckets, exactly. Counts, sums and sums of
- * squares add; min and max fold; sketches merge (p50/p95/p99 within the sketch's 1% relative accuracy).
+ * squares add; min and max fold; sketches merge (p50/p95/p99 within the sketch's 1% relative accuracy,
+ * clamped to the point's [min, max]: a bin's representative value may lie past the exact extremes).
  * Steps that are multiples of 15 minutes read the 15m rollups, others the 1m rollups.
  */
 
@@ -90,13 +91,11 @@ export const downsample = (
         mean,
         stddev: Math.sqrt(variance),
       }
-      if (!sketched || !b.sketch || b.sketch.count === 0) return point
-      return {
-        ...point,
-        p50: b.sketch.quantile(0.5),
-        p95: b.sketch.quantile(0.95),
-        p99: b.sketch.quantile(0.99),
-      }
+      const sketch = b.sketch
+      if (!sketched || !sketch || sketch.count === 0) return point
+      // Clamped: no percentile is below the exact min or above the exact max of its point.
+      const at = (q: number) => Math.min(b.max, Math.max(b.min, sketch.quantile(q)))
+      return { ...point, p50: at(0.5), p95: at(0.95), p99: at(0.99) }
     })
 }
 
