@@ -16,7 +16,7 @@
  *
  * `npm run bench -- alerts` (BENCH_ALERTS_FLUSH_AFTER_MS to change flushAfter).
  */
-import { createServer } from "node:http"
+import { spawn } from "node:child_process"
 import { loadavg } from "node:os"
 import { Effect, Fiber, Layer, Stream } from "effect"
 import pg from "pg"
@@ -171,7 +171,7 @@ const quantile = (sorted: ReadonlyArray<number>, q: number) =>
 
 /** 1. The evaluator's CPU per record, in-process: apply a minute's records and run its round. */
 const cpuPerRecord = () => {
-  const start = Math.floor(Date.now() / MINUTE) * MINUTE - 10 * MINUTE
+  const start = Math.floor(Date.now() / MINUTE) * MINUTE - 20 * MINUTE
   const stored: Array<StoredRule> = ruleSpecs("http://127.0.0.1:1/hook").map((r) => ({
     ...r,
     app: "bench",
@@ -190,9 +190,11 @@ const cpuPerRecord = () => {
   )
   evaluator.setRules(stored, () => true)
   const results: Array<{ records: number; applyMs: number; roundMs: number; transitions: number }> = []
-  for (let m = 0; m < 3; m++) {
+  // Minutes 0-2 breach, 3-4 do not: every rule fires at the first and resolves at the fourth; the
+  // others are minutes without a transition.
+  for (let m = 0; m < 5; m++) {
     const minute = start + m * MINUTE
-    const records = minuteRecords(minute, m % 2 === 0).flat()
+    const records = minuteRecords(minute, m < 3).flat()
     const now = minute + 30_000
     const c0 = threadMs()
     for (const r of records) evaluator.apply(r.key, r.value, now)
@@ -209,19 +211,19 @@ const cpuPerRecord = () => {
   return results
 }
 
-/** 1b. The same records through the whole stage (topology on the in-process bus), no round due. */
-const stageCpuPerRecord = (records: ReadonlyArray<OutRecord>) =>
+/**
+ * 1b. The same records through the whole stage (topology on the in-process bus), no round due: each round
+ * of versions produced once the previous one was read (the in-process log compacts on read).
+ */
+const stageCpuPerRecord = (rounds: ReadonlyArray<ReadonlyArray<OutRecord>>) =>
   Effect.scoped(
     Effect.gen(function* () {
       const log = makeLog()
       const bus = makeLocalBus(log)
-      yield* Effect.orDie(bus.produce(records))
       const stored = yield* Effect.service(AlertStore)
       const deliverer = yield* makeDeliverer({ store: stored, self: selfSpec(8080, undefined, undefined) })
       const opts = options(10_000)
       let seen = 0
-      const c0 = threadMs()
-      const t0 = performance.now()
       const fiber = yield* alerterTopology(
         opts,
         bus
@@ -231,42 +233,66 @@ const stageCpuPerRecord = (records: ReadonlyArray<OutRecord>) =>
         Effect.never,
         1000,
       ).pipe(Stream.runDrain, Effect.provideService(Bus, bus), Effect.forkScoped)
-      while (seen < records.length) yield* Effect.sleep("20 millis")
-      const cpu = threadMs() - c0
-      const wall = performance.now() - t0
+      yield* Effect.sleep("1 second")
+      let cpu = 0
+      let wall = 0
+      let records = 0
+      for (const round of rounds) {
+        yield* Effect.orDie(bus.produce(round))
+        const want = seen + round.length
+        const c0 = threadMs()
+        const t0 = performance.now()
+        while (seen < want) yield* Effect.sleep("5 millis")
+        cpu += threadMs() - c0
+        wall += performance.now() - t0
+        records += round.length
+      }
       yield* Fiber.interrupt(fiber)
-      return { records: records.length, cpuMs: cpu, wallMs: wall }
+      return { records, cpuMs: cpu, wallMs: wall }
     }),
   )
 
-/** A webhook receiver in this process: when each rule's notification arrived, by status. */
+/** The webhook receiver's own process: prints `<path> <status> <epoch ms>` for each notification. */
+const RECEIVER = `
+const http = require("node:http")
+const server = http.createServer((req, res) => {
+  let body = ""
+  req.setEncoding("utf8")
+  req.on("data", (c) => (body += c))
+  req.on("end", () => {
+    const at = Date.now()
+    res.end()
+    process.stdout.write(req.url + " " + (body.includes('"status":"firing"') ? "firing" : "resolved") + " " + at + "\\n")
+  })
+})
+server.keepAliveTimeout = 30000
+server.listen(0, "127.0.0.1", () => process.stdout.write("port " + server.address().port + "\\n"))
+`
+
+/** A webhook receiver in a process of its own (it does not share the alerter's CPU): arrivals by rule. */
 const receiver = async () => {
   const arrivals = new Map<string, { firing?: number; resolved?: number }>()
-  let count = 0
-  const server = createServer((req, res) => {
-    let body = ""
-    req.setEncoding("utf8")
-    req.on("data", (c) => (body += c))
-    req.on("end", () => {
-      const at = Date.now()
-      const status = body.includes('"status":"firing"') ? "firing" : "resolved"
-      const a = arrivals.get(req.url!) ?? {}
-      a[status] ??= at
-      arrivals.set(req.url!, a)
-      count++
-      res.end()
-    })
+  const child = spawn(process.execPath, ["-e", RECEIVER], { stdio: ["ignore", "pipe", "inherit"] })
+  let port = 0
+  let partial = ""
+  child.stdout!.setEncoding("utf8").on("data", (d: string) => {
+    const lines = (partial + d).split("\n")
+    partial = lines.pop()!
+    for (const line of lines) {
+      const [a, b, c] = line.split(" ")
+      if (a === "port") port = Number(b)
+      else {
+        const entry = arrivals.get(a!) ?? {}
+        entry[b as "firing" | "resolved"] ??= Number(c)
+        arrivals.set(a!, entry)
+      }
+    }
   })
-  server.keepAliveTimeout = 30_000
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r))
+  while (port === 0) await new Promise((r) => setTimeout(r, 50))
   return {
-    url: `http://127.0.0.1:${(server.address() as { port: number }).port}/hook`,
+    url: `http://127.0.0.1:${port}/hook`,
     arrivals,
-    count: () => count,
-    close: () => {
-      server.closeAllConnections()
-      server.close()
-    },
+    close: () => child.kill(),
   }
 }
 
@@ -345,7 +371,7 @@ const endToEnd = (hooks: Awaited<ReturnType<typeof receiver>>) =>
 
 export const run = async () => {
   const load0 = loadavg()[0]!
-  console.log("evaluator core: 3 minutes of 800,000 records and their rounds…")
+  console.log("evaluator core: 5 minutes of 800,000 records and their rounds…")
   const core = cpuPerRecord()
   for (const c of core)
     console.log(
@@ -364,7 +390,7 @@ export const run = async () => {
   try {
     const stageStart = Math.floor(Date.now() / MINUTE) * MINUTE + 30 * MINUTE
     const stage = await Effect.runPromise(
-      stageCpuPerRecord(minuteRecords(stageStart, true).flat()).pipe(Effect.provide(layer)),
+      stageCpuPerRecord(minuteRecords(stageStart, true)).pipe(Effect.provide(layer)),
     )
     console.log(
       `stage: ${fmt(stage.records)} records in ${stage.wallMs.toFixed(0)} ms, ${stage.cpuMs.toFixed(0)} ms CPU (${((stage.cpuMs * 1000) / stage.records).toFixed(3)} µs a record)`,
@@ -374,10 +400,16 @@ export const run = async () => {
       console.log(
         `${l.status}: ${fmt(l.arrived)} webhooks; minute end -> arrival p50 ${l.p50.toFixed(2)} s, p99 ${l.p99.toFixed(2)} s, max ${l.max.toFixed(2)} s`,
       )
+    // Steady state: the minutes without transitions, after the first (which also warms the JIT up).
+    const steady = core.filter((c, i) => i > 0 && c.transitions === 0)
+    const busy = core.filter((c) => c.transitions > 0)
+    const steadyRecords = steady.reduce((n, c) => n + c.records, 0)
+    const steadyApply = steady.reduce((n, c) => n + c.applyMs, 0)
+    const steadyRound = steady.reduce((n, c) => n + c.roundMs, 0)
+    const perRecord = ((steadyApply + steadyRound) * 1000) / steadyRecords
+    const busyPerRecord =
+      (busy.reduce((n, c) => n + c.applyMs + c.roundMs, 0) * 1000) / busy.reduce((n, c) => n + c.records, 0)
     const coreRecords = core.reduce((n, c) => n + c.records, 0)
-    const coreApply = core.reduce((n, c) => n + c.applyMs, 0)
-    const coreRound = core.reduce((n, c) => n + c.roundMs, 0)
-    const perRecord = ((coreApply + coreRound) * 1000) / coreRecords
     const goal = FLUSH_AFTER_MS / 1000 + 5
     writeSection(
       "alerts",
@@ -389,7 +421,8 @@ its 15m window: ${fmt(coreRecords / core.length)} summary records a minute. \`np
 
 | what | result | goal |
 | --- | --- | --- |
-| evaluator CPU per summary record (fold + the minute's round of 10,000 rules, main thread) | ${perRecord.toFixed(3)} µs (fold ${((coreApply * 1000) / coreRecords).toFixed(3)} µs, rounds ${(coreRound / core.length).toFixed(0)} ms a minute) ${perRecord < 1 ? "✓" : "✗"} | < 1 µs |
+| evaluator CPU per summary record, a minute without transitions (fold + the round of 10,000 rules, main thread) | ${perRecord.toFixed(3)} µs (fold ${((steadyApply * 1000) / steadyRecords).toFixed(3)} µs, round ${(steadyRound / steady.length).toFixed(0)} ms) ${perRecord < 1 ? "✓" : "✗"} | < 1 µs |
+| the same, a minute where all 10,000 rules fire or resolve (events, signed payloads) | ${busyPerRecord.toFixed(3)} µs (rounds ${(busy.reduce((n, c) => n + c.roundMs, 0) / busy.length).toFixed(0)} ms) | |
 | the whole stage (topology on the in-process bus, records pre-produced) | ${((stage.cpuMs * 1000) / stage.records).toFixed(3)} µs CPU a record, ${fmt(stage.records / (stage.wallMs / 1000))} records/s | |
 ${latency
   .map(
@@ -400,8 +433,8 @@ ${latency
 
 Latency: a minute is evaluated at its end + flushAfter + 2 s (Evaluator.ts), once the alerter has read its
 partitions to their ends; the round writes every state, event and notification in one Postgres transaction,
-then the deliverer posts the signed webhooks (16 at a time to one receiver, marking each batch done). All
-10,000 rules post to one receiver here, the worst case for the per-receiver queue.
+then the deliverer posts the signed webhooks (32 at a time to one receiver, marking each batch done). All
+10,000 rules post to one receiver here (a process of its own), the worst case for the per-receiver queue.
 
 ${loadNote(load0)}`,
     )

@@ -176,16 +176,25 @@ const fold = (state: AlerterState, batch: Batch, nowMs: number) => {
   state.positions.set(key, batch.records[batch.records.length - 1]!.offset + 1)
 }
 
-const writeRound = Effect.fnUntraced(function* (round: Round, store: AlertStoreApi) {
+/** Transitions logged one by one in a round with at most this many; past it, counted in one line. */
+const LOGGED_TRANSITIONS = 20
+
+const writeRound = Effect.fnUntraced(function* (round: Round, store: AlertStoreApi, computedMs: number) {
+  const started = yield* Clock.currentTimeMillis
   yield* patiently("write", trackWrite(store.writeRound(round)))
+  const writtenMs = (yield* Clock.currentTimeMillis) - started
   yield* Metric.update(M.rounds, 1)
   yield* Metric.update(M.evaluations, round.evaluations)
-  for (const t of round.transitions) {
-    yield* Metric.update(Metric.withAttributes(M.transitions, { to: t.to }), 1)
-    yield* Effect.logInfo(
-      `alert ${t.rule.name} (${t.rule.id}) of app ${t.rule.app}: ${t.from} -> ${t.to} at ${new Date(t.atMs).toISOString()}`,
-    )
-  }
+  const counts = new Map<string, number>()
+  for (const t of round.transitions) counts.set(t.to, (counts.get(t.to) ?? 0) + 1)
+  for (const [to, n] of counts) yield* Metric.update(Metric.withAttributes(M.transitions, { to }), n)
+  if (round.transitions.length <= LOGGED_TRANSITIONS)
+    for (const t of round.transitions)
+      yield* Effect.logInfo(
+        `alert ${t.rule.name} (${t.rule.id}) of app ${t.rule.app}: ${t.from} -> ${t.to} at ${new Date(t.atMs).toISOString()}`,
+      )
+  const summary = `alerter: minute ${new Date(round.evaluatedMinute).toISOString().slice(11, 16)} evaluated (${round.evaluations} rule-minutes, ${round.transitions.length} transitions${round.transitions.length > LOGGED_TRANSITIONS ? `: ${[...counts].map(([to, n]) => `${n} to ${to}`).join(", ")}` : ""}, ${round.deliveries.length} notifications) in ${computedMs} ms, written in ${writtenMs} ms`
+  yield* round.transitions.length > 0 ? Effect.logInfo(summary) : Effect.logDebug(summary)
 })
 
 /** Rules changed, barrier, round: what a Tick or a batch may lead to. */
@@ -218,9 +227,10 @@ const step = Effect.fnUntraced(function* (state: AlerterState, store: AlertStore
     )
   }
   state.barrier = undefined
+  const computing = performance.now()
   const round = evaluator.round(now)
   if (!round) return
-  yield* writeRound(round, store)
+  yield* writeRound(round, store, Math.round(performance.now() - computing))
   if (round.deliveries.length > 0) deliverer.wake()
 })
 
