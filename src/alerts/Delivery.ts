@@ -236,7 +236,7 @@ export const makeDeliverer = (options: DelivererOptions): Effect.Effect<Delivere
     })
 
     /**
-     * A webhook receiver: each rule's notifications in order, up to 16 rules at a time; the first
+     * A webhook receiver: each rule's notifications in order, up to 32 rules at a time; the first
      * failure stops the receiver (the notifications after it wait for the next try).
      */
     const toWebhook = Effect.fnUntraced(function* (receiver: string, rows: ReadonlyArray<PendingDelivery>) {
