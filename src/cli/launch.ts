@@ -27,15 +27,20 @@ export const launch = <A, E, R>(command: string, parts: Parts, layer: Layer.Laye
       const keepsToken = command === "all" && Option.isNone(settings.adminToken)
       yield* preflight(command, settings, opensDataDir(settings, parts) || keepsToken)
       const started = Date.now()
-      // Finalizers run last-added first: this one after every stage has stopped.
+      let running = false
+      // Finalizers run last-added first: this one after every stage has stopped (when they had started:
+      // a start that failed, e.g. on a data dir another process owns, is said by its one error line).
       yield* Effect.addFinalizer((exit) =>
-        Effect.logInfo(
-          `tally ${command} stopped after ${Math.round((Date.now() - started) / 1000)} s${Exit.isFailure(exit) && !Exit.hasInterrupts(exit) ? " (a stage failed)" : ""}`,
-        ),
+        running
+          ? Effect.logInfo(
+              `tally ${command} stopped after ${Math.round((Date.now() - started) / 1000)} s${Exit.isFailure(exit) && !Exit.hasInterrupts(exit) ? " (a stage failed)" : ""}`,
+            )
+          : Effect.void,
       )
       yield* Layer.build(
         layer.pipe(Layer.provideMerge(Bus.layer), Layer.provideMerge(DataDir.layer(command, parts))),
       )
+      running = true
       // And this one first, as the stop begins.
       yield* Effect.addFinalizer((exit) =>
         Effect.logInfo(
