@@ -1,4 +1,7 @@
-/** GET /api/v1/apps/{owner}/metrics/{metric}, GET /api/v1/apps/{owner}/events, GET /api/v1/me (read token). */
+/**
+ * GET /api/v1/apps/{owner}/metrics/{metric}, GET /api/v1/apps/{owner}/events (a read token of the app, or the
+ * admin token: any app), GET /api/v1/me (a read token).
+ */
 import { Context, Schema } from "effect"
 import { HttpApiEndpoint, HttpApiGroup, HttpApiMiddleware, HttpApiSecurity, OpenApi } from "effect/http-api"
 import { BadRequest, NotFound, Unauthorized, UnavailableWithRetryAfter } from "./Errors.ts"
