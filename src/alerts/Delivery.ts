@@ -4,7 +4,7 @@
  * that is down or hangs holds back only its own notifications.
  *
  * - A notification is deleted from the outbox right after its receiver's 2xx (notifications sent
- *   together, up to 32 concurrent POSTs to one webhook receiver or one Alertmanager POST of up to 64
+ *   together, up to 64 concurrent POSTs to one webhook receiver or one Alertmanager POST of up to 64
  *   alerts, are marked together once all have answered). Every POST carries `X-Tally-Delivery: <id>`,
  *   the same on every try: a process killed after the receiver's 2xx and before the mark sends it again
  *   after its restart, and a receiver that keeps the ids it has seen for a while drops the repeat.
@@ -27,7 +27,7 @@ import { checkWebhookSyntax, refusedAddress, type SelfSpec } from "./WebhookUrl.
 
 export const GIVE_UP_AFTER_MS = 24 * 60 * 60_000
 const REQUEST_TIMEOUT_MS = 10_000
-const WEBHOOK_CONCURRENCY = 32
+const WEBHOOK_CONCURRENCY = 64
 const ALERTMANAGER_BATCH = 64
 const PAGE = 1000
 const MAX_BACKOFF_MS = 5 * 60_000
@@ -236,7 +236,7 @@ export const makeDeliverer = (options: DelivererOptions): Effect.Effect<Delivere
     })
 
     /**
-     * A webhook receiver: each rule's notifications in order, up to 32 rules at a time; the first
+     * A webhook receiver: each rule's notifications in order, up to 64 rules at a time; the first
      * failure stops the receiver (the notifications after it wait for the next try).
      */
     const toWebhook = Effect.fnUntraced(function* (receiver: string, rows: ReadonlyArray<PendingDelivery>) {

@@ -31,8 +31,15 @@ const bare = (host: string) => host.replace(/^\[|\]$/g, "").toLowerCase()
 /** Whether an IP address (v4 or v6 text) is a loopback, unspecified, or one of this machine's. */
 export const isSelfAddress = (address: string): boolean => {
   let a = bare(address)
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(a)
+  // IPv4-mapped IPv6, dotted or (as URL normalises it) in hex: ::ffff:127.0.0.1 = ::ffff:7f00:1.
+  const mapped = /^(?:0{0,4}:){0,4}:?(?:0{0,4}:)?ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(a)
+  const hex = /^(?:0{0,4}:){0,4}:?(?:0{0,4}:)?ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(a)
   if (mapped) a = mapped[1]!
+  else if (hex) {
+    const hi = Number.parseInt(hex[1]!, 16)
+    const lo = Number.parseInt(hex[2]!, 16)
+    a = `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`
+  }
   if (isIP(a) === 4) {
     if (a.startsWith("127.") || a === "0.0.0.0") return true
   } else if (isIP(a) === 6) {
