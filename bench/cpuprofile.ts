@@ -101,9 +101,7 @@ export const summarise = (
     const name = `${f.functionName || "(anonymous)"}${f.url ? `:${f.lineNumber + 1}` : ""}`
     p.functions.set(name, (p.functions.get(name) ?? 0) + ms)
   }
-  const wallMs = window
-    ? Math.max(0, last - first) / 1000
-    : (profile.endTime - profile.startTime) / 1000
+  const wallMs = window ? Math.max(0, last - first) / 1000 : (profile.endTime - profile.startTime) / 1000
   const sorted = [...places]
     .map(([place, p]) => ({
       place,

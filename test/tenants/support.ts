@@ -141,6 +141,7 @@ export const readMetric = async (
   app: App,
   metric: string,
   query: Record<string, string> = {},
+  // biome-ignore lint/suspicious/noExplicitAny: the metrics API's JSON, read field by field by each test
 ): Promise<{ status: number; body: any }> => {
   const now = Date.now()
   const to = new Date(Math.ceil(now / 60_000) * 60_000 + 60_000).toISOString()
