@@ -102,14 +102,21 @@ const asJson = (
 ) => {
   const body = response.body
   if (body._tag === "Uint8Array" && body.contentType.startsWith("application/json")) return response
-  const text = body._tag === "Uint8Array" ? new TextDecoder().decode(body.body).trim() : ""
+  // A text body holds its string as it was given (HttpServerResponse.text), a raw one its bytes.
+  const raw: unknown = body._tag === "Uint8Array" ? body.body : ""
+  const text = (typeof raw === "string" ? raw : new TextDecoder().decode(raw as Uint8Array)).trim()
   const status = response.status
   const media = UNSUPPORTED.exec(text)
   if (status === 415 && media) return json(415, unsupportedContentType(media[1]!))
   const code = CODE_BY_STATUS[status] ?? (status >= 500 ? "internal" : "bad_request")
   const message =
     text !== "" ? text : status >= 500 ? internalError.message : `${endpointOf(request)} answered ${status}`
-  return HttpServerResponse.setHeaders(json(status, { error: code, message }), response.headers)
+  // The answer's own headers (Retry-After, WWW-Authenticate, …), but not its old body's length and
+  // type: a content-length of the text with the longer JSON body made Node drop the connection.
+  const kept: Record<string, string> = {}
+  for (const [name, value] of Object.entries(response.headers))
+    if (name !== "content-length" && name !== "content-type") kept[name] = value
+  return HttpServerResponse.setHeaders(json(status, { error: code, message }), kept)
 }
 
 /** The middleware (global: every route, and requests no route matches). */

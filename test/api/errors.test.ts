@@ -8,7 +8,7 @@ import { createServer } from "node:http"
 import { NodeHttpServer } from "@effect/platform-node"
 import { assert, describe, layer } from "@effect/vitest"
 import { Effect, Layer } from "effect"
-import { HttpRouter } from "effect/http"
+import { HttpRouter, HttpServerResponse } from "effect/http"
 import { ERROR_CODES } from "../../src/api/Errors.ts"
 import { ErrorBodies } from "../../src/http/ErrorBodies.ts"
 import { parseRange } from "../../src/query/Downsample.ts"
@@ -221,7 +221,13 @@ layer(ingressStack(), { excludeTestServices: true, timeout: "60 seconds" })(
 
 describe("error bodies of a defect", () => {
   const dying = HttpRouter.add("GET", "/boom", Effect.die(new Error("a bug")))
-  const server = HttpRouter.serve(Layer.mergeAll(dying, ErrorBodies), { disableLogger: true }).pipe(
+  // A route of its own answering plain text (as routes beside the HttpApi may): made JSON, connection kept.
+  const texting = HttpRouter.add(
+    "GET",
+    "/text",
+    Effect.succeed(HttpServerResponse.text("no such thing here", { status: 404 })),
+  )
+  const server = HttpRouter.serve(Layer.mergeAll(dying, texting, ErrorBodies), { disableLogger: true }).pipe(
     Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0 })),
   )
   layer(server, { excludeTestServices: true })("a route that dies", (it) => {
@@ -231,6 +237,16 @@ describe("error bodies of a defect", () => {
         const a = yield* call(`${base}/boom`)
         assertErrorBody(a, 500, "internal", "a defect")
         assert.notInclude(JSON.stringify(a.body), "a bug")
+      }),
+    )
+    it.effect("a plain-text error answer becomes the JSON shape, with its text as the message", () =>
+      Effect.gen(function* () {
+        const base = yield* baseUrl
+        for (let i = 0; i < 3; i++) {
+          const a = yield* call(`${base}/text`)
+          assertErrorBody(a, 404, "not_found", "a text 404")
+          assert.strictEqual(a.body.message, "no such thing here")
+        }
       }),
     )
   })

@@ -89,7 +89,8 @@ const fold = (rows: ReadonlyArray<SummaryRow>, stepMs: number) => {
     sumsq: p.sumsq,
     min: p.min,
     max: p.max,
-    p50: p.sketch.getValueAtQuantile(0.5),
+    // A sketch's quantile is a bin's value, which can lie outside what was observed: clamped to [min, max].
+    p50: Math.min(p.max, Math.max(p.min, p.sketch.getValueAtQuantile(0.5))),
   }))
 }
 
