@@ -54,23 +54,17 @@ export const MAX_RECORD_BYTES = 128 * 1024
 /** The field number of `next` in every raw message, as a length-delimited tag. */
 const NEXT_TAG = (15 << 3) | 2
 
-/** The records of one (type, process type) of the delivery being encoded. */
+/** The measurements of one (type, process type) of the delivery being encoded. */
 class Group {
   readonly type: MeasurementType
   readonly processType: string
-  buf: Buffer
-  pos = 0
-  /** Where the open record begins in `buf`, and how many measurements it holds (0: none open). */
-  start = 0
-  count = 0
-  /** Its latest event time (µs), for records without an ingest clock. */
-  maxTimeUs = Number.NEGATIVE_INFINITY
-  readonly closed: Array<{ value: Uint8Array; maxTimeUs: number }> = []
+  readonly items: Array<Measurement> = []
+  /** An upper bound of their bytes. */
+  bound = 0
 
-  constructor(type: MeasurementType, processType: string, size: number) {
+  constructor(type: MeasurementType, processType: string) {
     this.type = type
     this.processType = processType
-    this.buf = Buffer.allocUnsafe(size)
   }
 }
 
@@ -86,14 +80,15 @@ export class RecordEncoder {
   private readonly topics: Record<string, string> = {}
   private groups: Array<Group> = []
   private last: Group | undefined
-  private firstSize = 4096
+  /** An upper bound of the bytes of every record of the delivery. */
+  private total = 0
 
   constructor(prefix = "") {
     for (const t of MeasurementTypes) this.topics[t] = rawTopic(t, prefix)
   }
 
-  /** Starts a delivery; `bytes` (the body's size) sizes the first buffer of each key. */
-  begin(d: Delivery, bytes = 0): void {
+  /** Starts a delivery. */
+  begin(d: Delivery): void {
     this.owner = d.owner
     this.drain = d.drain
     this.frameId = d.frameId
@@ -101,7 +96,7 @@ export class RecordEncoder {
     this.receivedMs = d.receivedMs
     this.groups = []
     this.last = undefined
-    this.firstSize = Math.min(64 * 1024, Math.max(4096, bytes >>> 2))
+    this.total = 0
   }
 
   private varint(v: number): void {
@@ -284,68 +279,62 @@ export class RecordEncoder {
     if (last !== undefined && last.type === m.type && last.processType === m.processType) return last
     for (const g of this.groups)
       if (g.type === m.type && g.processType === m.processType) return (this.last = g)
-    const g = new Group(m.type, m.processType, this.firstSize)
+    const g = new Group(m.type, m.processType)
     this.groups.push(g)
     return (this.last = g)
   }
 
-  /** Adds `m` to the delivery's record of its key. */
+  /** Adds `m` to the delivery's record of its key (encoded by `finish`). */
   add(m: Measurement): void {
     const g = this.groupOf(m)
-    const need = this.bound(m)
-    if (g.count > 0 && g.pos - g.start + need > MAX_RECORD_BYTES) this.closeRecord(g)
-    if (g.buf.length - g.pos < need) {
-      // A record is one view of one buffer: the open one moves to a larger buffer.
-      const open = g.buf.subarray(g.start, g.pos)
-      const next = Buffer.allocUnsafe(Math.max(2 * g.buf.length, open.length + need, 4096))
-      open.copy(next, 0)
-      g.buf = next
-      g.pos = open.length
-      g.start = 0
-    }
-    this.buf = g.buf
-    this.pos = g.pos
-    if (g.count === 0) this.fields(m, true)
-    else {
-      const at = this.open(NEXT_TAG)
-      this.fields(m, false)
-      this.close(at)
-    }
-    g.pos = this.pos
-    g.count++
-    if (m.timeUs > g.maxTimeUs) g.maxTimeUs = m.timeUs
-  }
-
-  private closeRecord(g: Group): void {
-    g.closed.push({ value: g.buf.subarray(g.start, g.pos), maxTimeUs: g.maxTimeUs })
-    // The next record of the key starts in a buffer of its own (the closed one keeps its view).
-    g.buf = Buffer.allocUnsafe(g.buf.length)
-    g.pos = 0
-    g.start = 0
-    g.count = 0
-    g.maxTimeUs = Number.NEGATIVE_INFINITY
+    const bound = this.bound(m)
+    g.items.push(m)
+    g.bound += bound
+    this.total += bound
   }
 
   /**
-   * The delivery's records: per (type, process type), in the order their first measurement came, its
-   * records one after another (a key's measurements stay in line order).
+   * The delivery's records, encoded into one buffer: per (type, process type), in the order their first
+   * measurement came, its records one after another (a key's measurements stay in line order), each
+   * closed once it holds MAX_RECORD_BYTES.
    */
   finish(): Array<OutRecord> {
     const out: Array<OutRecord> = []
+    this.buf = Buffer.allocUnsafe(this.total)
+    this.pos = 0
     for (const g of this.groups) {
-      if (g.count > 0) this.closeRecord(g)
       const topic = this.topics[g.type]!
       const key = `${this.owner}:${g.processType}`
-      for (const r of g.closed)
+      let start = this.pos
+      let count = 0
+      let maxTimeUs = Number.NEGATIVE_INFINITY
+      const close = () => {
         out.push({
           topic,
           key,
-          timestamp: this.receivedMs ?? Math.floor(r.maxTimeUs / 1000),
-          value: r.value,
+          timestamp: this.receivedMs ?? Math.floor(maxTimeUs / 1000),
+          value: this.buf.subarray(start, this.pos),
         })
+        start = this.pos
+        count = 0
+        maxTimeUs = Number.NEGATIVE_INFINITY
+      }
+      for (const m of g.items) {
+        if (count > 0 && this.pos - start + this.bound(m) > MAX_RECORD_BYTES) close()
+        if (count === 0) this.fields(m, true)
+        else {
+          const at = this.open(NEXT_TAG)
+          this.fields(m, false)
+          this.close(at)
+        }
+        count++
+        if (m.timeUs > maxTimeUs) maxTimeUs = m.timeUs
+      }
+      if (count > 0) close()
     }
     this.groups = []
     this.last = undefined
+    this.total = 0
     return out
   }
 }

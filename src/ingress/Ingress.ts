@@ -141,11 +141,7 @@ export class Ingress extends Context.Service<Ingress, IngressApi>()("tally/ingre
         yield* Metric.update(Metric.withAttributes(M.rejected, { reason: "slow_body" }), slow.length)
       }).pipe(Effect.repeat(Schedule.spaced(Duration.millis(SWEEP_MS))), Effect.forkScoped)
 
-      const produceParsed = Effect.fnUntraced(function* (
-        request: DrainHead,
-        parser: DrainParser,
-        bodyBytes: number,
-      ) {
+      const produceParsed = Effect.fnUntraced(function* (request: DrainHead, parser: DrainParser) {
         const now = yield* Clock.currentTimeMillis
         const delivery = {
           owner: request.owner,
@@ -164,7 +160,7 @@ export class Ingress extends Context.Service<Ingress, IngressApi>()("tally/ingre
           fromMs: now - retentionMs,
           toMs: now + MAX_FUTURE_MS,
         })
-        encoder.begin(delivery, bodyBytes)
+        encoder.begin(delivery)
         for (const m of admission.admitted) {
           const ms = m.timeUs / 1000
           if (ms > now + MAX_FUTURE_MS) future++
@@ -263,7 +259,7 @@ export class Ingress extends Context.Service<Ingress, IngressApi>()("tally/ingre
             return yield* overCap === "inflight" ? busy : appBusy
           }
           const framingError = parser.end()
-          const produced = yield* produceParsed(request, parser, reading.read)
+          const produced = yield* produceParsed(request, parser)
           if (framingError)
             return yield* new IngestError({
               reason: "BadFraming",

@@ -158,7 +158,7 @@ const hex = (b: Uint8Array) => Buffer.from(b).toString("hex")
 
 const expectSame = (ms: ReadonlyArray<Measurement>, d: Delivery) => {
   const encoder = new RecordEncoder("p.")
-  encoder.begin(d, 64) // a small first buffer: records spill into larger ones
+  encoder.begin(d)
   for (const m of ms) encoder.add(m)
   const records = encoder.finish()
   // The keys in the order of their first measurement, each key's records one after another.
