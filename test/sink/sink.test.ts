@@ -177,7 +177,9 @@ describe("sink", () => {
       yield* runTopology(
         log,
         { group: "tally-sink", topics: summaryTopics(""), partitions: ALL, maxRecords: 7 },
-        (source, stop) => sinkTopology({ ...sinkOptions(""), commitIntervalMs: 0 }, source, stop),
+        // A linger shorter than the virtual time between rebalances (each voids the batches lingering).
+        (source, stop) =>
+          sinkTopology({ ...sinkOptions(""), lingerMs: 500, commitIntervalMs: 0 }, source, stop),
         toTheEnd,
         {
           // Virtual time moves on, so batches linger out between the rebalances.
