@@ -24,11 +24,15 @@ export interface GroupCommitOptions {
 
 const MAX_PARTITION_BYTES = 512 * 1024
 const MAX_REQUEST_BYTES = 1024 * 1024
+/** Bytes queued behind a send that is slow to end; further calls are answered Unavailable at once. */
+const MAX_WAITING_BYTES = 64 * 1024 * 1024
 const sizeOf = (r: OutRecord) => r.value.byteLength + r.key.length + 24
 
 interface Waiting {
   readonly records: ReadonlyArray<OutRecord>
   readonly bytes: number
+  /** When it was queued: a call whose answer is already overdue is not sent. */
+  readonly atMs: number
   readonly done: (error?: unknown) => void
 }
 
@@ -48,23 +52,27 @@ export const groupCommit = (
   const partitionsOf = (topic: string) => producer.currentMetadata?.topics.get(topic)?.partitionsCount ?? 1
 
   /**
-   * One send, given up (Unavailable) after the produce timeout even while the client still retries it
-   * in the background, so a dead broker never holds the group commit's next sends behind it.
+   * One send: its callers are answered Unavailable after the produce timeout even while the client still
+   * retries it, but the next send waits until this one is over (`settled`). Two sends in flight at once
+   * let a retried one land after a later one, and the client's recovery from the broken sequence resends
+   * records under a new producer id that the first attempt had already appended: the same records twice
+   * in the log (test/bus/kafkaCluster.disruptive.test.ts).
    */
-  const sendWithin = (messages: Parameters<typeof producer.send>[0]["messages"]) =>
-    new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(noAcknowledgement()), produceTimeout)
-      producer.send({ messages }).then(
-        () => {
-          clearTimeout(timer)
-          resolve()
-        },
-        (e) => {
-          clearTimeout(timer)
-          reject(e)
-        },
-      )
+  const sendWithin = (messages: Parameters<typeof producer.send>[0]["messages"]) => {
+    let timer: NodeJS.Timeout | undefined
+    const settled = producer.send({ messages }).finally(() => clearTimeout(timer))
+    const answered = new Promise<void>((resolve, reject) => {
+      timer = setTimeout(() => reject(noAcknowledgement()), produceTimeout)
+      settled.then(() => resolve(), reject)
     })
+    return {
+      answered,
+      settled: settled.then(
+        () => undefined,
+        () => undefined,
+      ),
+    }
+  }
 
   /** How many waiting calls the next request takes: whole calls, while every share and the request fit. */
   const nextTake = (): { take: number; bytes: number } => {
@@ -97,6 +105,15 @@ export const groupCommit = (
     sending = true
     try {
       while (waiting.length > 0) {
+        // Calls that waited a whole produce timeout (the send before was slow to end) are answered
+        // Unavailable without being sent: their callers stop waiting then, and the queue stays short.
+        const now = Date.now()
+        while (waiting.length > 0 && now - waiting[0]!.atMs >= produceTimeout) {
+          const stale = waiting.shift()!
+          waitingBytes -= stale.bytes
+          stale.done(noAcknowledgement())
+        }
+        if (waiting.length === 0) break
         const { take, bytes } = nextTake()
         const batch = waiting.splice(0, take)
         waitingBytes -= bytes
@@ -113,12 +130,14 @@ export const groupCommit = (
               partition: key.hash,
             })
           }
+        const send = sendWithin(messages)
         try {
-          await sendWithin(messages)
+          await send.answered
           for (const b of batch) b.done()
         } catch (e) {
           for (const b of batch) b.done(e)
         }
+        await send.settled
       }
     } finally {
       sending = false
@@ -144,9 +163,14 @@ export const groupCommit = (
     new Promise<void>((resolve, reject) => {
       let bytes = 0
       for (const r of piece) bytes += sizeOf(r)
+      if (waitingBytes + bytes > MAX_WAITING_BYTES && waiting.length > 0)
+        return reject(
+          new BusError({ reason: "Unavailable", message: "produce: too many records wait for the broker" }),
+        )
       waiting.push({
         records: piece,
         bytes,
+        atMs: Date.now(),
         done: (error) => (error === undefined ? resolve() : reject(error)),
       })
       waitingBytes += bytes

@@ -39,3 +39,19 @@ export const deleteTopics = async (brokers: ReadonlyArray<string>, prefix: strin
     await admin.close().catch(() => undefined)
   }
 }
+
+/**
+ * The three-node cluster (scripts/kafka.sh cluster), for the tests of three brokers: `start` starts the
+ * nodes that do not run (all of them, or node N) and says whether it started any; `kill` SIGKILLs node N.
+ */
+export const clusterScript = (...args: ReadonlyArray<string>) =>
+  new Promise<{ code: number; output: string }>((resolve) => {
+    execFile(
+      "bash",
+      [inject("kafkaScript"), "cluster", ...args],
+      { timeout: 180_000 },
+      (error, stdout, stderr) => resolve({ code: error ? 1 : 0, output: `${stdout}${stderr}` }),
+    )
+  })
+
+export const CLUSTER_BROKERS = ["127.0.0.1:19092", "127.0.0.1:19093", "127.0.0.1:19094"]
