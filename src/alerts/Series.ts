@@ -19,6 +19,7 @@ const MINUTE = 60_000
 /** The fields of a Summary the alerter reads, from `scan`. */
 class Scanned {
   count = 0
+  min = 0
   max = 0
   version = 0
   sketchStart = 0
@@ -28,12 +29,13 @@ class Scanned {
 const cursor = new Cursor()
 const scanned = new Scanned()
 
-/** Reads count, max, version and the sketch's byte range of a Summary message (throws on malformed bytes). */
+/** Reads count, min, max, version and the sketch's byte range of a Summary message (throws on malformed bytes). */
 export const scan = (bytes: Uint8Array): Scanned => {
   const c = cursor
   c.reset(bytes)
   const s = scanned
   s.count = 0
+  s.min = 0
   s.max = 0
   s.version = 0
   s.sketchStart = s.sketchEnd = 0
@@ -42,6 +44,9 @@ export const scan = (bytes: Uint8Array): Scanned => {
     switch (tag) {
       case (7 << 3) | VARINT:
         s.count = c.long(true)
+        break
+      case (10 << 3) | FIXED64:
+        s.min = c.double()
         break
       case (11 << 3) | FIXED64:
         s.max = c.double()
@@ -81,7 +86,7 @@ export class SeriesValues {
   /** Component 0: count (router_service_ms) or max, and its version. */
   readonly a: Float64Array
   readonly av: Float64Array
-  /** Component 1 (memory_quota): max and version. */
+  /** Component 1 (memory_quota): max and version; router_service_ms: the minute's min (b) and max (bv). */
   readonly b: Float64Array
   readonly bv: Float64Array
   /** router_service_ms: the latest snapshot's sketch bytes (a copy). */
@@ -127,6 +132,8 @@ export class SeriesValues {
         if (s.version <= this.av[i]!) return false
         this.av[i] = s.version
         this.a[i] = s.count
+        this.b[i] = s.min
+        this.bv[i] = s.max
         this.sketch[i] = s.sketchEnd > s.sketchStart ? bytes.slice(s.sketchStart, s.sketchEnd) : undefined
         break
       case "router_error_pct": {
@@ -178,7 +185,11 @@ export class SeriesValues {
         const sketch = new MergedSketch()
         sketch.add(bytes)
         const p95 = sketch.quantile(0.95)
-        return { value: Number.isNaN(p95) ? null : p95, requests: count }
+        // Clamped to the minute's [min, max] as the API's percentiles are (a bin's value can lie past them).
+        return {
+          value: Number.isNaN(p95) ? null : Math.min(this.bv[i]!, Math.max(this.b[i]!, p95)),
+          requests: count,
+        }
       }
       case "router_error_pct": {
         const map = this.labels[i]
