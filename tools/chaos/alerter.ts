@@ -79,7 +79,26 @@ class Receiver {
 const receiver = new Receiver()
 let made = 0
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/**
+ * One call of tally's API. Other faults kill or freeze the API's process at any time: a call that cannot
+ * connect is tried again for up to a minute (a rule made twice that way is one more rule the verdict
+ * watches like the others).
+ */
 const api = async (c: ExtensionContext, method: string, path: string, token: string, body?: unknown) => {
+  const until = Date.now() + 60_000
+  for (;;) {
+    try {
+      return await apiOnce(c, method, path, token, body)
+    } catch (e) {
+      if (Date.now() > until) throw e
+      await sleep(1000)
+    }
+  }
+}
+
+const apiOnce = async (c: ExtensionContext, method: string, path: string, token: string, body?: unknown) => {
   const r = await fetch(`${c.base}${path}`, {
     method,
     headers: {
@@ -133,8 +152,6 @@ interface Listed {
 
 const listed = async (c: ExtensionContext, owner: string) =>
   ((await api(c, "GET", `/api/v1/apps/${owner}/alerts`, c.adminToken)).body.alerts ?? []) as Array<Listed>
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 /** The alerter worker that owns an app's web rules. */
 const workerOf = (owner: string) => partitionFor(`${owner}:web`, 32) % WORKERS

@@ -462,6 +462,7 @@ export const inject = async (c: FaultContext, fault: Fault): Promise<Injected> =
       for (const until = Date.now() + 180_000; Date.now() < until; await sleep(500))
         if (s.running("embedded") && (await health(s.spec("embedded").port)).status === 200) break
       const startMs = Date.now()
+      const exitsAtFill = s.exits.length
       const filled = await fillVolume(c.volume)
       c.say(
         `fault: the embedded tally's disk is full (${(filled / 1048576).toFixed(0)} MB written) for ${fault.seconds} s`,
@@ -471,7 +472,14 @@ export const inject = async (c: FaultContext, fault: Fault): Promise<Injected> =
       const incarnation = s.incarnation("embedded")
       const exitsBefore = s.exits.length
       const killed = s.signal("embedded", "SIGKILL")
-      c.say(`fault: SIGKILL embedded#${incarnation} while its disk is full`)
+      // Down already: the full disk stopped it on its own (a write it could not make), as it may; its
+      // restarts meet the full disk all the same.
+      const stoppedByDisk = !killed && s.exits.slice(exitsAtFill).some((e) => e.name === "embedded")
+      c.say(
+        killed
+          ? `fault: SIGKILL embedded#${incarnation} while its disk is full`
+          : `fault: embedded#${incarnation} ${stoppedByDisk ? "had stopped on the full disk" : "was down"}`,
+      )
       await sleep(Math.max(0, startMs + fault.seconds! * 1000 - Date.now()))
       freeVolume(c.volume)
       const freedMs = Date.now()
@@ -493,8 +501,20 @@ export const inject = async (c: FaultContext, fault: Fault): Promise<Injected> =
       return {
         ...done(
           startMs,
-          `${(filled / 1048576).toFixed(0)} MB written to fill it; ${killed ? `SIGKILLed ${(fault.seconds! / 2).toFixed(0)} s in; ${restarts.length - 1} restarts ended while it was full${last.length ? ` (${[...new Set(last)].join(" / ").slice(0, 200)})` : ""}` : "it was down when it was to be killed"}; healthy ${endMs ? `${((endMs - freedMs) / 1000).toFixed(1)} s after space returned` : "never"}`,
-          killed,
+          `${(filled / 1048576).toFixed(0)} MB written to fill it; ${
+            killed
+              ? `SIGKILLed ${(fault.seconds! / 2).toFixed(0)} s in; ${restarts.length - 1} restarts ended while it was full${last.length ? ` (${[...new Set(last)].join(" / ").slice(0, 200)})` : ""}`
+              : stoppedByDisk
+                ? `it had stopped on the full disk before the kill (${s.exits
+                    .slice(exitsAtFill)
+                    .filter((e) => e.name === "embedded")
+                    .map((e) => e.lastLines.at(-1) ?? "")
+                    .filter(Boolean)
+                    .join(" / ")
+                    .slice(0, 200)})`
+                : "it was down when it was to be killed"
+          }; healthy ${endMs ? `${((endMs - freedMs) / 1000).toFixed(1)} s after space returned` : "never"}`,
+          killed || stoppedByDisk,
           endMs,
         ),
         target: `embedded#${incarnation}`,
