@@ -104,6 +104,6 @@ export const all = Command.make(
   ({ demo }) => Effect.andThen(boundHeapGrowth, launch("all", { bus: true, store: true }, allServices(demo))),
 ).pipe(
   Command.withDescription(
-    "every stage in one process (npm start): ingress, aggregator, sink, retrier, API and dashboard",
+    "every stage in one process (npm start): ingress, aggregator, sink, retrier, alerter, API and dashboard",
   ),
 )
