@@ -83,8 +83,9 @@ describe("SIGKILL of the alerter between a transition and its delivery", () => {
 
     const firing = await nextMinute(2000)
     // Slow lines every 10 s keep it firing until phase two (a minute without them would resolve it).
-    // Stamped now: tally counts a line stamped ahead of its arrival at its arrival (issue 24), so the
-    // minutes cannot be filled in advance. Posts while tally is down fail, and are not needed.
+    // Stamped now: lines stamped ahead (tally counts them in their own minute, up to 2 minutes ahead)
+    // piled up in the minutes to come, so that the fast minute of phase two still breached.
+    // Posts while tally is down fail, and are not needed.
     let slow = true
     const feeding = (async () => {
       while (slow) {
