@@ -51,6 +51,9 @@ export const DashboardRoutes = Layer.mergeAll(
   HttpRouter.add("GET", "/", asset(join(here, "index.html"), "text/html; charset=utf-8")),
   HttpRouter.add("GET", "/dashboard.js", asset(join(here, "dashboard.js"), "text/javascript; charset=utf-8")),
   HttpRouter.add("GET", "/dashboard.css", asset(join(here, "dashboard.css"), "text/css; charset=utf-8")),
+  // Browsers ask for /favicon.ico on their own: the same SVG (Chromium and Firefox take SVG there).
+  HttpRouter.add("GET", "/favicon.svg", asset(join(here, "favicon.svg"), "image/svg+xml")),
+  HttpRouter.add("GET", "/favicon.ico", asset(join(here, "favicon.svg"), "image/svg+xml")),
   HttpRouter.add(
     "GET",
     "/vendor/uPlot.iife.min.js",
