@@ -56,7 +56,7 @@ export const groupCommit = (
    * retries it, but the next send waits until this one is over (`settled`). Two sends in flight at once
    * let a retried one land after a later one, and the client's recovery from the broken sequence resends
    * records under a new producer id that the first attempt had already appended: the same records twice
-   * in the log (test/chaos/cluster.disruptive.test.ts).
+   * in the log (test/chaos/cluster.test.ts).
    */
   const sendWithin = (messages: Parameters<typeof producer.send>[0]["messages"]) => {
     let timer: NodeJS.Timeout | undefined

@@ -8,7 +8,7 @@
  * the catalogue shard down (the ingress killed meanwhile starts knowing no app: drains 503), the embedded
  * disk full. It must end exact (1m and 15m rollups of both, poison and too-late lines counted, no dead
  * letters) within 60 s of the last fault. It stops the shared broker and restarts Postgres, hence
- * `disruptive` (alone, after the rest). The faults of three brokers run in cluster.disruptive.test.ts.
+ * `disruptive` (alone, after the rest). The faults of three brokers run in cluster.test.ts.
  */
 import { afterAll, describe, it } from "vitest"
 import { kindsFor } from "../../tools/chaos/schedule.ts"
