@@ -5,7 +5,7 @@
  *   TALLY_PG_URL         the server where test shard databases are created (default postgres://postgres@127.0.0.1:5432/postgres)
  */
 import { execFileSync } from "node:child_process"
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -76,7 +76,24 @@ const pruneTestTopics = async (brokers: Array<string>) => {
   }
 }
 
+/** The Debian programs the suite drives for real (`.ci/run` installs them), checked before anything starts. */
+const PROGRAMS: ReadonlyArray<readonly [string, string]> = [
+  ["/usr/bin/chromium", "Debian's chromium (test/dashboard): apt-get install -y chromium"],
+  ["/usr/bin/prometheus", "Prometheus 2.42 (test/prometheus): apt-get install -y prometheus"],
+  ["/usr/bin/promtool", "promtool (test/prometheus): apt-get install -y prometheus"],
+  [
+    "/usr/bin/prometheus-alertmanager",
+    "Alertmanager 0.25 (test/alerts): apt-get install -y prometheus-alertmanager",
+  ],
+]
+
 export default async function setup(project: TestProject) {
+  const absent = PROGRAMS.filter(([path]) => !existsSync(path))
+  if (absent.length > 0)
+    fail(
+      absent.map(([path]) => path).join(", "),
+      `${absent.map(([, what]) => what).join("\n")}\n(.ci/run installs every one of them.)`,
+    )
   mkdirSync(runs, { recursive: true })
   writeFileSync(join(runs, String(process.pid)), "")
   const script = join(root, "scripts/kafka.sh")
