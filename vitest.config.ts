@@ -15,7 +15,7 @@ export default defineConfig({
           include: ["test/**/*.test.ts"],
           // The files mostly wait on brokers, databases and child processes: more of them at once than
           // cores (vitest's default is cores - 1, one file at a time here) keeps the suite short.
-          maxWorkers: 3,
+          maxWorkers: 4,
           exclude: ["test/**/*.disruptive.test.ts"],
           sequence: { groupOrder: 1 },
         },

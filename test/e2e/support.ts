@@ -62,7 +62,8 @@ export const waitOutput = async (p: Proc, pattern: RegExp, ms = 60_000) => {
   throw new Error(`no ${pattern} in:\n${p.output()}`)
 }
 
-export const waitHealthy = async (base: string, p: Proc, ms = 60_000) => {
+/** Until `p` answers /healthz 200: embedded starts (PGlite) take over a minute on a busy 2-core machine. */
+export const waitHealthy = async (base: string, p: Proc, ms = 150_000) => {
   const until = Date.now() + ms
   while (Date.now() < until) {
     if (p.child.exitCode !== null) throw new Error(`tally exited ${p.child.exitCode}:\n${p.output()}`)
