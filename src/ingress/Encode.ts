@@ -59,8 +59,6 @@ class Group {
   readonly type: MeasurementType
   readonly processType: string
   readonly items: Array<Measurement> = []
-  /** An upper bound of their bytes. */
-  bound = 0
 
   constructor(type: MeasurementType, processType: string) {
     this.type = type
@@ -286,11 +284,8 @@ export class RecordEncoder {
 
   /** Adds `m` to the delivery's record of its key (encoded by `finish`). */
   add(m: Measurement): void {
-    const g = this.groupOf(m)
-    const bound = this.bound(m)
-    g.items.push(m)
-    g.bound += bound
-    this.total += bound
+    this.groupOf(m).items.push(m)
+    this.total += this.bound(m)
   }
 
   /**
