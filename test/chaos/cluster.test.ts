@@ -5,7 +5,8 @@
  * server (those kinds are played by the one-broker run, test/chaos/chaos.disruptive.test.ts).
  *
  * 1. The Bus's produce while partition leaders are SIGKILLed: 16 concurrent callers through tally's group
- *    commit, the node leading the most partitions killed twice (down 10 s each, then started).
+ *    commit, the node leading the most partitions killed twice (down until 1,000 more records are
+ *    acknowledged without it, then started).
  *    Every acknowledged record must be read back, and no record appended twice. Before the group commit
  *    waited for a timed-out send to end before the next one, 3 runs of 4 appended 50-55 records twice
  *    (the client resent records under a new producer id that its first attempt had already appended):
@@ -121,16 +122,28 @@ layer(Bus.layerKafka({ brokers: CLUSTER_BROKERS, clientId: "tally-test-leaders" 
             yield* Effect.sleep(ok ? "25 millis" : "100 millis")
           }
         })
+        /** Until `n` more records are acknowledged (the produce goes on), or fails after a minute. */
+        const acknowledgedMore = (n: number, what: string) =>
+          Effect.gen(function* () {
+            const from = acknowledged.length
+            const deadline = Date.now() + 60_000
+            while (acknowledged.length < from + n) {
+              if (Date.now() > deadline)
+                return yield* Effect.die(new Error(`${what}: ${acknowledged.length - from} of ${n} in 60 s`))
+              yield* Effect.sleep("100 millis")
+            }
+          })
         const callers = yield* Effect.forEach(Array.from({ length: 16 }), () => Effect.forkChild(caller))
         for (let round = 0; round < 2; round++) {
-          yield* Effect.sleep("5 seconds")
+          yield* acknowledgedMore(1000, `before kill ${round + 1}`)
           const victim = yield* busiestLeader(topic)
           yield* Effect.promise(() => clusterScript("kill", String(victim)))
-          yield* Effect.sleep("10 seconds")
+          // Down until the produce has gone on without it (its partitions' leadership moved).
+          yield* acknowledgedMore(1000, `node ${victim} down`)
           const back = yield* Effect.promise(() => clusterScript("start", String(victim)))
           assert.strictEqual(back.code, 0, back.output)
         }
-        yield* Effect.sleep("5 seconds")
+        yield* acknowledgedMore(1000, "after the kills")
         running = false
         yield* Effect.forEach(callers, Fiber.join)
         const ends = yield* bus.endOffsets([topic])

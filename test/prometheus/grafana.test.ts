@@ -73,7 +73,7 @@ const evaluate = async (expr: string, withinMs: number) => {
     const answer = await prom.queryRange(expr, now - 10 * 60_000, now, 15)
     if (answer.status !== "success" || (answer.warnings ?? []).length > 0) return answer
     if (answer.data.result.some((s) => (s.values ?? []).length > 0) || Date.now() > deadline) return answer
-    await new Promise((r) => setTimeout(r, 2_000))
+    await new Promise((r) => setTimeout(r, 500))
   }
 }
 
@@ -103,7 +103,7 @@ describe("deploy/grafana", () => {
         expect(listed.status).toBe("success")
         values = [...new Set(listed.data.map((s) => s[m![2]!]!))]
         if (values.length >= (v.name === "app" ? 3 : 1) || Date.now() > deadline) break
-        await new Promise((r) => setTimeout(r, 2_000))
+        await new Promise((r) => setTimeout(r, 500))
       }
       expect(values.length, v.name).toBeGreaterThanOrEqual(v.name === "app" ? 3 : 1)
     }
