@@ -10,7 +10,9 @@
  *
  * A round (once a minute): first the corrections — minutes already evaluated whose values changed since
  * (late data, a restart's replay) are judged again, and a rule whose state that changes moves now
- * (stamped at the end of the last minute evaluated); nothing already sent is withdrawn — then every
+ * (stamped at the end of the last minute evaluated) unless it already moved at that instant: then the
+ * next minute's judgement moves it, so a rule's transitions each have an instant of their own and the
+ * timeline reads them in the order they were notified; nothing already sent is withdrawn — then every
  * minute due and not yet evaluated, in order (at most HISTORY_MINUTES of them: minutes older than that,
  * after a long outage, count as not breaching). Each transition is an event, and firing and resolved
  * transitions (and, while firing, Alertmanager refreshes every minute and webhook reminders every
@@ -253,7 +255,12 @@ export class Evaluator {
             r.breaches = breach ? r.breaches | bit : r.breaches & ~bit
             r.dirty = moved = true
           }
-          if (moved) this.derive(r, atMs, out, false)
+          // A rule moves at most once at an instant. One that already moved at the end of the last
+          // minute evaluated (a transition written and notified, never withdrawn) is not moved a second
+          // time then: the timeline could not tell the two apart (it orders one instant's events by
+          // their text). The corrected breaches stand, and the next minute's judgement, in this very
+          // round, moves it.
+          if (moved && r.sinceMs < atMs) this.derive(r, atMs, out, false)
         }
         for (const m of changed) if (m <= evaluated) changed.delete(m)
       }

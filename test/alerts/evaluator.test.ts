@@ -133,6 +133,8 @@ const alertmanager = (w: World) => w.receiver.acknowledged((r) => r.url === AM)
 
 /** The minute `i` minutes after T0. */
 const minute = (i: number) => T0 + i * MINUTE
+/** An ISO instant as ms after T0. */
+const minuteOf = (iso: string) => Date.parse(iso) - T0
 
 describe("alerter semantics (in-memory bus and stores, TestClock)", () => {
   it.effect(
@@ -431,8 +433,20 @@ describe("alerter semantics (in-memory bus and stores, TestClock)", () => {
           yield* produce(w, requests(OWNER, "web", minute(1), 20, 1000))
           yield* produce(w, requests(OWNER, "api", minute(1), 20, 2000))
           yield* advanceTo(dueOf(minute(1)) + 1000)
-          // Minute 0 no longer breaches for web: resolved when the correction was judged (end of minute 0
-          // + 1 min), then minute 1 breaches and fires again. For api minute 0 now breaches: firing.
+          // For api minute 0 now breaches: firing when the correction was judged (end of minute 0 + 1
+          // min). For web minute 0 no longer breaches, but web moved at that very instant (its firing,
+          // sent and never withdrawn): its next minute decides, and minute 1 breaches, so it stays
+          // firing (no resolve and firing again at one instant).
+          assert.strictEqual((yield* stateOf(w, rule.id)).state, "firing")
+          assert.lengthOf(webhooks(w), 1)
+
+          // A late snapshot of minute 1: fast for web. Web last moved at 12:01, so the correction moves
+          // it now (12:02): resolved; then minute 2 breaches: firing at 12:03.
+          yield* advanceTo(minute(2) + 20_000)
+          yield* produce(w, routerMinute(OWNER, "web", minute(1), fast, { 200: 420 }, 50))
+          yield* produce(w, requests(OWNER, "web", minute(2), 20, 1000))
+          yield* produce(w, requests(OWNER, "api", minute(2), 20, 2000))
+          yield* advanceTo(dueOf(minute(2)) + 1000)
           const hooks = webhooks(w).map((h) => [
             h.json.status,
             h.json.alerts[0].startsAt,
@@ -440,27 +454,85 @@ describe("alerter semantics (in-memory bus and stores, TestClock)", () => {
           ])
           assert.deepStrictEqual(hooks, [
             ["firing", new Date(minute(1)).toISOString(), "0001-01-01T00:00:00Z"],
-            ["resolved", new Date(minute(1)).toISOString(), new Date(minute(1)).toISOString()],
-            ["firing", new Date(minute(2)).toISOString(), "0001-01-01T00:00:00Z"],
+            ["resolved", new Date(minute(1)).toISOString(), new Date(minute(2)).toISOString()],
+            ["firing", new Date(minute(3)).toISOString(), "0001-01-01T00:00:00Z"],
           ])
           // Every request took 1000 ms: the sketch's bin reads about 1000 within 1%, clamped to the
           // minute's [min, max] as the API's p95 is, it is exactly 1000.
           assert.strictEqual((yield* stateOf(w, rule.id)).value!, p95Of(Array(20).fill(1000)))
           const other = webhooks(w, OTHER_HOOK).map((h) => [h.json.status, h.json.alerts[0].startsAt])
           assert.deepStrictEqual(other, [["firing", new Date(minute(1)).toISOString()]])
-          // Every transition stays on the timeline, the first firing included.
+          // Every transition stays on the timeline, the first firing included, each at an instant of its own.
           assert.deepStrictEqual(
             (yield* alertEvents(w)).map((e) => [e.timeMs - T0, e.description.split(":")[0]]),
             [
-              [MINUTE, "slow web firing"],
-              [MINUTE, "slow web resolved"],
               [MINUTE, "late firing"],
-              [2 * MINUTE, "slow web firing"],
-            ].sort((a, b) => (a[0] as number) - (b[0] as number) || String(a[1]).localeCompare(String(b[1]))),
+              [MINUTE, "slow web firing"],
+              [2 * MINUTE, "slow web resolved"],
+              [3 * MINUTE, "slow web firing"],
+            ],
           )
           // Every delivery of each rule went once (distinct ids).
           const ids = w.receiver.tries.map((t) => t.headers["x-tally-delivery"])
           assert.strictEqual(new Set(ids).size, ids.length)
+        }),
+      ),
+  )
+
+  it.effect.each([
+    ["running on", false],
+    ["restarted from its durable state in between", true],
+  ] as const)(
+    "a correction of the minute that just moved a rule waits for the next minute: one transition per instant, the timeline in the order notified (issue 20, finding 8; the alerter %s)",
+    ([, restart]) =>
+      Effect.scoped(
+        Effect.gen(function* () {
+          const w = world()
+          yield* TestClock.setTime(minute(0) - 30_000)
+          yield* createRule(w, { for: "1m" })
+          const first = yield* startAlerter(w)
+          // Minute 0 breaches: firing at 12:01. Minute 1's summaries are late (an aggregator behind):
+          // judged without data when due, the rule resolves at 12:02, and that is notified.
+          yield* advanceTo(minute(0) + 30_000)
+          yield* produce(w, requests(OWNER, "web", minute(0), 20, 1000))
+          yield* advanceTo(dueOf(minute(1)) + 1000)
+          assert.deepStrictEqual(
+            webhooks(w).map((h) => h.json.status),
+            ["firing", "resolved"],
+          )
+          // Killed and started again: it goes on from the commits and the durable state (the replay
+          // judges minutes 0 and 1 again; nothing changed, nothing moves).
+          if (restart) {
+            yield* first.kill
+            yield* startAlerter(w)
+          }
+          // Then minute 1 arrives, breaching (a correction of the minute that resolved the rule), and
+          // minute 2 breaches; minute 3 has no data.
+          yield* produce(w, requests(OWNER, "web", minute(1), 20, 1000))
+          yield* advanceTo(minute(2) + 30_000)
+          yield* produce(w, requests(OWNER, "web", minute(2), 20, 1000))
+          yield* advanceTo(dueOf(minute(3)) + 1000)
+          // What the receiver got, as the chaos harness reads it (tools/chaos/alerter.ts): the status
+          // and the firing's start or the resolve's end, in the order acknowledged.
+          const got = webhooks(w).map(
+            (h) =>
+              `${h.json.status} ${(h.json.status === "firing" ? minuteOf(h.json.alerts[0].startsAt) : minuteOf(h.json.alerts[0].endsAt)) / MINUTE}`,
+          )
+          // The resolve at 12:02 is not withdrawn; the correction's breach fires the rule again at the
+          // next minute's judgement (12:03), not a second time at 12:02.
+          assert.deepStrictEqual(got, ["firing 1", "resolved 2", "firing 3", "resolved 4"])
+          // The timeline as the events API reads it on Postgres (time, kind, process, description):
+          // two transitions of one rule at one instant would read "firing" before "resolved" whatever
+          // their order. Each instant holds one transition, and the timeline is what was notified.
+          const events = yield* alertEvents(w)
+          const instants = events.map((e) => e.timeMs)
+          assert.strictEqual(new Set(instants).size, instants.length, "one transition per instant")
+          const timeline = [...events]
+            .sort((a, b) => a.timeMs - b.timeMs || a.description.localeCompare(b.description))
+            .map(
+              (e) => `${e.description.split(":")[0]!.replace("slow web ", "")} ${(e.timeMs - T0) / MINUTE}`,
+            )
+          assert.deepStrictEqual(timeline, got)
         }),
       ),
   )
