@@ -93,6 +93,8 @@ tally.pipe(
     AlertsError: (e) => exit(1, e.message),
     BusError: (e) => exit(1, `Kafka: ${e.message}`),
     StoreError: (e) => exit(1, `Postgres: ${e.message}`),
+    // A store that fails as it opens, before its calls are wrapped as StoreError (PGlite on a full disk).
+    SqlError: (e) => exit(1, `the database: ${e.message}`),
     TopicsDiffer: (e) => exit(3, e.message),
     StageFailed: (e) => exit(1, e.message),
     DataDirError: (e) => exit(e.reason === "Unusable" ? 1 : 2, e.message),
