@@ -1,4 +1,5 @@
 import { defineConfig } from "vitest/config"
+import { LongestFirst } from "./test/sequencer.ts"
 
 export default defineConfig({
   test: {
@@ -7,6 +8,8 @@ export default defineConfig({
     hookTimeout: 180_000,
     reporters: ["default", "json"],
     outputFile: { json: "test-output/results.json" },
+    // The longest files start first, on a fresh clone too (test/sequencer.ts).
+    sequence: { sequencer: LongestFirst },
     projects: [
       {
         extends: true,
