@@ -8,7 +8,7 @@ import { Admin, Producer } from "@platformatic/kafka"
 import { Effect } from "effect"
 import { type TopicPartition, unknownTopic } from "./Contract.ts"
 import { call, retryBriefly } from "./kafkaErrors.ts"
-import { consumeGroup } from "./kafkaGroup.ts"
+import { CLOSE_WAIT_MS, consumeGroup } from "./kafkaGroup.ts"
 import { groupCommit } from "./kafkaProducer.ts"
 import { ensureTopicsWith } from "./kafkaTopics.ts"
 import { type BusApi, BusError, type Committed, type EndOffset } from "./Records.ts"
@@ -66,8 +66,11 @@ export const makeKafkaBus = Effect.fnUntraced(function* (options: KafkaOptions) 
     requestTimeout: produceTimeout + 500,
   })
   const admin = new Admin({ ...base, timeout: 10_000, requestTimeout: 10_000, retries: 3, retryDelay: 300 })
+  // Bounded, as every step of a stop (issue 22): a close that waits on a node that is down is left behind.
   yield* Effect.addFinalizer(() =>
-    Effect.promise(() => Promise.allSettled([producer.close(true), admin.close()])),
+    Effect.promise(() => Promise.allSettled([producer.close(true), admin.close()])).pipe(
+      Effect.timeoutOption(CLOSE_WAIT_MS),
+    ),
   )
 
   const produce = groupCommit(producer, { produceTimeoutMs: produceTimeout, lingerMs: options.lingerMs ?? 2 })

@@ -202,15 +202,21 @@ export class GroupMember {
   }
 }
 
+/** The longest a consume stream's end waits for its consumer to leave the group and close. */
+export const CLOSE_WAIT_MS = 2000
+
 export const consumeGroup =
   (config: GroupConfig) =>
   (sub: Subscription): Stream.Stream<Delivery, BusError> =>
     Stream.callback<Delivery, BusError>(
       Effect.fnUntraced(function* (queue) {
         yield* config.checkTopics(sub.topics)
+        // Leaving the group is a request to the coordinator: one that does not answer (a node down or
+        // out of reach) is not waited for past CLOSE_WAIT_MS, so a stop stays bounded (the broker ends
+        // the membership at its session timeout anyway).
         const member = yield* Effect.acquireRelease(
           Effect.sync(() => new GroupMember(config, sub)),
-          (m) => Effect.promise(() => m.close()),
+          (m) => Effect.promise(() => m.close()).pipe(Effect.timeoutOption(CLOSE_WAIT_MS)),
         )
         yield* patiently(
           sub.group,

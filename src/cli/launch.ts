@@ -11,13 +11,22 @@
  * Every log line of the process carries `service` (the command) and, from a stage, `stage`
  * (TALLY_LOG_FORMAT=json puts them in each object); the process logs when it starts stopping and when
  * it has stopped.
+ *
+ * A stop is bounded (issue 22, finding 9): the stages have ended STOP_BUDGET_MS (10 s) after it began
+ * (Stage.ts), and the clients and pools after them close within a few seconds each at most. Should
+ * anything still hold the process BACKSTOP_MS after the stop began, it exits anyway — 0 on a signal (what
+ * was not committed is read again at the next start), 1 when a stage had failed — with one line saying
+ * so, before a supervisor's SIGKILL (the chaos harness waits 15 s).
  */
 import { Deferred, Effect, Exit, Layer, Option } from "effect"
 import { Bus } from "../bus/Bus.ts"
 import { TallyConfig } from "../config/TallyConfig.ts"
-import { Stages } from "../stream/Stage.ts"
+import { STOP_BUDGET_MS, Stages } from "../stream/Stage.ts"
 import { DataDir, opensDataDir, type Parts } from "./DataDir.ts"
 import { preflight } from "./Startup.ts"
+
+/** The longest a stop may take, from its start, before the process exits without waiting further. */
+export const BACKSTOP_MS = STOP_BUDGET_MS + 3_500
 
 export const launch = <A, E, R>(command: string, parts: Parts, layer: Layer.Layer<A, E, R>) =>
   Effect.scoped(
@@ -41,15 +50,29 @@ export const launch = <A, E, R>(command: string, parts: Parts, layer: Layer.Laye
         layer.pipe(Layer.provideMerge(Bus.layer), Layer.provideMerge(DataDir.layer(command, parts))),
       )
       running = true
-      // And this one first, as the stop begins.
-      yield* Effect.addFinalizer((exit) =>
-        Effect.logInfo(
-          Exit.isFailure(exit) && !Exit.hasInterrupts(exit)
-            ? `tally ${command} stopping: a stage failed; stopping the others (flush, commit)`
-            : `tally ${command} stopping: signal received; stopping every stage (flush, commit)`,
-        ),
-      )
       const stages = yield* Stages
+      // And this one first, as the stop begins: it starts the stop's budget and its backstop.
+      yield* Effect.addFinalizer((exit) =>
+        Effect.gen(function* () {
+          const failed = Exit.isFailure(exit) && !Exit.hasInterrupts(exit)
+          yield* stages.stopBegan
+          yield* Effect.logInfo(
+            failed
+              ? `tally ${command} stopping: a stage failed; stopping the others (flush, commit)`
+              : `tally ${command} stopping: signal received; stopping every stage (flush, commit)`,
+          )
+          const services = yield* Effect.context<never>()
+          const backstop = setTimeout(() => {
+            Effect.runSyncWith(services)(
+              Effect.logError(
+                `tally ${command} still stopping ${BACKSTOP_MS / 1000} s after the stop began: exiting without waiting further (what was not committed is read again at the next start)`,
+              ),
+            )
+            process.exit(failed ? 1 : 0)
+          }, BACKSTOP_MS)
+          backstop.unref()
+        }),
+      )
       return yield* Deferred.await(stages.failure)
     }),
   ).pipe(Effect.annotateLogs("service", command))

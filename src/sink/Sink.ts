@@ -1,13 +1,15 @@
 /**
  * The sink service: summary topics into the shards (COPY batches, RETRY on failure), platform events
  * into their day schemas, and the retention job (hourly). The retrier is a service of its own.
- * On a graceful stop, pending batches are written and their offsets committed.
+ * On a graceful stop, pending batches are written and their offsets committed; the two stages stop
+ * together, within the process's stop budget (Stage.ts: what a hung shard or a down broker holds in
+ * flight is abandoned uncommitted, and read again at the next start).
  */
 import { Context, Effect, Layer, Schedule } from "effect"
 import { Bus } from "../bus/Bus.ts"
 import { groups, PARTITIONS, rawTopic } from "../bus/Topics.ts"
 import { TallyConfig } from "../config/TallyConfig.ts"
-import { runStage } from "../stream/Stage.ts"
+import { runStage, stopGroup } from "../stream/Stage.ts"
 import { eventsTopology } from "./Events.ts"
 import { runRetention } from "./Retention.ts"
 import { type RetrierOptions, retrierTopology, retryTopics } from "./Retrier.ts"
@@ -47,12 +49,14 @@ export class Sink extends Context.Service<Sink, { readonly options: SinkOptions 
       const bus = yield* Bus
       const settings = yield* TallyConfig
       const options = sinkOptions(settings.topicPrefix)
+      // The two stages read apart and write apart: neither waits for the other's stop.
+      const together = yield* stopGroup
       // Graceful stop: write what is still arriving (e.g. the aggregator's final flush), then the rest, then commit.
       yield* runStage(
         "sink",
         bus.consume({ group: options.group, topics: summaryTopics(options.prefix), partitions: ALL }),
         (source, stop) => sinkTopology(options, source, stop),
-        { quietMs: 1000, maxQuietMs: 8000 },
+        { quietMs: 1000, maxQuietMs: 8000, stopsWith: together },
       )
       yield* runStage(
         "events",
@@ -63,7 +67,7 @@ export class Sink extends Context.Service<Sink, { readonly options: SinkOptions 
         }),
         (source, stop) =>
           eventsTopology({ lingerMs: 200, laneCapacity: 16, commitIntervalMs: 1000 }, source, stop),
-        { quietMs: 500, maxQuietMs: 5000 },
+        { quietMs: 500, maxQuietMs: 5000, stopsWith: together },
       )
       yield* runRetention(settings.retentionDays).pipe(
         Effect.tap((dropped) =>

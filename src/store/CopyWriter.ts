@@ -142,7 +142,11 @@ export class CopyWriter extends Context.Service<CopyWriter, CopyWriterApi>()("ta
               return pool
             }),
           ),
-          (pools) => Effect.promise(() => Promise.allSettled(pools.map((p) => p.end()))),
+          // A pool ends once its clients are released: not waited for past 1 s (a stop stays bounded).
+          (pools) =>
+            Effect.promise(() => Promise.allSettled(pools.map((p) => p.end()))).pipe(
+              Effect.timeoutOption("1 second"),
+            ),
         )
         const upsert = Effect.fn("CopyWriter.upsert")(function* (
           shard: number,

@@ -16,12 +16,13 @@ import {
   Context,
   Duration,
   Effect,
+  Exit,
   Fiber,
   Layer,
   Option,
   Redacted,
   type Schedule,
-  type Scope,
+  Scope,
   Semaphore,
 } from "effect"
 import * as Reactivity from "effect/reactivity/Reactivity"
@@ -110,6 +111,19 @@ export const makeShards = (
         ),
       )
 
+    /**
+     * Calls still running, each on its own fiber. Not forked in the layer's scope: closing it would wait
+     * for them, and a call interrupted on a hung shard can take seconds to end (its driver cancels on a
+     * side connection, then drains), which held a process's stop past its grace (issue 22, finding 9).
+     * The layer's close interrupts them without waiting.
+     */
+    const running = new Set<Fiber.Fiber<unknown, unknown>>()
+    yield* Effect.addFinalizer(() =>
+      Effect.sync(() => {
+        for (const fiber of running) fiber.interruptUnsafe()
+      }),
+    )
+
     /** Waits for `effect` at most `deadline`; a late effect is interrupted in the background, not awaited. */
     const withDeadline = <A, R>(
       i: number,
@@ -117,7 +131,9 @@ export const makeShards = (
       effect: Effect.Effect<A, SqlError | StoreError, R>,
     ) =>
       Effect.gen(function* () {
-        const fiber = yield* Effect.forkIn(effect, scope)
+        const fiber = yield* Effect.forkDetach(effect)
+        running.add(fiber)
+        fiber.addObserver(() => running.delete(fiber))
         return yield* Fiber.join(fiber).pipe(
           Effect.timeoutOrElse({
             duration: deadline,
@@ -205,6 +221,9 @@ export const makeShards = (
     } satisfies ShardsApi
   })
 
+/** The longest a layer's close waits for its clients' pools. */
+const CLOSE_WAIT_MS = 1000
+
 const databaseName = (url: string) => new URL(url).pathname.slice(1) || "postgres"
 
 export class Shards extends Context.Service<Shards, ShardsApi>()("tally/store/Shards") {
@@ -215,6 +234,15 @@ export class Shards extends Context.Service<Shards, ShardsApi>()("tally/store/Sh
     const shards = Layer.effect(
       Shards,
       Effect.gen(function* () {
+        // The clients' pools close with the layer, but not waited for past CLOSE_WAIT_MS: a connection
+        // to a hung shard (an abandoned query cancelling, then draining) may take seconds to end.
+        const pools = yield* Scope.make()
+        yield* Effect.addFinalizer(() =>
+          Effect.forkDetach(Scope.close(pools, Exit.void)).pipe(
+            // Its close is uninterruptible: waited for on the side, so the wait can end.
+            Effect.flatMap((closing) => Fiber.await(closing).pipe(Effect.timeoutOption(CLOSE_WAIT_MS))),
+          ),
+        )
         // Nothing connects here (pools open connections on demand): a bad URL is all that can fail.
         const clients = yield* Effect.forEach(urls, (url, i) =>
           PgClient.make({
@@ -226,7 +254,7 @@ export class Shards extends Context.Service<Shards, ShardsApi>()("tally/store/Sh
             // The server gives up too, so a statement abandoned at the deadline does not run on.
             startupParameters: { statement_timeout: String(deadlineMs) },
           }).pipe(Effect.mapError(toStoreError(i, "open"))),
-        )
+        ).pipe(Scope.provide(pools))
         return yield* makeShards(clients, urls.map(databaseName), options)
       }),
     ).pipe(Layer.provide(Reactivity.layer))

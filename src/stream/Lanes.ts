@@ -4,10 +4,14 @@
  * slow or dead lane holds back only its own items. A lane holds at most `capacity` waiting items; when it
  * is full, `whenFull` handles the item at once instead (e.g. hand it to a retry topic), or, without it,
  * the step waits for room (backpressure). Control passes on at once (Assigned, Tick); Stop waits until
- * every lane is idle, so a graceful stop finishes all work first.
+ * every lane is idle, so a graceful stop finishes all work first — unless the stage's stop abandons its
+ * in-flight work (`StopAbandon`, Stage.ts: a shard that hangs, a bus that is down): then every item
+ * still in a lane or handled by `whenFull` is dropped without a result (unacknowledged, so not
+ * committed), and the Stop passes on.
  */
 import { type Cause, Deferred, Effect, Queue, Stream } from "effect"
 import { type Flow, type Item, item } from "./Flow.ts"
+import { StopAbandon } from "./Stage.ts"
 
 export interface LaneOptions<A, B, E, R> {
   readonly laneOf: (a: A) => number
@@ -40,6 +44,18 @@ export const inLanes =
             })
           })
           const fail = (cause: Cause.Cause<E | E0>) => Queue.failCause(out, cause)
+          // Once the stage's stop abandons its in-flight work, an item's work (and the offer of its
+          // result) is interrupted, or not begun: the item is dropped, its records unacknowledged.
+          const abandon = yield* StopAbandon
+          let abandoned = false
+          yield* Effect.forkScoped(
+            Effect.andThen(
+              abandon,
+              Effect.sync(() => void (abandoned = true)),
+            ),
+          )
+          const unlessAbandoned = <X, EX, RX>(work: Effect.Effect<X, EX, RX>) =>
+            Effect.suspend(() => (abandoned ? Effect.void : Effect.asVoid(Effect.raceFirst(work, abandon))))
 
           const laneFor = Effect.fnUntraced(function* (lane: number) {
             const existing = lanes.get(lane)
@@ -48,7 +64,9 @@ export const inLanes =
             lanes.set(lane, queue)
             yield* Queue.take(queue).pipe(
               Effect.flatMap((x) =>
-                options.run(x.value).pipe(Effect.flatMap((b) => Queue.offer(out, item(b, x.generation)))),
+                unlessAbandoned(
+                  options.run(x.value).pipe(Effect.flatMap((b) => Queue.offer(out, item(b, x.generation)))),
+                ),
               ),
               Effect.andThen(done()),
               Effect.forever,
@@ -68,8 +86,10 @@ export const inLanes =
                 }
                 const queue = yield* laneFor(options.laneOf(f.value))
                 if (options.whenFull && (yield* Queue.isFull(queue))) {
-                  const b = yield* options.whenFull(f.value)
-                  yield* Queue.offer(out, item(b, f.generation))
+                  const whenFull = options.whenFull
+                  yield* unlessAbandoned(
+                    Effect.flatMap(whenFull(f.value), (b) => Queue.offer(out, item(b, f.generation))),
+                  )
                   return
                 }
                 working++

@@ -31,6 +31,18 @@
  * are failures more than 60 s apart (they are not one run); a write that gets no answer (interrupted by
  * its deadline) is a failure. A failing stage keeps running: it is not restarted, since
  * what fails is usually outside it (the disk, a shard, the log), and it is told apart from a stall.
+ *
+ * A bounded stop (issue 22, finding 9): supervisors SIGKILL a process that has not exited within their
+ * grace (the chaos harness 15 s), so every stage of a process has ended STOP_BUDGET_MS (10 s) after the
+ * stop began, whatever hangs: a shard that never answers, a broker that is down, a writer retrying for
+ * ever. A stage's stop, in phases: it waits for its source to go quiet (at most `maxQuietMs`, and never
+ * past the first half of the budget), signals Stop and waits for its final flush and commit; ABANDON_MS
+ * (2 s) before its end the work still in flight is abandoned (`StopAbandon`: lanes drop it
+ * unacknowledged, so the final commit covers only what was done and the next start reads the rest
+ * again); at the end the stage is interrupted, and not waited for more than INTERRUPT_WAIT_MS.
+ * Stages that do not feed each other (the sink's two) stop together (`stopsWith`); others stop one after
+ * the other (an upstream stage first, as `tally all` orders them), each sharing the process's budget and
+ * getting at least MIN_STOP_MS.
  */
 import {
   Cause,
@@ -98,6 +110,11 @@ export interface StagesApi {
   readonly track: <A, E, R>(stage: string, effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
   /** Every stage that has tracked a write or append, with its streak of failures (undefined: none). */
   readonly streaks: () => ReadonlyMap<string, FailingStreak | undefined>
+  /**
+   * When this process's stop began (ms), marked now by the first call: every stage's stop shares one
+   * budget from there (see "A bounded stop" in the header).
+   */
+  readonly stopBegan: Effect.Effect<number>
 }
 
 /** Why `streak` makes its stage failing (see the header), or undefined while it does not. */
@@ -121,6 +138,7 @@ export class Stages extends Context.Service<Stages, StagesApi>()("tally/stream/S
       const failure = yield* Deferred.make<never, StageFailed>()
       const statuses = new Map<string, StageStatus>()
       const streaks = new Map<string, FailingStreak | undefined>()
+      let began: number | undefined
       const track = <A, E, R>(stage: string, effect: Effect.Effect<A, E, R>) =>
         Effect.onExit(effect, (exit) =>
           Effect.map(Clock.currentTimeMillis, (now) => {
@@ -147,6 +165,7 @@ export class Stages extends Context.Service<Stages, StagesApi>()("tally/stream/S
         set: (stage, status) => statuses.set(stage, status),
         track,
         streaks: () => streaks,
+        stopBegan: Effect.map(Clock.currentTimeMillis, (now) => (began ??= now)),
       })
     }),
   )
@@ -302,12 +321,63 @@ export const StageWrites = Context.Reference<{
 export const trackWrite = <A, E, R>(effect: Effect.Effect<A, E, R>, part?: string): Effect.Effect<A, E, R> =>
   StageWrites.use((writes) => writes.track(effect, part))
 
+/**
+ * Completes when the current stage's stop abandons the work still in flight (see "A bounded stop" in
+ * the header): a step holding work (Lanes) then drops it unacknowledged and lets the Stop through, so the
+ * final commit covers only what was done. Outside a stage it never completes.
+ */
+export const StopAbandon = Context.Reference<Effect.Effect<void>>("tally/stream/StopAbandon", {
+  defaultValue: () => Effect.never,
+})
+
+/** Every stage of a process has ended (or was interrupted) this long after the stop began. */
+export const STOP_BUDGET_MS = 10_000
+/** The last part of a stage's stop: in-flight work abandoned, what was done committed. */
+export const ABANDON_MS = 2_000
+/** A stage whose stop begins late (stages before it took the budget) still gets this long. */
+export const MIN_STOP_MS = 3_000
+/** How long an interrupted stage is waited for (a client's close that hangs is left behind). */
+export const INTERRUPT_WAIT_MS = 1_000
+
+/** The deadlines (ms) of a stage's stop that starts at `start`, in a process whose stop began at `began`. */
+export const stopPlan = (began: number, start: number, maxQuietMs: number) => {
+  const endAt = Math.max(began + STOP_BUDGET_MS, start + MIN_STOP_MS)
+  const abandonAt = endAt - ABANDON_MS
+  return { quietUntil: Math.min(start + maxQuietMs, began + STOP_BUDGET_MS / 2), abandonAt, endAt }
+}
+
+/** Stages that stop together: the first of them whose scope closes starts every one's stop. */
+export interface StopGroup {
+  readonly go: Deferred.Deferred<void>
+}
+
+export const stopGroup: Effect.Effect<StopGroup> = Effect.map(Deferred.make<void>(), (go) => ({ go }))
+
 export interface StageOptions {
   /** How long the source must be quiet before a graceful stop signals Stop. */
   readonly quietMs: number
   /** The longest a graceful stop waits for quiet. */
   readonly maxQuietMs: number
+  /** Stops with the other stages of this group, at once, instead of when its own scope closes. */
+  readonly stopsWith?: StopGroup | undefined
 }
+
+/** Whether `fiber` has ended by `at` (ms), waiting until then at most. */
+const endsBy = (fiber: Fiber.Fiber<unknown, unknown>, at: number) =>
+  Effect.flatMap(Clock.currentTimeMillis, (now) =>
+    Fiber.await(fiber).pipe(Effect.timeoutOption(Math.max(0, at - now)), Effect.map(Option.isSome)),
+  )
+
+/** Interrupts `fiber` and waits for it INTERRUPT_WAIT_MS at most (its finalizers may hang on a client). */
+const interruptWithin = (name: string, fiber: Fiber.Fiber<unknown, unknown>) =>
+  Effect.gen(function* () {
+    fiber.interruptUnsafe()
+    const now = yield* Clock.currentTimeMillis
+    if (!(yield* endsBy(fiber, now + INTERRUPT_WAIT_MS)))
+      yield* Effect.logWarning(
+        `${name}: stop: still ending ${INTERRUPT_WAIT_MS} ms after its interruption; not waited for`,
+      )
+  })
 
 /**
  * Runs `stage` (a stream that ends after `stop`) on `source` in the current scope, supervised (see above).
@@ -324,6 +394,7 @@ export const runStage = Effect.fnUntraced(function* <E, R, R2>(
   const stages = yield* Stages
   const settings = yield* TallyConfig
   const stop = yield* Deferred.make<void>()
+  const abandon = yield* Deferred.make<void>()
   const progress = new Progress(yield* Clock.currentTimeMillis)
   stages.set(name, { state: "running", lag: 0, lastBatchAt: undefined, stalledMs: 0 })
   const alive = Effect.map(Clock.currentTimeMillis, (now) => {
@@ -331,6 +402,7 @@ export const runStage = Effect.fnUntraced(function* <E, R, R2>(
   })
   const fiber = yield* stage(watched(name, stages, progress)(source), Deferred.await(stop)).pipe(
     Stream.provideService(StepAlive, alive),
+    Stream.provideService(StopAbandon, Deferred.await(abandon)),
     Stream.provideService(StageWrites, {
       track: (effect, part) => stages.track(part === undefined ? name : `${name} ${part}`, effect),
     }),
@@ -355,7 +427,8 @@ export const runStage = Effect.fnUntraced(function* <E, R, R2>(
     ),
     // Every log line of the stage names it (`stage` in JSON logs).
     Effect.annotateLogs("stage", name),
-    Effect.forkScoped,
+    // Not scoped: its stop (below) ends it, and waits for it within the budget only.
+    Effect.forkDetach,
   )
   const timeoutMs = Duration.toMillis(settings.stallTimeout)
   const every = Math.max(10, Math.min(5000, Math.floor(timeoutMs / 4)))
@@ -365,20 +438,36 @@ export const runStage = Effect.fnUntraced(function* <E, R, R2>(
     Effect.annotateLogs("stage", name),
     Effect.forkScoped,
   )
+  const stopping = Effect.gen(function* () {
+    const current = stages.status().get(name)
+    // A stage that failed (stalled: it may never answer a Stop) is not waited for.
+    if (current?.state === "failed") return yield* interruptWithin(name, fiber)
+    if (current?.state === "running") stages.set(name, { ...current, state: "stopping" })
+    const began = yield* stages.stopBegan
+    const start = yield* Clock.currentTimeMillis
+    const plan = stopPlan(began, start, options.maxQuietMs)
+    while (true) {
+      const now = yield* Clock.currentTimeMillis
+      if (now - progress.inputAt >= options.quietMs || now >= plan.quietUntil) break
+      yield* Effect.sleep("50 millis")
+    }
+    yield* Deferred.succeed(stop, undefined)
+    if (yield* endsBy(fiber, plan.abandonAt)) return
+    yield* Effect.logWarning(
+      `${name}: stop: work still in flight after ${Math.round((plan.abandonAt - began) / 1000)} s abandoned, not committed (read again at the next start)`,
+    )
+    yield* Deferred.succeed(abandon, undefined)
+    if (yield* endsBy(fiber, plan.endAt)) return
+    yield* Effect.logWarning(
+      `${name}: stop: not ended ${Math.round((plan.endAt - began) / 1000)} s after the stop began; interrupted`,
+    )
+    yield* interruptWithin(name, fiber)
+  }).pipe(Effect.annotateLogs("stage", name))
+  if (options.stopsWith === undefined) return yield* Effect.addFinalizer(() => stopping)
+  // In a group, the first finalizer starts every stage's stop; each waits for its own.
+  const group = options.stopsWith.go
+  const stopper = yield* Effect.forkDetach(Effect.andThen(Deferred.await(group), stopping))
   yield* Effect.addFinalizer(() =>
-    Effect.gen(function* () {
-      const current = stages.status().get(name)
-      // A stage that failed (stalled: it may never answer a Stop) is not waited for.
-      if (current?.state === "failed") return yield* Fiber.interrupt(fiber)
-      if (current?.state === "running") stages.set(name, { ...current, state: "stopping" })
-      const started = yield* Clock.currentTimeMillis
-      while (true) {
-        const now = yield* Clock.currentTimeMillis
-        if (now - progress.inputAt >= options.quietMs || now - started >= options.maxQuietMs) break
-        yield* Effect.sleep("50 millis")
-      }
-      yield* Deferred.succeed(stop, undefined)
-      yield* Fiber.join(fiber)
-    }).pipe(Effect.timeout("20 seconds"), Effect.ignore),
+    Effect.andThen(Deferred.succeed(group, undefined), Effect.asVoid(Fiber.await(stopper))),
   )
 })
