@@ -1,6 +1,5 @@
 /** The vocabulary of the Bus service: records in and out, batches, offsets and its one error. */
 import { type Effect, Schema, type Stream } from "effect"
-import type { TopicSpec } from "./Topics.ts"
 
 /**
  * A record to produce. Its partition is `partitionFor(key)` (see Partitioner.ts) on every layer; the
@@ -95,6 +94,15 @@ export interface EndOffset {
   readonly topic: string
   readonly partition: number
   readonly offset: number
+}
+
+/** A topic as it must be: the catalogue (Topics.ts) lists tally's; `ensureTopics` creates or checks them. */
+export interface TopicSpec {
+  readonly name: string
+  readonly partitions: number
+  readonly replicationFactor: number
+  /** Topic-level configs that must hold; `tally topics ensure` reports any that differ. */
+  readonly config: Readonly<Record<string, string>>
 }
 
 export interface TopicMismatch {

@@ -10,7 +10,10 @@ import {
   RolledUpTypes,
 } from "../domain/MeasurementType.ts"
 import { DAY_MS, HOUR_MS } from "../domain/Time.ts"
-import type { TopicMismatch } from "./Records.ts"
+import type { TopicMismatch, TopicSpec } from "./Records.ts"
+
+/** The spec of a topic is part of the Bus contract (Records.ts); re-exported for the catalogue's users. */
+export type { TopicSpec } from "./Records.ts"
 
 export const PARTITIONS = 32
 
@@ -31,14 +34,6 @@ export const groups = {
   /** Alerter worker i of N (src/alerts): the partitions of aggregator worker i, in a group of its own. */
   alerter: (prefix: string, index: number, workers: number) => `${prefix}tally-alerter.w${index}of${workers}`,
 } as const
-
-export interface TopicSpec {
-  readonly name: string
-  readonly partitions: number
-  readonly replicationFactor: number
-  /** Topic-level configs that must hold; `tally topics ensure` reports any that differ. */
-  readonly config: Readonly<Record<string, string>>
-}
 
 /**
  * How long each kind of topic keeps records (docs/architecture.md, "Retention"):

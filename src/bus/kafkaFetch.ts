@@ -1,7 +1,8 @@
 /**
- * The fetch loop of a Kafka consume stream (kafkaGroup.ts keeps the membership): for every new
- * assignment it reads the commits, delivers an Assigned, then fetches the assigned partitions from
- * those positions with raw Fetch requests to their leaders, one fetch ahead of the batches delivered.
+ * The fetch loop of a Kafka consume stream (kafkaMember.ts keeps the membership; kafkaGroup.ts joins
+ * the two): for every new assignment it reads the commits, delivers an Assigned, then fetches the
+ * assigned partitions from those positions with raw Fetch requests to their leaders, one fetch ahead
+ * of the batches delivered.
  */
 import type { fetchV17 } from "@platformatic/kafka"
 import { IS_CONTROL } from "@platformatic/kafka"
@@ -9,7 +10,7 @@ import { type Cause, Effect, Queue } from "effect"
 import { BACKOFF } from "../domain/Backoff.ts"
 import { partitionId as id } from "./Contract.ts"
 import { apiIds, toBusError } from "./kafkaErrors.ts"
-import type { GroupConfig, GroupMember, Membership } from "./kafkaGroup.ts"
+import type { GroupConfig, GroupMember, Membership } from "./kafkaMember.ts"
 import type { Assigned, Batch, BusError, Delivery, InRecord } from "./Records.ts"
 
 /**

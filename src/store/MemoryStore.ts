@@ -9,8 +9,8 @@ import { Clock, Effect } from "effect"
 import type { EventRow, SummaryRow } from "./Rows.ts"
 import { dayOf, daysBetween, schemaOf, tableOf } from "./Schema.ts"
 import { shardFor } from "./ShardRouter.ts"
+import type { StoreApi } from "./StoreApi.ts"
 import { StoreError } from "./StoreError.ts"
-import type { StoreApi } from "./SummaryStore.ts"
 
 export interface MemoryShards {
   /** Plays a shard outage: every call on that shard fails as Unavailable. */

@@ -22,8 +22,8 @@ import {
   tableOf,
 } from "./Schema.ts"
 import type { ShardsApi } from "./Shards.ts"
+import type { StoreApi } from "./StoreApi.ts"
 import { type StoreError, sqlStateOf } from "./StoreError.ts"
-import type { StoreApi } from "./SummaryStore.ts"
 
 const SCHEMA_LOCK = 7_297_432
 /** sql.insert binds 6 parameters an event; Postgres takes at most 65,535 a statement. */
