@@ -8,7 +8,7 @@
  * bins and encoder), so the benchmark's check that both emit the same snapshots also cross-checks them.
  */
 import type { InRecord } from "../../src/bus/Records.ts"
-import { RELATIVE_ACCURACY } from "../../src/stream/Accumulators.ts"
+import { RELATIVE_ACCURACY } from "../../src/domain/Sketch.ts"
 
 const M1 = 60_000
 const Q = 900_000
@@ -540,7 +540,7 @@ function emit(w: Win, out: (e: Emitted) => void): number {
       b[p++] = 10
       b[p++] = 18
       p = dwrite(b, p, 9, GAMMA)
-      // index offset 1.0: the protobuf's own reading of ceil-keys (see INDEX_OFFSET in Accumulators.ts)
+      // index offset 1.0: the protobuf's own reading of ceil-keys (see INDEX_OFFSET in domain/Sketch.ts)
       p = dwrite(b, p, 17, 1)
       b[p++] = 18
       p = vwrite(b, p, store)

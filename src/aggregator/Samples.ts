@@ -4,7 +4,7 @@
  */
 import type { RolledUpType } from "../domain/MeasurementType.ts"
 import { METRICS } from "../domain/Metrics.ts"
-import { Cursor, FIXED64, LENGTH, utf8, VARINT } from "../stream/ProtoBytes.ts"
+import { Cursor, FIXED64, LENGTH, utf8, VARINT } from "../proto/ProtoBytes.ts"
 
 export type Visit = (metric: string, label: string, value: number, sketched: boolean) => void
 

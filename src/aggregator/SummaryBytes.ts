@@ -7,8 +7,8 @@
  */
 import protobuf from "protobufjs/minimal.js"
 import "../proto/Wire.ts" // 64-bit fields as numbers
-import type { Accumulator } from "../stream/Accumulators.ts"
-import { varintSize, writeDouble, writeVarint } from "../stream/ProtoBytes.ts"
+import { varintSize, writeDouble, writeVarint } from "../proto/ProtoBytes.ts"
+import type { Accumulator } from "./Accumulators.ts"
 
 /** Fields 1-4 of a Summary, as the generated encoder writes them. */
 export const summaryHead = (

@@ -10,8 +10,8 @@
  * A summary is a full snapshot whose version grows for its key: a slot keeps, per component and label,
  * the snapshot of the highest version seen, so replays and out-of-order duplicates change nothing.
  */
-import { MergedSketch } from "../stream/Accumulators.ts"
-import { Cursor, FIXED64, LENGTH, VARINT } from "../stream/ProtoBytes.ts"
+import { MergedSketch } from "../domain/Sketch.ts"
+import { Cursor, FIXED64, LENGTH, VARINT } from "../proto/ProtoBytes.ts"
 import type { AlertMetric } from "./Rules.ts"
 
 const MINUTE = 60_000

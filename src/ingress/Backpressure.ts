@@ -18,12 +18,12 @@
  * lines is not mistaken for a slow pipeline. Partitions whose worker never committed are not counted.
  */
 import { Clock, Context, Duration, Effect, Layer, Metric } from "effect"
+import { decodeResume } from "../aggregator/CommitPoint.ts"
 import { Bus } from "../bus/Bus.ts"
 import type { Committed, EndOffset } from "../bus/Records.ts"
 import { groups, rawTopic } from "../bus/Topics.ts"
 import { TallyConfig } from "../config/TallyConfig.ts"
 import { RolledUpTypes } from "../domain/MeasurementType.ts"
-import { decodeResume } from "../stream/CommitPoint.ts"
 
 export const lagSeconds = Metric.gauge("tally_ingress_pipeline_lag_seconds", {
   description: "how far the aggregators are behind (age of the oldest raw record not yet processed)",

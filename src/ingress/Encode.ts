@@ -15,7 +15,7 @@ import type { OutRecord } from "../bus/Records.ts"
 import { rawTopic } from "../bus/Topics.ts"
 import type { EventKind, Measurement } from "../domain/Measurement.ts"
 import { type MeasurementType, MeasurementTypes } from "../domain/MeasurementType.ts"
-import { utf8Length, writeDouble, writeVarint } from "../stream/ProtoBytes.ts"
+import { utf8Length, writeDouble, writeVarint } from "../proto/ProtoBytes.ts"
 
 export interface Delivery {
   readonly owner: string

@@ -8,7 +8,7 @@
  * closed, with no budget (aggregator/Rollup.ts, firstDelivery), so they count once all the same.
  */
 import { hash } from "node:crypto"
-import { DigestTable } from "../stream/DigestTable.ts"
+import { DigestTable } from "../domain/DigestTable.ts"
 
 /**
  * Logplex sends 32 hex characters; other senders may differ, so anything of 1-64 characters that can be

@@ -6,10 +6,10 @@
  */
 
 import type { Step } from "../api/Metrics.ts"
+import { MergedSketch } from "../domain/Sketch.ts"
 import { DAY_MS, HOUR_MS, MINUTE_MS } from "../domain/Time.ts"
 import type { PeriodName } from "../store/Schema.ts"
 import type { SummaryRow } from "../store/SummaryStore.ts"
-import { MergedSketch } from "../stream/Accumulators.ts"
 
 export const STEP_MS: Readonly<Record<Step, number>> = {
   "1m": MINUTE_MS,

@@ -9,8 +9,8 @@ import { measurementsOf } from "../../src/aggregator/Samples.ts"
 import type { PartitionedLog } from "../../src/bus/MemoryLog.ts"
 import { rawTopic } from "../../src/bus/Topics.ts"
 import type { RolledUpType } from "../../src/domain/MeasurementType.ts"
+import { Sketch, Stats } from "../../src/domain/Sketch.ts"
 import * as Wire from "../../src/proto/Wire.ts"
-import { Sketch, Stats } from "../../src/stream/Accumulators.ts"
 
 export interface Final {
   readonly count: number

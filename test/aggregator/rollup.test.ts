@@ -1,12 +1,12 @@
 /** Late data exactly as DESIGN.md says: lines 2 and 4 minutes late count; later ones are dropped and counted. */
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
+import { Accumulator } from "../../src/aggregator/Accumulators.ts"
 import { PartitionRollup } from "../../src/aggregator/Rollup.ts"
 import { encodeSummary, summaryHead } from "../../src/aggregator/SummaryBytes.ts"
 import type { Measurement } from "../../src/domain/Measurement.ts"
 import { toRecord } from "../../src/ingress/Encode.ts"
 import * as Wire from "../../src/proto/Wire.ts"
-import { Accumulator } from "../../src/stream/Accumulators.ts"
 
 const OWNER = "0b7a3f2e-1111-4a57-9c1e-2f0d8b4f1a01"
 const M = 60_000

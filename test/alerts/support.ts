@@ -10,8 +10,8 @@ import { join } from "node:path"
 import { Clock, Effect } from "effect"
 import type { OutRecord } from "../../src/bus/Records.ts"
 import { summaryTopic } from "../../src/bus/Topics.ts"
+import { Sketch } from "../../src/domain/Sketch.ts"
 import * as Wire from "../../src/proto/Wire.ts"
-import { Sketch } from "../../src/stream/Accumulators.ts"
 
 export const MINUTE = 60_000
 

@@ -4,9 +4,9 @@
  */
 import fc from "fast-check"
 import { assert, describe, it } from "vitest"
+import { MergedSketch, Sketch } from "../../src/domain/Sketch.ts"
 import { downsample } from "../../src/query/Downsample.ts"
 import type { SummaryRow } from "../../src/store/Rows.ts"
-import { MergedSketch, Sketch } from "../../src/stream/Accumulators.ts"
 
 /** One stored 1m rollup of `values` starting at `startMs`, with its sketch. */
 const row = (startMs: number, values: ReadonlyArray<number>): SummaryRow => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest"
-import { decodeResume, encodeResume } from "../../src/stream/CommitPoint.ts"
-import { PartitionWindows, windowStart } from "../../src/stream/EventTimeWindows.ts"
+import { decodeResume, encodeResume } from "../../src/aggregator/CommitPoint.ts"
+import { PartitionWindows, windowStart } from "../../src/aggregator/EventTimeWindows.ts"
 
 const M = 60_000
 const T = Date.UTC(2026, 10, 28, 12, 0, 0)

@@ -1,6 +1,6 @@
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { DigestTable } from "../../src/stream/DigestTable.ts"
+import { DigestTable } from "../../src/domain/DigestTable.ts"
 
 /** An entry's identity as the oracle (a Map) keys it. */
 const id = (owner: number, d: ReadonlyArray<number>) => `${owner}/${d.join(",")}`

@@ -2,9 +2,9 @@ import { DDSketch } from "@datadog/sketches-js"
 import { LogarithmicMapping } from "@datadog/sketches-js/dist/ddsketch/mapping/index.js"
 import fc from "fast-check"
 import { assert, describe, expect, it } from "vitest"
-import { Accumulator, Sketch, Stats, sketchFromBytes, sketchKey } from "../../src/stream/Accumulators.ts"
+import { Sketch, Stats, sketchFromBytes, sketchKey } from "../../src/domain/Sketch.ts"
 
-describe("accumulators", () => {
+describe("sketch and stats", () => {
   it("stats: count, min, max exact and sums to 1e-9 of plain arithmetic over the values, added or merged", () => {
     const value = fc.oneof(
       fc.double({ min: -1e6, max: 1e6, noNaN: true }),
@@ -97,18 +97,6 @@ describe("accumulators", () => {
     s.add(10)
     expect(sketchFromBytes(s.toBytes()).count).toBe(3)
     expect(sketchFromBytes(new Uint8Array()).count).toBe(0)
-  })
-
-  it("an accumulator's version is its sample count; it is dirty until emitted", () => {
-    const a = new Accumulator(true)
-    expect(a.dirty).toBe(false)
-    a.add(5)
-    a.add(7)
-    expect([a.dirty, a.count, a.sum, a.sumsq, a.min, a.max]).toEqual([true, 2, 12, 74, 5, 7])
-    expect(sketchFromBytes(a.toBytes()).count).toBe(2)
-    a.emitted = a.count
-    expect(a.dirty).toBe(false)
-    expect(new Accumulator(false).sketched).toBe(false)
   })
 
   it("keys are the library mapping's keys", () => {

@@ -1,12 +1,22 @@
 /**
- * Mergeable accumulators for rollups: count, sum, sum of squares, min, max, and a DDSketch-compatible
- * quantile sketch (logarithmic mapping, 1% relative accuracy). Adding is plain arithmetic and one typed-array
- * increment; the sketch is only turned into DDSketch protobuf bytes when a snapshot is emitted.
+ * The rollups' distributions: stats (count, sum, sum of squares, min, max) and a DDSketch-compatible
+ * quantile sketch (logarithmic mapping, 1% relative accuracy) as tally writes it (Sketch: adding is one
+ * typed-array increment; the bytes are made when a snapshot is emitted) and reads it back
+ * (sketchFromBytes, MergedSketch). A value type of its own: the aggregator writes it (its per-series
+ * Accumulator, aggregator/Accumulators.ts, is a Sketch), the query and the alerts read it.
  */
 import { DDSketch } from "@datadog/sketches-js"
 import { LogarithmicMapping } from "@datadog/sketches-js/dist/ddsketch/mapping/index.js"
 import protobuf from "protobufjs/minimal.js"
-import { FIXED64, LENGTH, VARINT, varintSize, writeDouble, writeVarint, zigzag32 } from "./ProtoBytes.ts"
+import {
+  FIXED64,
+  LENGTH,
+  VARINT,
+  varintSize,
+  writeDouble,
+  writeVarint,
+  zigzag32,
+} from "../proto/ProtoBytes.ts"
 
 export class Stats {
   count = 0
@@ -193,40 +203,6 @@ export const sketchFromBytes = (bytes: Uint8Array): DDSketch => {
     protoMapping._offset - 1,
   )
   return sketch
-}
-
-/**
- * One rollup series in one window: count, sum, sum of squares, min, max, the sketch's bins when
- * `sketched` (all in one object), and the version of its last emitted snapshot (the current version is
- * `count`, which only grows).
- */
-export class Accumulator extends Sketch {
-  count = 0
-  sum = 0
-  sumsq = 0
-  min = Number.POSITIVE_INFINITY
-  max = Number.NEGATIVE_INFINITY
-  /** Version of the last emitted snapshot. */
-  emitted = 0
-  readonly sketched: boolean
-
-  constructor(sketched: boolean) {
-    super()
-    this.sketched = sketched
-  }
-
-  override add(value: number): void {
-    this.count++
-    this.sum += value
-    this.sumsq += value * value
-    if (value < this.min) this.min = value
-    if (value > this.max) this.max = value
-    if (this.sketched) super.add(value)
-  }
-
-  get dirty(): boolean {
-    return this.count !== this.emitted
-  }
 }
 
 /**
