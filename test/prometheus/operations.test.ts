@@ -127,29 +127,43 @@ describe("a real Prometheus scrapes every tally process", () => {
   }
 
   it("every target is up, with no scrape error, and serves tally's metrics", async () => {
-    const deadline = Date.now() + 60_000
-    let active: ReadonlyArray<Target> = []
-    for (;;) {
-      active = (await prom.get<{ activeTargets: Array<Target> }>("/api/v1/targets")).data.activeTargets
-      if (active.length === targets.length && active.every((t) => t.health === "up")) break
-      if (Date.now() > deadline) break
-      await new Promise((r) => setTimeout(r, 500))
+    // A target turns "up" in /api/v1/targets a moment before its scrape's samples can be queried: poll
+    // everything checked below until it all holds (or the deadline), then assert on the last answers.
+    const read = async () => {
+      const active = (await prom.get<{ activeTargets: Array<Target> }>("/api/v1/targets")).data.activeTargets
+      const up = (await prom.query(`up`)).data.result.map((s) => `${s.metric.instance} ${s.value?.[1]}`)
+      const families: Record<string, number> = {}
+      for (const t of targets)
+        families[t] = Number(
+          (await prom.query(`count({instance="${t}", __name__=~"tally_.+"})`)).data.result[0]?.value?.[1] ??
+            0,
+        )
+      const scraped = (await prom.query(`scrape_samples_scraped`)).data.result.map(
+        (s) => [s.metric.instance, Number(s.value?.[1])] as const,
+      )
+      return { active, up, families, scraped }
     }
-    expect(active.map((t) => `${t.scrapeUrl} ${t.health} ${t.lastError}`).sort()).toEqual(
+    const holds = (r: Awaited<ReturnType<typeof read>>) =>
+      r.active.length === targets.length &&
+      r.active.every((t) => t.health === "up") &&
+      r.up.length === targets.length &&
+      Object.values(r.families).every((n) => n > 0) &&
+      r.scraped.length === targets.length &&
+      r.scraped.every(([, n]) => n > 0)
+    const deadline = Date.now() + 60_000
+    let last = await read()
+    while (!holds(last) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 500))
+      last = await read()
+    }
+    expect(last.active.map((t) => `${t.scrapeUrl} ${t.health} ${t.lastError}`).sort()).toEqual(
       targets.map((t) => `http://${t}/metrics up `).sort(),
     )
-    const up = await prom.query(`up`)
-    expect(up.data.result.map((s) => `${s.metric.instance} ${s.value?.[1]}`).sort()).toEqual(
-      targets.map((t) => `${t} 1`).sort(),
-    )
+    expect([...last.up].sort()).toEqual(targets.map((t) => `${t} 1`).sort())
     // Every target's exposition parsed whole: samples scraped, and tally's own families among them.
-    for (const t of targets) {
-      const n = await prom.query(`count({instance="${t}", __name__=~"tally_.+"})`)
-      expect(Number(n.data.result[0]?.value?.[1] ?? 0), t).toBeGreaterThan(0)
-    }
-    const scraped = await prom.query(`scrape_samples_scraped`)
-    expect(scraped.data.result.map((s) => s.metric.instance).sort()).toEqual([...targets].sort())
-    for (const s of scraped.data.result) expect(Number(s.value?.[1]), s.metric.instance).toBeGreaterThan(0)
+    for (const t of targets) expect(last.families[t], t).toBeGreaterThan(0)
+    expect(last.scraped.map(([instance]) => instance).sort()).toEqual([...targets].sort())
+    for (const [instance, n] of last.scraped) expect(n, instance).toBeGreaterThan(0)
   })
 
   it("every operator rule evaluates on the scraped metrics without an error", async () => {
