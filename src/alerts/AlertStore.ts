@@ -218,7 +218,8 @@ const toStored = (r: typeof RuleRowDb.Type): StoredRule => ({
   notices: r.notices,
 })
 
-const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString())
+/** SQL of the instant `column` holds in epoch milliseconds (null stays null): rows travel as numbers, not dates. */
+const instant = (column: string) => `to_timestamp(${column} / 1000.0)`
 
 const RULE_COLUMNS = `r.id::text AS id, r.owner::text AS owner, a.name AS app, r.name, r.metric,
   r.process_type, r.threshold, r.for_minutes, r.repeat_minutes, r.min_requests, r.webhook, r.secret,
@@ -370,21 +371,22 @@ FROM alert_rules r JOIN apps a ON a.owner = r.owner JOIN alert_state s ON s.rule
                 round.states.map(({ ruleId, state: s }) => ({
                   rule_id: ruleId,
                   state: s.state,
-                  since: iso(s.sinceMs),
+                  since: s.sinceMs,
                   value: s.value,
-                  history_minute: iso(s.historyMinute),
+                  history_minute: s.historyMinute ?? null,
                   breaches: s.breaches,
-                  fired_at: iso(s.firedMs),
-                  notified_at: iso(s.notifiedMs),
+                  fired_at: s.firedMs ?? null,
+                  notified_at: s.notifiedMs ?? null,
                   notices: s.notices,
                 })),
               )
-              yield* sql`UPDATE alert_state AS s SET state = x.state, since = x.since, value = x.value,
-  history_minute = x.history_minute, breaches = x.breaches, fired_at = x.fired_at,
-  notified_at = x.notified_at, notices = x.notices
-FROM jsonb_to_recordset(${states}::jsonb) AS x(rule_id uuid, state text, since timestamptz,
-  value double precision, history_minute timestamptz, breaches bigint, fired_at timestamptz,
-  notified_at timestamptz, notices bigint)
+              yield* sql`UPDATE alert_state AS s SET state = x.state, since = ${sql.literal(instant("x.since"))},
+  value = x.value, history_minute = ${sql.literal(instant("x.history_minute"))}, breaches = x.breaches,
+  fired_at = ${sql.literal(instant("x.fired_at"))}, notified_at = ${sql.literal(instant("x.notified_at"))},
+  notices = x.notices
+FROM jsonb_to_recordset(${states}::jsonb) AS x(rule_id uuid, state text, since bigint,
+  value double precision, history_minute bigint, breaches bigint, fired_at bigint,
+  notified_at bigint, notices bigint)
 WHERE s.rule_id = x.rule_id`
             }
             const byDay = new Map<number, Array<EventRow>>()
@@ -398,7 +400,7 @@ WHERE s.rule_id = x.rule_id`
               const json = JSON.stringify(
                 events.map((e) => ({
                   owner: e.owner,
-                  time: new Date(e.timeMs).toISOString(),
+                  time: e.timeMs,
                   kind: e.kind,
                   process: e.process,
                   description: e.description,
@@ -406,8 +408,8 @@ WHERE s.rule_id = x.rule_id`
                 })),
               )
               yield* sql`INSERT INTO ${sql(schemaOf(day))}.events (owner, time, kind, process, description, actor)
-SELECT owner, time, kind, process, description, actor FROM jsonb_to_recordset(${json}::jsonb)
-  AS x(owner uuid, time timestamptz, kind text, process text, description text, actor text)
+SELECT owner, ${sql.literal(instant("time"))}, kind, process, description, actor FROM jsonb_to_recordset(${json}::jsonb)
+  AS x(owner uuid, time bigint, kind text, process text, description text, actor text)
 ON CONFLICT DO NOTHING`
             }
             if (round.deliveries.length > 0) {
@@ -426,13 +428,14 @@ ON CONFLICT DO NOTHING`
                   url: d.url,
                   body: d.body,
                   signature: d.signature ?? null,
-                  created_at: new Date(d.createdMs).toISOString(),
+                  created_at: d.createdMs,
                 })),
               )
               yield* sql`INSERT INTO alert_outbox (id, rule_id, partition, kind, receiver, url, body, signature, created_at)
-SELECT x.id, x.rule_id, x.partition, x.kind, x.receiver, x.url, x.body, x.signature, x.created_at
+SELECT x.id, x.rule_id, x.partition, x.kind, x.receiver, x.url, x.body, x.signature,
+  ${sql.literal(instant("x.created_at"))}
 FROM jsonb_to_recordset(${json}::jsonb) AS x(id uuid, rule_id uuid, partition integer, kind text,
-  receiver text, url text, body text, signature text, created_at timestamptz)
+  receiver text, url text, body text, signature text, created_at bigint)
 WHERE EXISTS (SELECT 1 FROM alert_rules r WHERE r.id = x.rule_id)
 ON CONFLICT (id) DO NOTHING`
             }

@@ -58,7 +58,8 @@ const delivery = (
   url: kind === "alertmanager" ? "http://am:9093/api/v2/alerts" : "https://hooks.example.com/x",
   body: `{"n":"${id}"}`,
   signature: kind === "webhook" ? "sha256=00" : undefined,
-  createdMs: T + MINUTE,
+  // The round's clock, to the millisecond (instants travel to SQL as epoch milliseconds).
+  createdMs: T + MINUTE + 12_345,
 })
 
 const id = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`
@@ -168,7 +169,7 @@ const conformance = (name: string, stores: Layer.Layer<AlertStore | SummaryStore
           ],
         )
         assert.deepStrictEqual(due[0]!.signature, "sha256=00")
-        assert.deepStrictEqual(due[0]!.createdMs, T + MINUTE)
+        assert.deepStrictEqual(due[0]!.createdMs, T + MINUTE + 12_345)
         assert.deepStrictEqual(
           (yield* store.due([3], ["alertmanager"], 100)).map((d) => d.id),
           [id(101), id(104)],
