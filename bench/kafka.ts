@@ -34,7 +34,7 @@ const prefix = `bench-kafka-${Date.now().toString(36)}`
 
 export type Client = "kafkajs" | "platformatic"
 
-/** "platformatic" is the shipped layer (src/bus/kafka.ts); "kafkajs" is the peer kept in bench/kafkajs. */
+/** "platformatic" is the shipped layer (src/bus/kafka/kafka.ts); "kafkajs" is the peer kept in bench/kafkajs. */
 export const busLayer = (client: Client): Layer.Layer<Bus> =>
   client === "kafkajs"
     ? Layer.effect(
@@ -282,7 +282,7 @@ export const render = (rows: ReadonlyArray<Record<string, number>>, failed: numb
   const markdown = `## Kafka client behind the Bus (issue 12)
 
 The same Bus contract on two clients, on the project's single local broker (32-partition topics,
-replication 1): **platformatic** (\`@platformatic/kafka\`, src/bus/kafka.ts, shipped) and **kafkajs** (the
+replication 1): **platformatic** (\`@platformatic/kafka\`, src/bus/kafka/kafka.ts, shipped) and **kafkajs** (the
 previous Bus, kept as the peer in bench/kafkajs). **Bus produce**: ${CALLERS} concurrent callers, each
 calling \`bus.produce\` with ${RECORDS_PER_CALL} records of ${RECORD_BYTES} bytes (one app, 3 process types) as fast as it is
 acknowledged; acks=all, idempotent, group-committed; timed over ${SECONDS} s; % of Kafka's

@@ -13,7 +13,7 @@ import type {
   PartitionAssigner as KafkajsPartitionAssigner,
 } from "kafkajs"
 import { splitByKey } from "../../src/bus/Contract.ts"
-import { ASSIGNER_NAME, chooseOwner, decodeClaim, encodeClaim } from "../../src/bus/FixedAssigner.ts"
+import { ASSIGNER_NAME, chooseOwner, decodeClaim, encodeClaim } from "../../src/bus/kafka/FixedAssigner.ts"
 import { validOffsets } from "../../src/bus/local.ts"
 import { partitionFor } from "../../src/bus/Partitioner.ts"
 import {

@@ -5,10 +5,10 @@
  */
 import { Context, type Duration, Effect, Layer, Option, Schedule } from "effect"
 import { TallyConfig } from "../config/TallyConfig.ts"
-import { DurableLog, type DurableLogOptions } from "./DurableLog.ts"
-import { type KafkaOptions, makeKafkaBus } from "./kafka.ts"
+import { DurableLog, type DurableLogOptions } from "./embedded/DurableLog.ts"
+import { type KafkaOptions, makeKafkaBus } from "./kafka/kafka.ts"
 import { makeLocalBus } from "./local.ts"
-import { MemoryLog } from "./MemoryLog.ts"
+import { MemoryLog } from "./memory/MemoryLog.ts"
 import type { BusApi, BusError } from "./Records.ts"
 
 export class Bus extends Context.Service<Bus, BusApi>()("tally/bus/Bus") {
@@ -17,7 +17,7 @@ export class Bus extends Context.Service<Bus, BusApi>()("tally/bus/Bus") {
     Layer.effect(Bus, makeKafkaBus(options).pipe(Effect.map(Bus.of)))
 
   /**
-   * The durable embedded log in `<dataDir>/log/` (see DurableLog.ts): produce succeeds once its records
+   * The durable embedded log in `<dataDir>/log/` (see embedded/DurableLog.ts): produce succeeds once its records
    * are committed to disk. A retention pass runs every `retentionEvery` (default 5 s) and sets the
    * tally_log_* gauges; the log closes, after the last pending append, when the layer's scope does.
    */

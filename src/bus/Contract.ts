@@ -1,5 +1,5 @@
 /**
- * What every Bus layer does the same way (Kafka in kafka.ts, the in-process logs behind local.ts): the
+ * What every Bus layer does the same way (Kafka in kafka/kafka.ts, the in-process logs behind local.ts): the
  * errors the contract names, the checks of a commit, the partition of a key, and the split of a produce
  * call that keeps each (topic, key) all-or-nothing.
  */

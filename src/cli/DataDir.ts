@@ -33,7 +33,7 @@ import { dirname, join, resolve } from "node:path"
 import { Context, Effect, Layer, Option, Schema, type Scope } from "effect"
 import { HttpServer } from "effect/http"
 import { specificHost } from "../apps/http.ts"
-import { loadSqlite } from "../bus/DurableLogReader.ts"
+import { loadSqlite } from "../bus/embedded/DurableLogReader.ts"
 import { type Settings, TallyConfig } from "../config/TallyConfig.ts"
 import { ownerOnly } from "../store/PgliteClient.ts"
 

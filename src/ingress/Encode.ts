@@ -48,7 +48,7 @@ const EVENT_KINDS: Record<EventKind, number> = {
 /**
  * A record is closed once it holds this many bytes and a new one of the same key begins (it follows
  * directly, in the same produce call): a record stays far below the broker's message.max.bytes and the
- * producer's share of a partition in one request (kafkaProducer.ts).
+ * producer's share of a partition in one request (bus/kafka/kafkaProducer.ts).
  */
 export const MAX_RECORD_BYTES = 128 * 1024
 /** The field number of `next` in every raw message, as a length-delimited tag. */

@@ -10,7 +10,7 @@
 import { Effect, Layer, Metric, Option } from "effect"
 import * as AM from "../aggregator/AggregatorMetrics.ts"
 import * as AL from "../alerts/AlertMetrics.ts"
-import * as LM from "../bus/LogMetrics.ts"
+import * as LM from "../bus/embedded/LogMetrics.ts"
 import { partitionsOfWorker } from "../bus/Partitioner.ts"
 import { catalogue, PARTITIONS, rawTopic, retryTopic, summaryTopic } from "../bus/Topics.ts"
 import { TallyConfig } from "../config/TallyConfig.ts"

@@ -10,7 +10,7 @@ import { Cause, Deferred, type Duration, Effect, Exit, Fiber, Stream } from "eff
 import { TestClock } from "effect/testing"
 import { Bus } from "../bus/Bus.ts"
 import { makeLocalBus } from "../bus/local.ts"
-import { PartitionedLog } from "../bus/MemoryLog.ts"
+import { PartitionedLog } from "../bus/memory/MemoryLog.ts"
 import type { BusError, Delivery, Subscription } from "../bus/Records.ts"
 import { catalogue } from "../bus/Topics.ts"
 

@@ -6,7 +6,7 @@
  */
 
 import { measurementsOf } from "../../src/aggregator/Samples.ts"
-import type { PartitionedLog } from "../../src/bus/MemoryLog.ts"
+import type { PartitionedLog } from "../../src/bus/memory/MemoryLog.ts"
 import { rawTopic } from "../../src/bus/Topics.ts"
 import type { RolledUpType } from "../../src/domain/MeasurementType.ts"
 import { Sketch, Stats } from "../../src/domain/Sketch.ts"

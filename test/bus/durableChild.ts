@@ -4,7 +4,7 @@
  * is synchronous on Linux, so a printed ack was made before any kill). Runs until killed.
  */
 import { Effect } from "effect"
-import { DurableLog } from "../../src/bus/DurableLog.ts"
+import { DurableLog } from "../../src/bus/embedded/DurableLog.ts"
 
 const dir = process.argv[2]!
 const encoder = new TextEncoder()

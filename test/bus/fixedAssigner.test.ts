@@ -1,6 +1,6 @@
 /** Who owns a worker's partitions among its group's members (FixedAssigner.ts). */
 import { describe, expect, it } from "vitest"
-import { chooseOwner, decodeClaim, encodeClaim } from "../../src/bus/FixedAssigner.ts"
+import { chooseOwner, decodeClaim, encodeClaim } from "../../src/bus/kafka/FixedAssigner.ts"
 
 const member = (memberId: string, since: number, owns = -1) => ({ memberId, since, owns })
 

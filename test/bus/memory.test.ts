@@ -2,7 +2,7 @@
 import { assert, layer } from "@effect/vitest"
 import { Effect, Fiber, Stream } from "effect"
 import { Bus } from "../../src/bus/Bus.ts"
-import { MemoryLog } from "../../src/bus/MemoryLog.ts"
+import { MemoryLog } from "../../src/bus/memory/MemoryLog.ts"
 import { records } from "./Bus.conformance.ts"
 
 const spec = (name: string, compact = false) => ({

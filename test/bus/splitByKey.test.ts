@@ -1,6 +1,6 @@
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { splitByKey } from "../../src/bus/kafka.ts"
+import { splitByKey } from "../../src/bus/kafka/kafka.ts"
 import type { OutRecord } from "../../src/bus/Records.ts"
 
 describe("splitting a produce call into broker requests", () => {

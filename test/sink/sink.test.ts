@@ -6,7 +6,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import { makeLocalBus } from "../../src/bus/local.ts"
-import { PartitionedLog } from "../../src/bus/MemoryLog.ts"
+import { PartitionedLog } from "../../src/bus/memory/MemoryLog.ts"
 import { catalogue, deadTopic, retryTopic, summaryTopic } from "../../src/bus/Topics.ts"
 import * as Wire from "../../src/proto/Wire.ts"
 import { retrierTopology, retryTopics } from "../../src/sink/Retrier.ts"

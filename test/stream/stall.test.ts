@@ -8,7 +8,7 @@ import { ConfigProvider, Data, Deferred, Duration, Effect, Layer, Metric, Option
 import { PrometheusMetrics } from "effect/observability"
 import { TestClock } from "effect/testing"
 import { Bus } from "../../src/bus/Bus.ts"
-import { MemoryLog } from "../../src/bus/MemoryLog.ts"
+import { MemoryLog } from "../../src/bus/memory/MemoryLog.ts"
 import type { Assigned, Batch, Delivery } from "../../src/bus/Records.ts"
 import { loadSettings, TallyConfig } from "../../src/config/TallyConfig.ts"
 import { healthOf } from "../../src/observability/SystemServer.ts"

@@ -6,14 +6,14 @@
  */
 import { Admin, Producer } from "@platformatic/kafka"
 import { Effect } from "effect"
-import { type TopicPartition, unknownTopic } from "./Contract.ts"
+import { type TopicPartition, unknownTopic } from "../Contract.ts"
+import { type BusApi, BusError, type Committed, type EndOffset } from "../Records.ts"
 import { call, retryBriefly } from "./kafkaErrors.ts"
 import { CLOSE_WAIT_MS, consumeGroup } from "./kafkaGroup.ts"
 import { groupCommit } from "./kafkaProducer.ts"
 import { ensureTopicsWith } from "./kafkaTopics.ts"
-import { type BusApi, BusError, type Committed, type EndOffset } from "./Records.ts"
 
-export { splitByKey } from "./Contract.ts"
+export { splitByKey } from "../Contract.ts"
 
 export interface KafkaOptions {
   readonly brokers: ReadonlyArray<string>

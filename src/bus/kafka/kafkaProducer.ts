@@ -11,9 +11,9 @@
  */
 import type { Producer } from "@platformatic/kafka"
 import { Effect, Schedule } from "effect"
-import { keyInfo, splitByKey } from "./Contract.ts"
+import { keyInfo, splitByKey } from "../Contract.ts"
+import { BusError, type OutRecord } from "../Records.ts"
 import { call, toBusError } from "./kafkaErrors.ts"
-import { BusError, type OutRecord } from "./Records.ts"
 
 export interface GroupCommitOptions {
   /** How long a produce may take before it counts as Unavailable. */

@@ -12,10 +12,10 @@
  */
 
 import { Cause, Effect, Queue, Stream } from "effect"
+import { BusError, type Delivery, type Subscription } from "../Records.ts"
 import { toBusError } from "./kafkaErrors.ts"
 import { fetchLoop, patiently } from "./kafkaFetch.ts"
 import { type GroupConfig, GroupMember } from "./kafkaMember.ts"
-import { BusError, type Delivery, type Subscription } from "./Records.ts"
 
 /** The longest a consume stream's end waits for its consumer to leave the group and close. */
 export const CLOSE_WAIT_MS = 2000

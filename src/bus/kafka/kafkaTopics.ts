@@ -4,9 +4,9 @@
  */
 import { type Admin, ConfigResourceTypes } from "@platformatic/kafka"
 import { Effect, Schedule } from "effect"
+import { BusError, type EnsureReport, type TopicMismatch } from "../Records.ts"
+import { compareSpecs, type TopicSpec } from "../Topics.ts"
 import { call, retryBriefly, toBusError } from "./kafkaErrors.ts"
-import { BusError, type EnsureReport, type TopicMismatch } from "./Records.ts"
-import { compareSpecs, type TopicSpec } from "./Topics.ts"
 
 /** The Bus's ensureTopics over `admin`. */
 export const ensureTopicsWith = (admin: Admin) => {

@@ -6,9 +6,9 @@
 import { statSync } from "node:fs"
 import { join } from "node:path"
 import { Effect, Metric } from "effect"
+import { LocalGroups, type Member } from "../LocalLog.ts"
 import type { RetainPlan, Stats } from "./DurableLogFormat.ts"
 import type { LogReader, Topic } from "./DurableLogReader.ts"
-import { LocalGroups, type Member } from "./LocalLog.ts"
 import * as M from "./LogMetrics.ts"
 
 const MINUTE = 60_000

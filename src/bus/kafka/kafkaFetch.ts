@@ -7,11 +7,11 @@
 import type { fetchV17 } from "@platformatic/kafka"
 import { IS_CONTROL } from "@platformatic/kafka"
 import { type Cause, Effect, Queue } from "effect"
-import { BACKOFF } from "../domain/Backoff.ts"
-import { partitionId as id } from "./Contract.ts"
+import { BACKOFF } from "../../domain/Backoff.ts"
+import { partitionId as id } from "../Contract.ts"
+import type { Assigned, Batch, BusError, Delivery, InRecord } from "../Records.ts"
 import { apiIds, toBusError } from "./kafkaErrors.ts"
 import type { GroupConfig, GroupMember, Membership } from "./kafkaMember.ts"
-import type { Assigned, Batch, BusError, Delivery, InRecord } from "./Records.ts"
 
 /**
  * A fetch is answered once FETCH_MIN_BYTES are there or after FETCH_WAIT_MS: under load every fetch

@@ -1,7 +1,7 @@
 /** How @platformatic/kafka's errors map onto the Bus's three reasons. */
 import { Effect, Schedule } from "effect"
-import { BACKOFF } from "../domain/Backoff.ts"
-import { BusError } from "./Records.ts"
+import { BACKOFF } from "../../domain/Backoff.ts"
+import { BusError } from "../Records.ts"
 
 const REJECTED = new Set([
   "UNKNOWN_TOPIC_OR_PARTITION",

@@ -5,6 +5,7 @@
  * and an orderly close after the last pending job.
  */
 import type { Worker } from "node:worker_threads"
+import { BusError } from "../Records.ts"
 import {
   type CommitRow,
   type FromWriter,
@@ -14,7 +15,6 @@ import {
   type Stats,
   type ToWriter,
 } from "./DurableLogFormat.ts"
-import { BusError } from "./Records.ts"
 
 export const unavailable = (message: string, cause?: unknown) =>
   new BusError({ reason: "Unavailable", message: `embedded log: ${message}`, cause })

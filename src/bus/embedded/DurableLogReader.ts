@@ -7,6 +7,8 @@
 import { mkdirSync } from "node:fs"
 import { join } from "node:path"
 import type { DatabaseSync, StatementSync } from "node:sqlite"
+import type { InRecord } from "../Records.ts"
+import { isCompacted, type TopicSpec } from "../Topics.ts"
 import {
   type Durability,
   MAX_PARTITION_IDS,
@@ -16,8 +18,6 @@ import {
   SPAN,
   unpackSet,
 } from "./DurableLogFormat.ts"
-import type { InRecord } from "./Records.ts"
-import { isCompacted, type TopicSpec } from "./Topics.ts"
 
 export interface Topic {
   readonly spec: TopicSpec

@@ -14,10 +14,10 @@ import {
   rebalanced,
   type TopicPartition,
   validOffsets,
-} from "./Contract.ts"
+} from "../Contract.ts"
+import { BusError, type Committed, type EndOffset, type Subscription } from "../Records.ts"
 import { ASSIGNER_NAME, chooseOwner, decodeClaim, encodeClaim } from "./FixedAssigner.ts"
 import { toBusError } from "./kafkaErrors.ts"
-import { BusError, type Committed, type EndOffset, type Subscription } from "./Records.ts"
 
 export interface GroupConfig {
   readonly brokers: ReadonlyArray<string>

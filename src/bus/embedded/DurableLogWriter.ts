@@ -7,6 +7,7 @@
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite"
 import { parentPort, workerData } from "node:worker_threads"
+import type { InRecord } from "../Records.ts"
 import {
   type CommitRow,
   type Durability,
@@ -23,7 +24,6 @@ import {
   unpack,
   unpackSet,
 } from "./DurableLogFormat.ts"
-import type { InRecord } from "./Records.ts"
 
 const port = parentPort!
 const { file, durability } = workerData as { file: string; durability: Durability }

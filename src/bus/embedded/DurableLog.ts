@@ -10,7 +10,10 @@
 import { join } from "node:path"
 import { Worker } from "node:worker_threads"
 import { Effect, type Scope } from "effect"
-import { partitionOf } from "./Contract.ts"
+import { partitionOf } from "../Contract.ts"
+import { type LocalLog, Wakeups } from "../LocalLog.ts"
+import { BusError, type Committed, type OutRecord } from "../Records.ts"
+import type { TopicSpec } from "../Topics.ts"
 import type { CommitRow, Durability, Packable, RetainPlan, Stats } from "./DurableLogFormat.ts"
 import { type LinkOptions, type Resume, unavailable, WriterLink } from "./DurableLogLink.ts"
 import { LogReader, openDatabase } from "./DurableLogReader.ts"
@@ -23,9 +26,6 @@ import {
   setGauges,
   TrackedGroups,
 } from "./DurableLogRetention.ts"
-import { type LocalLog, Wakeups } from "./LocalLog.ts"
-import { BusError, type Committed, type OutRecord } from "./Records.ts"
-import type { TopicSpec } from "./Topics.ts"
 
 export { defaultRetention, type Retention } from "./DurableLogRetention.ts"
 

@@ -6,10 +6,10 @@
  * never `npm start`'s. `available = false` makes every produce and fetch fail, to play a broker outage.
  */
 import { Context, Effect, Layer } from "effect"
-import { partitionOf } from "./Contract.ts"
-import { LocalGroups, type LocalLog, Wakeups } from "./LocalLog.ts"
-import { BusError, type Committed, type InRecord, type OutRecord } from "./Records.ts"
-import { isCompacted, type TopicSpec } from "./Topics.ts"
+import { partitionOf } from "../Contract.ts"
+import { LocalGroups, type LocalLog, Wakeups } from "../LocalLog.ts"
+import { BusError, type Committed, type InRecord, type OutRecord } from "../Records.ts"
+import { isCompacted, type TopicSpec } from "../Topics.ts"
 
 interface Partition {
   readonly records: Array<InRecord>
