@@ -3,7 +3,10 @@
  * `stream/` a library of generic stream combinators, importing no stage's room (the aggregation pieces
  * moved out of it to aggregator/, domain/ and proto/) and, but for the files listed in
  * STREAM_MAY_STILL_IMPORT, nothing from bus/, store/ or config/. That list can only shrink: an entry a
- * file no longer needs fails the test until it is taken out.
+ * file no longer needs fails the test until it is taken out. And bus/ a contract with its backends in
+ * folders of their own (bus/kafka/, bus/embedded/, bus/memory/): the contract's files import no backend
+ * but the one that builds the Bus layer from settings, and outside bus/ only the entry points (cli/) and
+ * the harness (testing/) compose a backend, but for BACKEND_MAY_STILL_BE_IMPORTED (which only shrinks too).
  *
  * The imports are read with a regex over the text (static `import`/`export ... from "..."`, bare
  * `import "..."`, and `import("...")` with a literal), comments left out; only relative specifiers are
@@ -51,6 +54,31 @@ const OLD_STREAM_FILES = [
   "ProtoBytes",
   "Steps",
 ]
+
+/** The Bus's backends, each a folder of bus/; what is directly in bus/ is the contract they share. */
+const BUS_BACKENDS = ["src/bus/kafka/", "src/bus/embedded/", "src/bus/memory/"]
+
+/** The contract's one file that may import the backends: it builds the Bus layer from settings. */
+const BUS_LAYER_FROM_SETTINGS = "src/bus/Bus.ts"
+
+/** The rooms outside bus/ that compose a backend into layers: the entry points and the harness. */
+const ROOMS_THAT_COMPOSE_BACKENDS = ["cli", "testing"]
+
+/**
+ * The files outside bus/, cli/ and testing/ that still import a backend directly, and what each may
+ * import. Remove an entry as soon as the file no longer needs it (the test fails until it is taken out);
+ * never add one.
+ */
+const BACKEND_MAY_STILL_BE_IMPORTED: Readonly<Record<string, ReadonlyArray<string>>> = {
+  // The metrics catalogue lists the embedded log's own gauges.
+  "src/observability/Catalogue.ts": ["src/bus/embedded/LogMetrics.ts"],
+}
+
+const backendOf = (file: string) => BUS_BACKENDS.find((folder) => file.startsWith(folder))
+
+/** A file directly in src/bus/ (the contract), not in one of its folders. */
+const isBusContract = (file: string) =>
+  file.startsWith("src/bus/") && !file.slice("src/bus/".length).includes("/")
 
 /** Blanks out comments, keeping strings (a `//` inside a string such as a URL is not a comment). */
 const withoutComments = (text: string): string =>
@@ -137,6 +165,7 @@ describe("the imports of src/", () => {
     expect(graph.get("src/aggregator/Rollup.ts")).toContain("src/aggregator/Accumulators.ts")
     expect(graph.get("src/store/SqlStore.ts")).toContain("src/store/StoreApi.ts")
     expect(graph.get("src/proto/Wire.ts")).toContain("src/proto/numbers.ts")
+    expect(graph.get(BUS_LAYER_FROM_SETTINGS)).toContain("src/bus/kafka/kafka.ts")
     expect(specifiersOf('const m = await import("./x.ts") // import "./y.ts"\n/* from "./z.ts" */')).toEqual([
       "./x.ts",
     ])
@@ -208,6 +237,56 @@ describe("the imports of src/", () => {
     expect(
       stale,
       `these no longer import what STREAM_MAY_STILL_IMPORT allows them: take them out of the list:\n${stale.join("\n")}`,
+    ).toEqual([])
+  })
+
+  it("keep bus/'s contract free of its backends, but for the file that builds the Bus layer from settings", () => {
+    for (const folder of BUS_BACKENDS)
+      expect(
+        [...graph.keys()].some((file) => file.startsWith(folder)),
+        `${folder} holds no source file`,
+      ).toBe(true)
+    const fromContract = [...graph]
+      .filter(([file]) => isBusContract(file))
+      .flatMap(([file, targets]) =>
+        targets.filter((t) => backendOf(t) !== undefined).map((t) => ({ file, target: t })),
+      )
+    const refused = fromContract
+      .filter(({ file }) => file !== BUS_LAYER_FROM_SETTINGS)
+      .map(({ file, target }) => `${file} imports ${target}`)
+    expect(
+      refused,
+      `bus/'s contract imports no backend (issue 26); only ${BUS_LAYER_FROM_SETTINGS} chooses one:\n${refused.join("\n")}`,
+    ).toEqual([])
+    expect(
+      fromContract.some(({ file }) => file === BUS_LAYER_FROM_SETTINGS),
+      `${BUS_LAYER_FROM_SETTINGS} no longer imports a backend: name the file that builds the Bus layer in BUS_LAYER_FROM_SETTINGS`,
+    ).toBe(true)
+  })
+
+  it("let only cli/, testing/ and BACKEND_MAY_STILL_BE_IMPORTED import a Bus backend from outside bus/, and that list only shrinks", () => {
+    const used = new Map<string, Set<string>>()
+    const refused: Array<string> = []
+    for (const [file, targets] of graph) {
+      const room = roomOf(file)
+      if (room === "bus" || ROOMS_THAT_COMPOSE_BACKENDS.includes(room)) continue
+      for (const target of targets) {
+        if (backendOf(target) === undefined) continue
+        if (BACKEND_MAY_STILL_BE_IMPORTED[file]?.includes(target))
+          used.set(file, (used.get(file) ?? new Set()).add(target))
+        else refused.push(`${file} imports ${target}`)
+      }
+    }
+    expect(
+      refused,
+      `outside bus/, only ${ROOMS_THAT_COMPOSE_BACKENDS.join("/ and ")}/ compose a backend (issue 26); take the Bus (src/bus/Bus.ts) instead:\n${refused.join("\n")}`,
+    ).toEqual([])
+    const stale = Object.entries(BACKEND_MAY_STILL_BE_IMPORTED).flatMap(([file, targets]) =>
+      targets.filter((t) => !used.get(file)?.has(t)).map((t) => `${file}: ${t}`),
+    )
+    expect(
+      stale,
+      `these no longer import what BACKEND_MAY_STILL_BE_IMPORTED allows them: take them out of the list:\n${stale.join("\n")}`,
     ).toEqual([])
   })
 })
