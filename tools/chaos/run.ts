@@ -690,30 +690,36 @@ export const chaos = async (o: ChaosOptions): Promise<ChaosResult> => {
         return load
       }),
     )
-    const faults$ = Promise.all(
-      schedule.faults.map(async (f) => {
-        await sleep(Math.max(0, loadStartMs + f.at * 1000 - Date.now()))
-        if (f.kind === "broker") brokerStopped = true
-        const extension = extensions.find((e) => e.kind === f.kind)
-        const r = await (extension ? extension.inject(extensionContext, f) : inject(ctx, f)).catch(
-          (e: Error): Injected => ({
-            fault: f,
-            what: f.kind,
-            startMs: Date.now(),
-            endMs: undefined,
-            detail: `could not inject: ${e.message}`,
-            ok: false,
-          }),
-        )
-        if (f.kind === "broker") brokerStopped = r.endMs === undefined
-        if ((f.kind === "node-kill" || f.kind === "node-kill-in-flight") && r.endMs === undefined)
-          nodeDown = r.target?.replace("node ", "")
-        injected.push(r)
-      }),
-    )
-    let faultsDone = false
+    const faultPromises = schedule.faults.map(async (f) => {
+      await sleep(Math.max(0, loadStartMs + f.at * 1000 - Date.now()))
+      if (f.kind === "broker") brokerStopped = true
+      const extension = extensions.find((e) => e.kind === f.kind)
+      const r = await (extension ? extension.inject(extensionContext, f) : inject(ctx, f)).catch(
+        (e: Error): Injected => ({
+          fault: f,
+          what: f.kind,
+          startMs: Date.now(),
+          endMs: undefined,
+          detail: `could not inject: ${e.message}`,
+          ok: false,
+        }),
+      )
+      if (f.kind === "broker") brokerStopped = r.endMs === undefined
+      if ((f.kind === "node-kill" || f.kind === "node-kill-in-flight") && r.endMs === undefined)
+        nodeDown = r.target?.replace("node ", "")
+      injected.push(r)
+    })
+    const faults$ = Promise.all(faultPromises)
+    // A target's own faults over (the embedded track's kinds strike the embedded tally, the others the
+    // pipeline): from then its live checks come every 5 s, whatever the other target's faults still do.
+    const ownFaultsDone = new Set<string>()
+    for (const name of ["pipeline", "embedded"])
+      void Promise.all(
+        faultPromises.filter(
+          (_, i) => EMBEDDED_KINDS.includes(schedule.faults[i]!.kind) === (name === "embedded"),
+        ),
+      ).then(() => ownFaultsDone.add(name))
     void faults$.then(() => {
-      faultsDone = true
       say(
         `  [${((Date.now() - loadStartMs) / 1000).toFixed(0).padStart(4)} s] every fault is over; fault-free from here`,
       )
@@ -726,11 +732,12 @@ export const chaos = async (o: ChaosOptions): Promise<ChaosResult> => {
       let next = Date.now() + 20_000
       while (loading) {
         await sleep(250)
-        // Every 20 s while faults run, every 5 s once they are over.
-        if (faultsDone) next = Math.min(next, Date.now() + 5000)
+        // Every 20 s while its faults run, every 5 s once they are over.
+        const calm = ownFaultsDone.has(t.name)
+        if (calm) next = Math.min(next, Date.now() + 5000)
         if (!loading || Date.now() < next) continue
         const now = Date.now()
-        next = now + (faultsDone ? 5000 : 20_000)
+        next = now + (calm ? 5000 : 20_000)
         const until = now - graceMs
         const stop = t.watch.collect()
         const inFlight = [...t.watch.inFlight.keys()]
