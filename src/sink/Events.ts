@@ -10,11 +10,12 @@ import type { EventKind } from "../domain/Measurement.ts"
 import * as Wire from "../proto/Wire.ts"
 import { type EventRow, SummaryStore } from "../store/SummaryStore.ts"
 import { batchByKey, type Group } from "../stream/Batcher.ts"
-import { controlled, mapItems, untilStopped } from "../stream/Flow.ts"
+import { controlled, type Flow, mapItems, untilStopped } from "../stream/Flow.ts"
 import { inLanes } from "../stream/Lanes.ts"
 import { type Position, tracking } from "../stream/OffsetCommitter.ts"
 import { patientWriter } from "../stream/RetryFallback.ts"
 import { trackWrite } from "../stream/Stage.ts"
+import type { SinkStageError } from "./Rows.ts"
 import * as M from "./SinkMetrics.ts"
 
 const KINDS: Readonly<Record<number, EventKind>> = {
@@ -67,7 +68,7 @@ export const eventsTopology = (
   options: EventsOptions,
   source: Stream.Stream<Delivery, BusError>,
   stop: Effect.Effect<void> = Effect.never,
-): Stream.Stream<unknown, unknown, SummaryStore> =>
+): Stream.Stream<Flow<ReadonlyArray<Position>>, SinkStageError, SummaryStore> =>
   Stream.unwrap(
     Effect.gen(function* () {
       const store = yield* SummaryStore

@@ -13,9 +13,17 @@ import { SummaryStore } from "../store/SummaryStore.ts"
 import { batchByKey, type Group } from "../stream/Batcher.ts"
 import { controlled, type Flow, mapItems, untilStopped } from "../stream/Flow.ts"
 import { inLanes } from "../stream/Lanes.ts"
-import { tracking } from "../stream/OffsetCommitter.ts"
+import { type Position, tracking } from "../stream/OffsetCommitter.ts"
 import { patientWriter } from "../stream/RetryFallback.ts"
-import { countedDeadLetters, groupKey, rowsOf, type SinkRow, toDeadLetters, writeRows } from "./Rows.ts"
+import {
+  countedDeadLetters,
+  groupKey,
+  rowsOf,
+  type SinkRow,
+  type SinkStageError,
+  toDeadLetters,
+  writeRows,
+} from "./Rows.ts"
 import * as M from "./SinkMetrics.ts"
 
 export const retryTopics = (prefix: string) => RolledUpTypes.map((t) => retryTopic(t, prefix))
@@ -48,7 +56,7 @@ export const retrierTopology = (
   options: RetrierOptions,
   source: Stream.Stream<Delivery, BusError>,
   stop: Effect.Effect<void> = Effect.never,
-): Stream.Stream<unknown, unknown, Bus | SummaryStore> =>
+): Stream.Stream<Flow<ReadonlyArray<Position>>, SinkStageError, Bus | SummaryStore> =>
   Stream.unwrap(
     Effect.gen(function* () {
       const bus = yield* Bus

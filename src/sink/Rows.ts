@@ -3,15 +3,24 @@
  * (shard, type, period) into its shard, refused rows to the dead letters, a failed batch to RETRY.
  */
 import { Effect, Metric } from "effect"
-import type { Batch, BusApi, OutRecord } from "../bus/Records.ts"
+import type { Batch, BusApi, BusError, OutRecord } from "../bus/Records.ts"
 import { deadTopic, retryTopic } from "../bus/Topics.ts"
 import { type RolledUpType, RolledUpTypes } from "../domain/MeasurementType.ts"
 import * as Wire from "../proto/Wire.ts"
 import type { PeriodName } from "../store/Schema.ts"
+import type { StoreError } from "../store/StoreError.ts"
 import type { StoreApi, SummaryRow } from "../store/SummaryStore.ts"
 import type { Position } from "../stream/OffsetCommitter.ts"
+import type { WriteTimeout } from "../stream/RetryFallback.ts"
 import { trackWrite } from "../stream/Stage.ts"
 import * as M from "./SinkMetrics.ts"
+
+/**
+ * How a stage of the sink's process (sink, retrier, events) fails, and so ends: the bus (reading,
+ * committing, a hand-off that cannot be made) or a shard that stays refusing (a write or its deadline)
+ * beyond what the writers retry or isolate (src/stream/RetryFallback.ts).
+ */
+export type SinkStageError = BusError | StoreError | WriteTimeout
 
 /** One summary record and where it goes. */
 export interface SinkRow {

@@ -11,15 +11,16 @@ import { summaryTopic } from "../bus/Topics.ts"
 import { RolledUpTypes } from "../domain/MeasurementType.ts"
 import { SummaryStore } from "../store/SummaryStore.ts"
 import { batchByKey, type Group } from "../stream/Batcher.ts"
-import { controlled, mapItems, untilStopped } from "../stream/Flow.ts"
+import { controlled, type Flow, mapItems, untilStopped } from "../stream/Flow.ts"
 import { inLanes } from "../stream/Lanes.ts"
-import { tracking } from "../stream/OffsetCommitter.ts"
+import { type Position, tracking } from "../stream/OffsetCommitter.ts"
 import { fallbackWriter } from "../stream/RetryFallback.ts"
 import {
   countedDeadLetters,
   groupKey,
   rowsOf,
   type SinkRow,
+  type SinkStageError,
   toDeadLetters,
   toRetry,
   writeRows,
@@ -50,7 +51,7 @@ export const sinkTopology = (
   options: SinkOptions,
   source: Stream.Stream<Delivery, BusError>,
   stop: Effect.Effect<void> = Effect.never,
-): Stream.Stream<unknown, unknown, Bus | SummaryStore> =>
+): Stream.Stream<Flow<ReadonlyArray<Position>>, SinkStageError, Bus | SummaryStore> =>
   Stream.unwrap(
     Effect.gen(function* () {
       const bus = yield* Bus

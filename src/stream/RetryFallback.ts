@@ -8,16 +8,29 @@
  * - `forever`: tries until the store takes it, with patient backoff (the retrier).
  * Hand-offs (fallback, dead letters) wait for the bus as long as it takes: they are the way out.
  */
-import { Clock, Duration, Effect } from "effect"
+import { Clock, Data, Duration, Effect } from "effect"
 import { BACKOFF, PATIENT, quickTries } from "../domain/Backoff.ts"
 import { stepAlive } from "./Stage.ts"
 
+/** What a write fails with: Unavailable (try again later) or Rejected (the rows are wrong: isolate them). */
 export interface WriteFailure {
   readonly reason: "Unavailable" | "Rejected"
   readonly message: string
 }
 
-export interface FallbackOptions<A, E extends WriteFailure, EH, R> {
+/** What a hand-off (fallback, dead letters) fails with: retried while Unavailable, else it ends the write. */
+export interface HandOffFailure {
+  readonly reason: string
+  readonly message: string
+}
+
+/** A try that got no answer within its deadline: Unavailable, like a store that cannot be reached. */
+export class WriteTimeout extends Data.TaggedError("WriteTimeout")<{
+  readonly reason: "Unavailable"
+  readonly message: string
+}> {}
+
+export interface FallbackOptions<A, E extends WriteFailure, EH extends HandOffFailure, R> {
   /** Writes all rows in one transaction. */
   readonly write: (rows: ReadonlyArray<A>) => Effect.Effect<void, E, R>
   /** Rows the store refuses, with its reason. */
@@ -32,21 +45,21 @@ export interface FallbackOptions<A, E extends WriteFailure, EH, R> {
 
 export type Outcome = "written" | "fallback"
 
-const timedOut = (message: string): WriteFailure => ({ reason: "Unavailable", message })
+const timedOut = (message: string) => new WriteTimeout({ reason: "Unavailable", message })
 
 /** Writes `rows`, isolating rejected rows into the dead letters by halving; fails only Unavailable. */
-export const writeIsolating = <A, E extends WriteFailure, EH, R>(
+export const writeIsolating = <A, E extends WriteFailure, EH extends HandOffFailure, R>(
   rows: ReadonlyArray<A>,
   options: Pick<FallbackOptions<A, E, EH, R>, "write" | "deadLetter" | "tryTimeout">,
-): Effect.Effect<void, E | WriteFailure | EH, R> =>
+): Effect.Effect<void, E | WriteTimeout | EH, R> =>
   options.write(rows).pipe(
     Effect.timeoutOrElse({
       duration: options.tryTimeout,
       orElse: () => Effect.fail(timedOut(`no answer within ${Duration.toMillis(options.tryTimeout)} ms`)),
     }),
     Effect.catchIf(
-      (e): e is E & { reason: "Rejected" } => (e as WriteFailure).reason === "Rejected",
-      (e) => {
+      (e) => e.reason === "Rejected",
+      (e): Effect.Effect<void, E | WriteTimeout | EH, R> => {
         if (rows.length === 1) return options.deadLetter(rows, e.message)
         const half = Math.ceil(rows.length / 2)
         return writeIsolating(rows.slice(0, half), options).pipe(
@@ -57,19 +70,16 @@ export const writeIsolating = <A, E extends WriteFailure, EH, R>(
   )
 
 /** Hand-offs to the bus: retried while it is down, as long as it takes. */
-export const patiently = <EH, R>(effect: Effect.Effect<void, EH, R>) =>
+export const patiently = <EH extends HandOffFailure, R>(effect: Effect.Effect<void, EH, R>) =>
   effect.pipe(
-    Effect.tapError((e) =>
-      Effect.andThen(
-        stepAlive,
-        Effect.logWarning(`hand-off waits: ${(e as { message?: string }).message ?? e}`),
-      ),
-    ),
-    Effect.retry({ while: (e) => (e as WriteFailure).reason === "Unavailable", schedule: BACKOFF }),
+    Effect.tapError((e) => Effect.andThen(stepAlive, Effect.logWarning(`hand-off waits: ${e.message}`))),
+    Effect.retry({ while: (e) => e.reason === "Unavailable", schedule: BACKOFF }),
   )
 
 /** The write policy of one lane (one store shard): quick tries, then the fallback; circuit per lane. */
-export const fallbackWriter = <A, E extends WriteFailure, EH, R>(options: FallbackOptions<A, E, EH, R>) => {
+export const fallbackWriter = <A, E extends WriteFailure, EH extends HandOffFailure, R>(
+  options: FallbackOptions<A, E, EH, R>,
+) => {
   const coolingUntil = new Map<number, number>()
   const options2 = {
     ...options,
@@ -81,19 +91,16 @@ export const fallbackWriter = <A, E extends WriteFailure, EH, R>(options: Fallba
     const now = yield* Clock.currentTimeMillis
     if ((coolingUntil.get(lane) ?? 0) > now) return yield* toFallback(rows)
     return yield* writeIsolating(rows, options2).pipe(
-      Effect.retry({
-        while: (e) => (e as WriteFailure).reason === "Unavailable",
-        schedule: quickTries(options.tries),
-      }),
+      Effect.retry({ while: (e) => e.reason === "Unavailable", schedule: quickTries(options.tries) }),
       Effect.as<Outcome>("written"),
       Effect.catchIf(
-        (e) => (e as WriteFailure).reason === "Unavailable",
+        (e) => e.reason === "Unavailable",
         (e) =>
           Effect.gen(function* () {
             const at = yield* Clock.currentTimeMillis
             coolingUntil.set(lane, at + Duration.toMillis(options.cooldown))
             yield* Effect.logWarning(
-              `lane ${lane}: batch of ${rows.length} goes to the fallback: ${(e as WriteFailure).message}`,
+              `lane ${lane}: batch of ${rows.length} goes to the fallback: ${e.message}`,
             )
             return yield* toFallback(rows)
           }),
@@ -104,7 +111,7 @@ export const fallbackWriter = <A, E extends WriteFailure, EH, R>(options: Fallba
 }
 
 /** The retrier's policy: rejected rows dead-lettered, unavailable retried with patient backoff, for ever. */
-export const patientWriter = <A, E extends WriteFailure, EH, R>(
+export const patientWriter = <A, E extends WriteFailure, EH extends HandOffFailure, R>(
   options: Pick<FallbackOptions<A, E, EH, R>, "write" | "deadLetter" | "tryTimeout">,
 ) => {
   const options2 = {
@@ -114,12 +121,9 @@ export const patientWriter = <A, E extends WriteFailure, EH, R>(
   return (lane: number, rows: ReadonlyArray<A>) =>
     writeIsolating(rows, options2).pipe(
       Effect.tapError((e) =>
-        Effect.andThen(
-          stepAlive,
-          Effect.logWarning(`lane ${lane} still failing: ${(e as WriteFailure).message}`),
-        ),
+        Effect.andThen(stepAlive, Effect.logWarning(`lane ${lane} still failing: ${e.message}`)),
       ),
-      Effect.retry({ while: (e) => (e as WriteFailure).reason === "Unavailable", schedule: PATIENT }),
+      Effect.retry({ while: (e) => e.reason === "Unavailable", schedule: PATIENT }),
       Effect.as<Outcome>("written"),
     )
 }

@@ -381,14 +381,12 @@ const interruptWithin = (name: string, fiber: Fiber.Fiber<unknown, unknown>) =>
 
 /**
  * Runs `stage` (a stream that ends after `stop`) on `source` in the current scope, supervised (see above).
+ * Its error (`E2`, each stage's own union) is typed up to here: whatever it is, a failure is fatal.
  */
-export const runStage = Effect.fnUntraced(function* <E, R, R2>(
+export const runStage = Effect.fnUntraced(function* <E, R, A, E2, R2>(
   name: string,
   source: Stream.Stream<Delivery, E, R>,
-  stage: (
-    source: Stream.Stream<Delivery, E, R>,
-    stop: Effect.Effect<void>,
-  ) => Stream.Stream<unknown, unknown, R2>,
+  stage: (source: Stream.Stream<Delivery, E, R>, stop: Effect.Effect<void>) => Stream.Stream<A, E2, R2>,
   options: StageOptions,
 ) {
   const stages = yield* Stages

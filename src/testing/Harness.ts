@@ -14,10 +14,11 @@ import { PartitionedLog } from "../bus/memory/MemoryLog.ts"
 import type { BusError, Delivery, Subscription } from "../bus/Records.ts"
 import { catalogue } from "../bus/Topics.ts"
 
-export type Topology<R> = (
+/** A stage's topology, typed as the stage is (its output, its error union, what it needs). */
+export type Topology<A, E, R> = (
   source: Stream.Stream<Delivery, BusError>,
   stop: Effect.Effect<void>,
-) => Stream.Stream<unknown, unknown, R>
+) => Stream.Stream<A, E, R>
 
 export type RunMode =
   | { readonly _tag: "CrashAfterBatches"; readonly batches: number }
@@ -74,10 +75,10 @@ export interface RunOptions {
 }
 
 /** Runs `topology` on `log` as `sub`'s consumer until `mode`'s crash point, or to the end. */
-export const runTopology = Effect.fnUntraced(function* <R>(
+export const runTopology = Effect.fnUntraced(function* <A, E, R>(
   log: PartitionedLog,
   sub: Subscription,
-  topology: Topology<R>,
+  topology: Topology<A, E, R>,
   mode: RunMode,
   options: RunOptions = {},
 ) {

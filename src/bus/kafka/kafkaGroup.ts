@@ -41,20 +41,20 @@ export const consumeGroup =
         // crash (a defect in the client or here) as Unavailable, so the stage ends instead of hanging.
         yield* Effect.forkScoped(
           fetchLoop(config, member, queue).pipe(
-            Effect.catchCause((cause) =>
-              Cause.hasInterruptsOnly(cause)
-                ? Effect.void
-                : Queue.fail(
-                    queue,
-                    Cause.squash(cause) instanceof BusError
-                      ? (Cause.squash(cause) as BusError)
-                      : new BusError({
-                          reason: "Unavailable",
-                          message: `consumer ${sub.group} crashed: ${Cause.pretty(cause)}`,
-                          cause: Cause.squash(cause),
-                        }),
-                  ),
-            ),
+            Effect.catchCause((cause) => {
+              if (Cause.hasInterruptsOnly(cause)) return Effect.void
+              const error = Cause.squash(cause)
+              return Queue.fail(
+                queue,
+                error instanceof BusError
+                  ? error
+                  : new BusError({
+                      reason: "Unavailable",
+                      message: `consumer ${sub.group} crashed: ${Cause.pretty(cause)}`,
+                      cause: error,
+                    }),
+              )
+            }),
           ),
         )
       }),
