@@ -1,21 +1,20 @@
 /**
  * Platform events, in reading order: PLATFORM_EVENTS.1 -> events with their shard -> batches per shard
  * -> one lane per shard, written with patient backoff (idempotent on the event's natural key, so a replay
- * or a retried drain batch never duplicates one) -> commit what was written. A shard outage holds back
- * only its own lane.
+ * or a retried drain batch never duplicates one) -> commit what was written (the pipeline is
+ * src/sink/ShardWriter.ts's). A shard outage holds back only its own lane.
  */
 import { Effect, Metric, Stream } from "effect"
 import type { Batch, BusError, Delivery } from "../bus/Records.ts"
 import type { EventKind } from "../domain/Measurement.ts"
 import * as Wire from "../proto/Wire.ts"
 import { type EventRow, SummaryStore } from "../store/SummaryStore.ts"
-import { batchByKey, type Group } from "../stream/Batcher.ts"
-import { controlled, type Flow, mapItems, untilStopped } from "../stream/Flow.ts"
-import { inLanes } from "../stream/Lanes.ts"
-import { type Position, tracking } from "../stream/OffsetCommitter.ts"
+import type { Flow } from "../stream/Flow.ts"
+import type { Position } from "../stream/OffsetCommitter.ts"
 import { patientWriter } from "../stream/RetryFallback.ts"
 import { trackWrite } from "../stream/Stage.ts"
 import type { SinkStageError } from "./Rows.ts"
+import { shardWriter } from "./ShardWriter.ts"
 import * as M from "./SinkMetrics.ts"
 
 const KINDS: Readonly<Record<number, EventKind>> = {
@@ -72,7 +71,6 @@ export const eventsTopology = (
   Stream.unwrap(
     Effect.gen(function* () {
       const store = yield* SummaryStore
-      const offsets = tracking(options.commitIntervalMs)
       const located = (batch: Batch): ReadonlyArray<LocatedEvent> =>
         batch.records.flatMap((r) => {
           const { owner, processType, events } = decodeEvents(r.value)
@@ -102,26 +100,6 @@ export const eventsTopology = (
           ),
         tryTimeout: 5000,
       })
-      const writeGroup = (g: Group<LocatedEvent>) =>
-        write(g.rows[0]!.shard, g.rows).pipe(
-          Effect.tap(() => Metric.update(M.events, g.rows.length)),
-          Effect.as(g.rows.flatMap((r) => (r.position ? [r.position] : []))),
-        )
-      return controlled(source, { tickEvery: Math.max(50, Math.floor(options.lingerMs / 2)), stop }).pipe(
-        offsets.track,
-        mapItems(located),
-        batchByKey({
-          keyOf: (e: LocatedEvent) => String(e.shard),
-          maxRows: 1024,
-          lingerMs: options.lingerMs,
-        }),
-        inLanes({
-          laneOf: (g: Group<LocatedEvent>) => g.rows[0]!.shard,
-          capacity: options.laneCapacity,
-          run: writeGroup,
-        }),
-        offsets.acknowledged,
-        untilStopped,
-      )
+      return shardWriter({ ...options, decode: located, write: M.eventBatches(write) })(source, stop)
     }),
   )

@@ -1,5 +1,7 @@
-/** The sink's and the retrier's self-metrics. */
-import { Metric } from "effect"
+/** The sink's and the retrier's self-metrics, and the wrappers that count each stage's batch writes. */
+import { Effect, Metric } from "effect"
+import type { Outcome } from "../stream/RetryFallback.ts"
+import type { ShardWrite } from "./ShardWriter.ts"
 
 export const rows = Metric.counter("tally_sink_rows_written_total", {
   description: "summary rows written, by shard",
@@ -42,3 +44,42 @@ export const eventsRefused = Metric.counter("tally_events_refused_total", {
   description: "platform events a shard refused as invalid (skipped, logged)",
   incremental: true,
 })
+
+/** What became of a sink batch: written, handed to RETRY after its quick tries, or at once (lane full). */
+export type BatchOutcome = Outcome | "lane_full"
+
+const byShard = (counter: Metric.Counter<number>, shard: number, n: number) =>
+  Metric.update(Metric.withAttributes(counter, { shard: String(shard) }), n)
+
+/**
+ * The sink's batch metrics around its writes: every batch by shard and outcome; a written one's rows and
+ * time, one handed to RETRY (after its tries, or its lane full) counted as retried.
+ */
+export const sinkBatches =
+  <Row, E, R>(write: ShardWrite<Row, BatchOutcome, E, R>): ShardWrite<Row, BatchOutcome, E, R> =>
+  (shard, batch) => {
+    const started = performance.now()
+    return Effect.tap(write(shard, batch), (outcome) =>
+      Effect.all([
+        Metric.update(Metric.withAttributes(batches, { shard: String(shard), outcome }), 1),
+        outcome === "written"
+          ? Effect.all([
+              byShard(rows, shard, batch.length),
+              Metric.update(latency, (performance.now() - started) / 1000),
+            ])
+          : byShard(retried, shard, 1),
+      ]),
+    )
+  }
+
+/** The retrier's rows written, by shard. */
+export const retrierBatches =
+  <Row, A, E, R>(write: ShardWrite<Row, A, E, R>): ShardWrite<Row, A, E, R> =>
+  (shard, batch) =>
+    Effect.tap(write(shard, batch), () => byShard(retrierRows, shard, batch.length))
+
+/** The platform events written. */
+export const eventBatches =
+  <Row, A, E, R>(write: ShardWrite<Row, A, E, R>): ShardWrite<Row, A, E, R> =>
+  (shard, batch) =>
+    Effect.tap(write(shard, batch), () => Metric.update(events, batch.length))

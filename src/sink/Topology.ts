@@ -1,31 +1,29 @@
 /**
  * The sink's topology, in reading order: summary topics -> rows -> batches per (shard, type, period),
- * 1024 rows or 500 ms -> one lane per shard: COPY + upsert with quick tries, else the RETRY topic ->
- * commit what was written or handed on. A shard that is down or hangs holds back only its own lane; its
+ * 1024 rows or the linger -> one lane per shard: COPY + upsert with quick tries, else the RETRY topic ->
+ * commit what was written or handed on (the pipeline is src/sink/ShardWriter.ts's). A shard that is down or hangs holds back only its own lane; its
  * batches go to RETRY (straight away while its circuit is open, or when its lane is full).
  */
-import { Effect, Metric, Stream } from "effect"
+import { Effect, Stream } from "effect"
 import { Bus } from "../bus/Bus.ts"
 import type { BusError, Delivery } from "../bus/Records.ts"
 import { summaryTopic } from "../bus/Topics.ts"
 import { RolledUpTypes } from "../domain/MeasurementType.ts"
 import { SummaryStore } from "../store/SummaryStore.ts"
-import { batchByKey, type Group } from "../stream/Batcher.ts"
-import { controlled, type Flow, mapItems, untilStopped } from "../stream/Flow.ts"
-import { inLanes } from "../stream/Lanes.ts"
-import { type Position, tracking } from "../stream/OffsetCommitter.ts"
+import type { Flow } from "../stream/Flow.ts"
+import type { Position } from "../stream/OffsetCommitter.ts"
 import { fallbackWriter } from "../stream/RetryFallback.ts"
 import {
   countedDeadLetters,
   groupKey,
   rowsOf,
-  type SinkRow,
   type SinkStageError,
   toDeadLetters,
   toRetry,
   writeRows,
 } from "./Rows.ts"
-import * as M from "./SinkMetrics.ts"
+import { shardWriter } from "./ShardWriter.ts"
+import { sinkBatches } from "./SinkMetrics.ts"
 
 export interface SinkOptions {
   readonly group: string
@@ -45,8 +43,6 @@ export interface SinkOptions {
 
 export const summaryTopics = (prefix: string) => RolledUpTypes.map((t) => summaryTopic(t, prefix))
 
-const positions = (g: Group<SinkRow>) => g.rows.map((r) => r.position)
-
 export const sinkTopology = (
   options: SinkOptions,
   source: Stream.Stream<Delivery, BusError>,
@@ -56,7 +52,6 @@ export const sinkTopology = (
     Effect.gen(function* () {
       const bus = yield* Bus
       const store = yield* SummaryStore
-      const offsets = tracking(options.commitIntervalMs)
       const { write, fallBack } = fallbackWriter({
         write: writeRows(store),
         fallback: toRetry(bus, options.prefix),
@@ -65,52 +60,12 @@ export const sinkTopology = (
         tryTimeout: options.tryTimeoutMs,
         cooldown: options.shardCooldownMs,
       })
-      const writeGroup = (g: Group<SinkRow>) => {
-        const shard = g.rows[0]!.shard
-        const started = performance.now()
-        return write(shard, g.rows).pipe(
-          Effect.tap((outcome) =>
-            Effect.all([
-              Metric.update(Metric.withAttributes(M.batches, { shard: String(shard), outcome }), 1),
-              outcome === "written"
-                ? Effect.all([
-                    Metric.update(Metric.withAttributes(M.rows, { shard: String(shard) }), g.rows.length),
-                    Metric.update(M.latency, (performance.now() - started) / 1000),
-                  ])
-                : Metric.update(Metric.withAttributes(M.retried, { shard: String(shard) }), 1),
-            ]),
-          ),
-          Effect.as(positions(g)),
-        )
-      }
-
-      return controlled(source, { tickEvery: Math.max(50, Math.floor(options.lingerMs / 2)), stop }).pipe(
-        offsets.track,
-        mapItems(rowsOf((t) => summaryTopic(t, options.prefix), store)),
-        batchByKey({ keyOf: groupKey, maxRows: options.batchRows, lingerMs: options.lingerMs }),
-        inLanes({
-          laneOf: (g: Group<SinkRow>) => g.rows[0]!.shard,
-          capacity: options.laneCapacity,
-          run: writeGroup,
-          whenFull: (g: Group<SinkRow>) =>
-            fallBack(g.rows).pipe(
-              Effect.tap(() =>
-                Effect.all([
-                  Metric.update(Metric.withAttributes(M.retried, { shard: String(g.rows[0]!.shard) }), 1),
-                  Metric.update(
-                    Metric.withAttributes(M.batches, {
-                      shard: String(g.rows[0]!.shard),
-                      outcome: "lane_full",
-                    }),
-                    1,
-                  ),
-                ]),
-              ),
-              Effect.as(positions(g)),
-            ),
-        }),
-        offsets.acknowledged,
-        untilStopped,
-      )
+      return shardWriter({
+        ...options,
+        decode: rowsOf((t) => summaryTopic(t, options.prefix), store),
+        keyOf: groupKey,
+        write: sinkBatches(write),
+        whenFull: sinkBatches((_, rows) => Effect.as(fallBack(rows), "lane_full" as const)),
+      })(source, stop)
     }),
   )
