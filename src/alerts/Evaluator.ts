@@ -87,6 +87,8 @@ class RuleRuntime implements RuleState {
   /** The first minute it judges: the first whole minute after the rule was created. */
   startMinute: number
   dirty = false
+  /** The webhook's origin (what its deliveries queue by), once read. */
+  private origin: string | undefined
   readonly rule: StoredRule
   readonly partition: number
   readonly series: SeriesValues
@@ -104,6 +106,12 @@ class RuleRuntime implements RuleState {
     this.notifiedMs = rule.notifiedMs
     this.notices = rule.notices
     this.startMinute = Math.ceil(rule.createdMs / MINUTE) * MINUTE
+  }
+
+  /** The receiver of the rule's webhook deliveries: its URL's origin. */
+  receiver(url: string): string {
+    if (this.origin === undefined) this.origin = new URL(url).origin
+    return this.origin
   }
 
   snapshot(): RuleState {
@@ -408,7 +416,7 @@ class RoundBuilder {
       ruleId: r.rule.id,
       partition: r.partition,
       kind: "webhook",
-      receiver: new URL(url).origin,
+      receiver: r.receiver(url),
       url,
       body,
       signature: signature(r.rule.secret, body),

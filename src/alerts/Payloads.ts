@@ -23,6 +23,8 @@ export const labelsOf = (rule: Rule): Labels => ({
   metric: rule.metric,
 })
 
+const encoder = new TextEncoder()
+
 /**
  * Alertmanager's fingerprint of a label set: FNV-1a 64 over each sorted name, 0xff, value, 0xff; 16 hex
  * digits. In two 32-bit halves (BigInt per byte cost ~100 µs a notification).
@@ -40,11 +42,21 @@ export const fingerprint = (labels: Labels): string => {
     lo = l >>> 0
     hi = h
   }
-  const enc = new TextEncoder()
+  // UTF-8 bytes: ASCII as is, the rest of a string from its first other character encoded.
+  const addText = (text: string) => {
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i)
+      if (c >= 0x80) {
+        for (const b of encoder.encode(text.slice(i))) add(b)
+        return
+      }
+      add(c)
+    }
+  }
   for (const name of Object.keys(labels).sort()) {
-    for (const b of enc.encode(name)) add(b)
+    addText(name)
     add(255)
-    for (const b of enc.encode(labels[name]!)) add(b)
+    addText(labels[name]!)
     add(255)
   }
   return hi.toString(16).padStart(8, "0") + lo.toString(16).padStart(8, "0")
