@@ -8,7 +8,7 @@ import { Effect, Metric, Stream } from "effect"
 import type { Batch, BusError, Delivery } from "../bus/Records.ts"
 import type { EventKind } from "../domain/Measurement.ts"
 import * as Wire from "../proto/Wire.ts"
-import { type EventRow, SummaryStore } from "../store/SummaryStore.ts"
+import { type EventRow, type StoreApi, SummaryStore } from "../store/SummaryStore.ts"
 import type { Flow } from "../stream/Flow.ts"
 import type { Position } from "../stream/OffsetCommitter.ts"
 import { patientWriter } from "../stream/RetryFallback.ts"
@@ -63,43 +63,54 @@ export interface EventsOptions {
   readonly commitIntervalMs: number
 }
 
+/** The events of a batch, each with its shard. */
+const locatedIn =
+  (store: Pick<StoreApi, "shardOf">) =>
+  (batch: Batch): ReadonlyArray<LocatedEvent> =>
+    batch.records.flatMap((r) => {
+      const { owner, processType, events } = decodeEvents(r.value)
+      const shard = store.shardOf(owner, processType)
+      const last = events.length - 1
+      return events.map((event, i) => ({
+        event,
+        shard,
+        position:
+          i === last ? { topic: batch.topic, partition: batch.partition, offset: r.offset } : undefined,
+      }))
+    })
+
+/**
+ * Writes a batch of one shard's events, with patient backoff. Events the shard refuses (the ingress cleans
+ * their text, so this is a defect upstream) are isolated, logged and counted, never retried for ever: they
+ * would hold back every later event.
+ */
+const eventWriter = (store: StoreApi) =>
+  patientWriter({
+    write: (rows: ReadonlyArray<LocatedEvent>) =>
+      trackWrite(
+        store.writeEvents(
+          rows[0]!.shard,
+          rows.map((r) => r.event),
+        ),
+        `shard ${rows[0]!.shard}`,
+      ),
+    deadLetter: (rows: ReadonlyArray<LocatedEvent>, reason: string) =>
+      Effect.logError(`event refused by shard ${rows[0]!.shard}, skipped: ${reason}`).pipe(
+        Effect.andThen(Metric.update(M.eventsRefused, rows.length)),
+      ),
+    tryTimeout: 5000,
+  })
+
 export const eventsTopology = (
   options: EventsOptions,
   source: Stream.Stream<Delivery, BusError>,
   stop: Effect.Effect<void> = Effect.never,
 ): Stream.Stream<Flow<ReadonlyArray<Position>>, SinkStageError, SummaryStore> =>
   Stream.unwrap(
-    Effect.gen(function* () {
-      const store = yield* SummaryStore
-      const located = (batch: Batch): ReadonlyArray<LocatedEvent> =>
-        batch.records.flatMap((r) => {
-          const { owner, processType, events } = decodeEvents(r.value)
-          const shard = store.shardOf(owner, processType)
-          const last = events.length - 1
-          return events.map((event, i) => ({
-            event,
-            shard,
-            position:
-              i === last ? { topic: batch.topic, partition: batch.partition, offset: r.offset } : undefined,
-          }))
-        })
-      // Events the shard refuses (the ingress cleans their text, so this is a defect upstream) are
-      // isolated, logged and counted, never retried for ever: they would hold back every later event.
-      const write = patientWriter({
-        write: (rows: ReadonlyArray<LocatedEvent>) =>
-          trackWrite(
-            store.writeEvents(
-              rows[0]!.shard,
-              rows.map((r) => r.event),
-            ),
-            `shard ${rows[0]!.shard}`,
-          ),
-        deadLetter: (rows: ReadonlyArray<LocatedEvent>, reason: string) =>
-          Effect.logError(`event refused by shard ${rows[0]!.shard}, skipped: ${reason}`).pipe(
-            Effect.andThen(Metric.update(M.eventsRefused, rows.length)),
-          ),
-        tryTimeout: 5000,
-      })
-      return shardWriter({ ...options, decode: located, write: M.eventBatches(write) })(source, stop)
-    }),
+    Effect.map(Effect.service(SummaryStore), (store) =>
+      shardWriter({ ...options, decode: locatedIn(store), write: M.eventBatches(eventWriter(store)) })(
+        source,
+        stop,
+      ),
+    ),
   )

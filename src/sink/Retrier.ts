@@ -6,10 +6,10 @@
  */
 import { Effect, Metric, Stream } from "effect"
 import { Bus } from "../bus/Bus.ts"
-import type { Batch, BusError, Delivery } from "../bus/Records.ts"
+import type { Batch, BusApi, BusError, Delivery } from "../bus/Records.ts"
 import { retryTopic } from "../bus/Topics.ts"
 import { RolledUpTypes } from "../domain/MeasurementType.ts"
-import { SummaryStore } from "../store/SummaryStore.ts"
+import { type StoreApi, SummaryStore } from "../store/SummaryStore.ts"
 import type { Flow } from "../stream/Flow.ts"
 import type { Position } from "../stream/OffsetCommitter.ts"
 import { patientWriter } from "../stream/RetryFallback.ts"
@@ -43,6 +43,14 @@ const backlog = (batch: Batch) =>
     Math.max(0, batch.highWatermark - batch.records[batch.records.length - 1]!.offset - 1),
   )
 
+/** Patient backoff for ever; refused rows to the dead letters. */
+const summaryWriter = (bus: BusApi, store: StoreApi, options: RetrierOptions) =>
+  patientWriter({
+    write: writeRows(store),
+    deadLetter: countedDeadLetters(toDeadLetters(bus, options.prefix, "retrier")),
+    tryTimeout: options.tryTimeoutMs,
+  })
+
 export const retrierTopology = (
   options: RetrierOptions,
   source: Stream.Stream<Delivery, BusError>,
@@ -50,19 +58,13 @@ export const retrierTopology = (
 ): Stream.Stream<Flow<ReadonlyArray<Position>>, SinkStageError, Bus | SummaryStore> =>
   Stream.unwrap(
     Effect.gen(function* () {
-      const bus = yield* Bus
       const store = yield* SummaryStore
-      const write = patientWriter({
-        write: writeRows(store),
-        deadLetter: countedDeadLetters(toDeadLetters(bus, options.prefix, "retrier")),
-        tryTimeout: options.tryTimeoutMs,
-      })
       return shardWriter({
         ...options,
         onRead: backlog,
         decode: rowsOf((t) => retryTopic(t, options.prefix), store),
         keyOf: groupKey,
-        write: M.retrierBatches(write),
+        write: M.retrierBatches(summaryWriter(yield* Bus, store, options)),
       })(source, stop)
     }),
   )

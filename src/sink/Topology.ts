@@ -6,10 +6,10 @@
  */
 import { Effect, Stream } from "effect"
 import { Bus } from "../bus/Bus.ts"
-import type { BusError, Delivery } from "../bus/Records.ts"
+import type { BusApi, BusError, Delivery } from "../bus/Records.ts"
 import { summaryTopic } from "../bus/Topics.ts"
 import { RolledUpTypes } from "../domain/MeasurementType.ts"
-import { SummaryStore } from "../store/SummaryStore.ts"
+import { type StoreApi, SummaryStore } from "../store/SummaryStore.ts"
 import type { Flow } from "../stream/Flow.ts"
 import type { Position } from "../stream/OffsetCommitter.ts"
 import { fallbackWriter } from "../stream/RetryFallback.ts"
@@ -43,6 +43,17 @@ export interface SinkOptions {
 
 export const summaryTopics = (prefix: string) => RolledUpTypes.map((t) => summaryTopic(t, prefix))
 
+/** Quick tries of a batch, then the RETRY topic (the lane's circuit opens); refused rows to the dead letters. */
+const summaryWriter = (bus: BusApi, store: StoreApi, options: SinkOptions) =>
+  fallbackWriter({
+    write: writeRows(store),
+    fallback: toRetry(bus, options.prefix),
+    deadLetter: countedDeadLetters(toDeadLetters(bus, options.prefix, "sink")),
+    tries: options.tries,
+    tryTimeout: options.tryTimeoutMs,
+    cooldown: options.shardCooldownMs,
+  })
+
 export const sinkTopology = (
   options: SinkOptions,
   source: Stream.Stream<Delivery, BusError>,
@@ -50,16 +61,8 @@ export const sinkTopology = (
 ): Stream.Stream<Flow<ReadonlyArray<Position>>, SinkStageError, Bus | SummaryStore> =>
   Stream.unwrap(
     Effect.gen(function* () {
-      const bus = yield* Bus
       const store = yield* SummaryStore
-      const { write, fallBack } = fallbackWriter({
-        write: writeRows(store),
-        fallback: toRetry(bus, options.prefix),
-        deadLetter: countedDeadLetters(toDeadLetters(bus, options.prefix, "sink")),
-        tries: options.tries,
-        tryTimeout: options.tryTimeoutMs,
-        cooldown: options.shardCooldownMs,
-      })
+      const { write, fallBack } = summaryWriter(yield* Bus, store, options)
       return shardWriter({
         ...options,
         decode: rowsOf((t) => summaryTopic(t, options.prefix), store),

@@ -21,7 +21,8 @@ export interface Position {
   readonly offset: number
 }
 
-const id = (topic: string, partition: number) => `${topic}\u0000${partition}`
+/** The key of a topic's partition in a map (the stage runner's and the commits'). */
+export const partitionKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`
 
 export const commitsRebalanced = Metric.counter("tally_commits_void_total", {
   description:
@@ -56,14 +57,15 @@ export class OffsetCommitter {
     this.newest.clear()
     this.sent.clear()
     this.moved.clear()
-    for (const p of assigned.partitions) if (p.committed) this.sent.set(id(p.topic, p.partition), p.committed)
+    for (const p of assigned.partitions)
+      if (p.committed) this.sent.set(partitionKey(p.topic, p.partition), p.committed)
   }
 
   /** The newest commit points of work read under `generation` (ignored when that assignment ended). */
   propose(points: ReadonlyArray<Committed>, generation: number): void {
     if (generation !== this.generation) return
     for (const p of points) {
-      const key = id(p.topic, p.partition)
+      const key = partitionKey(p.topic, p.partition)
       this.newest.set(key, p)
       const sent = this.sent.get(key)
       if (sent !== undefined && same(sent, p)) this.moved.delete(key)
@@ -103,7 +105,7 @@ export class OffsetCommitter {
       // Only the assignment the commit was made under may record it (a new one may have begun meanwhile).
       if (done && self.assigned === assigned) {
         for (const p of moved) {
-          const key = id(p.topic, p.partition)
+          const key = partitionKey(p.topic, p.partition)
           self.sent.set(key, p)
           // A newer point proposed while this commit was in flight stays moved.
           if (self.newest.get(key) === p) self.moved.delete(key)
@@ -183,7 +185,7 @@ export const tracking = (intervalMs: number) => {
         partitions = new Map()
         generation = f.generation
       } else if (f._tag === "Item" && f.generation === generation) {
-        const key = id(f.value.topic, f.value.partition)
+        const key = partitionKey(f.value.topic, f.value.partition)
         let p = partitions.get(key)
         if (!p) partitions.set(key, (p = new InFlight()))
         for (const r of f.value.records) p.add(r.offset)
@@ -203,7 +205,7 @@ export const tracking = (intervalMs: number) => {
               return Effect.void
             case "Item": {
               if (f.generation !== generation) return Effect.void
-              for (const r of f.value) partitions.get(id(r.topic, r.partition))?.finish(r.offset)
+              for (const r of f.value) partitions.get(partitionKey(r.topic, r.partition))?.finish(r.offset)
               const points: Array<Committed> = []
               for (const [key, p] of partitions) {
                 const offset = p.point()

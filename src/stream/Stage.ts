@@ -61,6 +61,7 @@ import {
 import { Bus } from "../bus/Bus.ts"
 import type { Delivery } from "../bus/Records.ts"
 import { TallyConfig } from "../config/TallyConfig.ts"
+import { partitionKey } from "./OffsetCommitter.ts"
 
 export class StageFailed extends Schema.TaggedError<StageFailed>()("StageFailed", {
   stage: Schema.String,
@@ -171,8 +172,6 @@ export class Stages extends Context.Service<Stages, StagesApi>()("tally/stream/S
   )
 }
 
-const partitionId = (topic: string, partition: number) => `${topic}\u0000${partition}`
-
 /** What the watchdog knows of a stage: when it last moved, where it reads, how far the ends are. */
 class Progress {
   /** Last delivery of the source (a Batch or an Assigned); also what a graceful stop waits to go quiet. */
@@ -204,12 +203,12 @@ class Progress {
       for (const p of d.partitions) {
         topics.add(p.topic)
         // Without a commit the consumer starts at the log's start, which is not known here: unknown.
-        if (p.committed) this.positions.set(partitionId(p.topic, p.partition), p.committed.offset)
+        if (p.committed) this.positions.set(partitionKey(p.topic, p.partition), p.committed.offset)
       }
       this.topics = [...topics]
       return
     }
-    const id = partitionId(d.topic, d.partition)
+    const id = partitionKey(d.topic, d.partition)
     this.positions.set(id, d.records[d.records.length - 1]!.offset + 1)
     this.ends.set(id, Math.max(this.ends.get(id) ?? 0, d.highWatermark))
     this.read += d.records.length
@@ -259,7 +258,7 @@ const inspect = Effect.fnUntraced(function* (
   if (progress.topics.length > 0) {
     const ends = yield* bus.endOffsets(progress.topics).pipe(Effect.timeout(intervalMs), Effect.option)
     if (Option.isSome(ends))
-      for (const e of ends.value) progress.ends.set(partitionId(e.topic, e.partition), e.offset)
+      for (const e of ends.value) progress.ends.set(partitionKey(e.topic, e.partition), e.offset)
     else judged = false
   }
   const now = yield* Clock.currentTimeMillis
