@@ -2,7 +2,8 @@
  * The aggregator service: worker i of N (TALLY_WORKER_INDEX, TALLY_WORKERS) owns the partitions p with
  * p mod N == i of every rolled-up raw topic, in a consumer group of its own (a second process with the
  * same index stands by). It runs the topology until its scope closes, then stops gracefully: emits every
- * changed window and commits, within 20 s.
+ * changed window and commits, within the stop budget (10 s, src/stream/Stage.ts "A bounded stop"; what
+ * is not flushed by then is read again at the next start).
  */
 import { Context, Duration, Effect, Layer } from "effect"
 import { Bus } from "../bus/Bus.ts"

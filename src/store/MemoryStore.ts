@@ -1,5 +1,5 @@
 /**
- * The store in memory, for tests and the in-process demo: the same semantics as SQL (a row only moves
+ * The store in memory, for tests (`npm start` uses PGlite): the same semantics as SQL (a row only moves
  * to a higher version, events are idempotent, one map per UTC day, retention drops whole days), shard
  * outages played with `setAvailable` (down: Unavailable at once) and `setHung` (calls never answer, as
  * a server that accepts connections and then says nothing), and text a database refuses (a NUL byte)
