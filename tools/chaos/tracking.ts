@@ -44,11 +44,16 @@ interface PoisonBody {
 
 const minuteOf = (ms: number) => Math.floor(ms / 60_000) * 60_000
 
+/** How long acknowledged bodies are remembered for the live checks (Watch.acknowledgedSince). */
+const RECENT_MS = 60_000
+
 export class Watch {
   readonly inFlight = new Map<Body, InFlight>()
   readonly poisonBodies: Array<PoisonBody> = []
   /** Bodies sent while a live check reads (each open check collects them). */
   private readonly collectors = new Set<Array<Body>>()
+  /** Bodies acknowledged in the last RECENT_MS, oldest first, with when each got its 204. */
+  private readonly recent: Array<{ readonly body: Body; readonly atMs: number }> = []
   /** Too-late lines sent, and when each acknowledged body that carried some got its 204. */
   tooLateSent = 0
   readonly tooLateAcknowledged: Array<{ readonly atMs: number; readonly lines: number }> = []
@@ -77,6 +82,13 @@ export class Watch {
   settled(body: Body, accepted: boolean, tries = 1): void {
     const f = this.inFlight.get(body)
     this.inFlight.delete(body)
+    if (accepted) {
+      const now = Date.now()
+      this.recent.push({ body, atMs: now })
+      let drop = 0
+      while (drop < this.recent.length && this.recent[drop]!.atMs < now - RECENT_MS) drop++
+      if (drop > 0) this.recent.splice(0, drop)
+    }
     if (accepted && body.tooLate > 0) this.tooLateAcknowledged.push({ atMs: Date.now(), lines: body.tooLate })
     if (body.poison.length > 0)
       this.poisonBodies.push({
@@ -86,6 +98,15 @@ export class Watch {
         accepted,
         tries,
       })
+  }
+
+  /**
+   * Bodies acknowledged since `sinceMs` (at most RECENT_MS ago): acknowledged, but their lines may still
+   * be on their way through the pipeline to the rollups (a late line among them changes a minute long
+   * ended), so a live check treats what they touch as still open.
+   */
+  acknowledgedSince(sinceMs: number): Array<Body> {
+    return this.recent.filter((r) => r.atMs >= sinceMs).map((r) => r.body)
   }
 
   /** Too-late lines in bodies acknowledged within `windowMs` before (or 5 s after) one of `times`. */
