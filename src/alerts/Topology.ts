@@ -24,7 +24,7 @@ import type { Assigned, Batch, BusError, Committed, Delivery } from "../bus/Reco
 import { PARTITIONS, summaryTopic } from "../bus/Topics.ts"
 import { BACKOFF } from "../domain/Backoff.ts"
 import type { StoreError } from "../store/StoreError.ts"
-import { controlled, type Flow, item, untilStopped } from "../stream/Flow.ts"
+import { controlled, type Flow, IDLE_TICK_MS, item, TICK, untilStopped } from "../stream/Flow.ts"
 import { OffsetCommitter } from "../stream/OffsetCommitter.ts"
 import { stepAlive, trackWrite } from "../stream/Stage.ts"
 import * as M from "./AlertMetrics.ts"
@@ -235,6 +235,28 @@ const step = Effect.fnUntraced(function* (state: AlerterState, store: AlertStore
 })
 
 /**
+ * A Tick at the instant the next round becomes due: the regular Ticks come every `tickEvery` only while
+ * summaries flow, every second when they do not, so a round waited up to a second past its due instant.
+ */
+const dueTicks = (state: AlerterState): Stream.Stream<Flow<Batch>> =>
+  Stream.fromEffectRepeat(
+    Effect.gen(function* () {
+      const now = yield* Clock.currentTimeMillis
+      const evaluator = state.evaluator
+      const through = evaluator?.evaluatedThrough
+      const at = through === undefined ? undefined : evaluator!.dueAt(through)
+      if (at === undefined || at <= now) {
+        // Nothing ahead to wait for (no assignment, no first round yet, or a round due now: the regular
+        // Ticks and batches carry it): look again in a while.
+        yield* Effect.sleep(IDLE_TICK_MS)
+        return []
+      }
+      yield* Effect.sleep(at - now)
+      return [TICK]
+    }),
+  ).pipe(Stream.flattenIterable)
+
+/**
  * summary records -> watched minutes -> rounds (written durably) -> commits. A graceful stop commits
  * what is covered; a crash (the source ends, the fiber is killed) does nothing more.
  */
@@ -251,10 +273,17 @@ export const alerterTopology = (
       const state = new AlerterState(options)
       const committer = new OffsetCommitter(options.commitIntervalMs)
       yield* M.registerAlertMetrics
-      return controlled(source, { tickEvery, stop }).pipe(
+      const flow = controlled(source, { tickEvery, stop })
+      let stopped = false
+      return (
+        tickEvery === "never" ? flow : Stream.merge(flow, dueTicks(state), { haltStrategy: "left" })
+      ).pipe(
         Stream.mapEffect(
           (f): Effect.Effect<ReadonlyArray<Flow<ReadonlyArray<Committed>>>, BusError | StoreError, Bus> =>
             Effect.gen(function* () {
+              // Nothing after the Stop (a due Tick may follow it in): the stop's commit is the last word.
+              if (stopped) return []
+              if (f._tag === "Stop") stopped = true
               if (f._tag === "Assigned") {
                 yield* assign(state, f, store, deliverer)
                 return [f]
