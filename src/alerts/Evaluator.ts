@@ -25,6 +25,7 @@ import {
   alertmanagerAlert,
   dashboardUrl,
   deliveryId,
+  fingerprintOf,
   type Notice,
   signature,
   webhookPayload,
@@ -203,6 +204,12 @@ export class Evaluator {
       const runtime = new RuleRuntime(s, partition, entry.values)
       entry.rules.push(runtime)
       this.rules.set(s.id, runtime)
+      // What every notification of the rule carries and never changes (its Alertmanager fingerprint, its
+      // dashboard link, its webhook's receiver), made now rather than in the round that first notifies it:
+      // 10,000 rules firing at once paid 0.1 s for them on the way to their webhooks.
+      fingerprintOf(s)
+      dashboardUrl(this.options.publicBase, s)
+      if (s.webhook !== undefined) runtime.receiver(s.webhook)
     }
     for (const [id, r] of this.rules) {
       if (keep.has(id)) continue

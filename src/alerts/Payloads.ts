@@ -64,7 +64,7 @@ export const fingerprint = (labels: Labels): string => {
 
 const fingerprints = new WeakMap<Rule, string>()
 /** A rule's fingerprint (its labels do not change), computed once. */
-const fingerprintOf = (rule: Rule): string => {
+export const fingerprintOf = (rule: Rule): string => {
   let f = fingerprints.get(rule)
   if (f === undefined) fingerprints.set(rule, (f = fingerprint(labelsOf(rule))))
   return f
