@@ -119,7 +119,7 @@ layer(Layer.mergeAll(kafka, settings), { excludeTestServices: true, timeout: "30
           const deadline = Date.now() + 120_000
           let differences = -1
           while (Date.now() < deadline) {
-            yield* Effect.promise(() => new Promise((r) => setTimeout(r, 1000)))
+            yield* Effect.promise(() => new Promise((r) => setTimeout(r, 500)))
             want = oracle(raw, RolledUpTypes)
             const got = stored(summaries, RolledUpTypes)
             differences = [...want].filter(([k, v]) => {

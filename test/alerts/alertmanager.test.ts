@@ -13,7 +13,16 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { freePort, type Proc, stop, tally, waitHealthy } from "../e2e/support.ts"
 import { type Alertmanager, type ManagedAlert, startAlertmanager } from "../support/alertmanager.ts"
 import { ADMIN, createApp, postDrain } from "../support/http.ts"
-import { HttpReceiver, MINUTE, nextMinute, routerBody, runTally, signedBy, waitFor } from "./support.ts"
+import {
+  HttpReceiver,
+  MINUTE,
+  nextMinute,
+  routerBody,
+  runTally,
+  signedBy,
+  untilClock,
+  waitFor,
+} from "./support.ts"
 
 let am: Alertmanager
 const receiver = new HttpReceiver()
@@ -79,10 +88,11 @@ describe("alerts against a real Alertmanager", () => {
 
     // The rule judges the whole minutes after its creation: slow lines in the next one.
     const firing = await nextMinute(2000)
+    // Two bodies 10 s apart in the minute, each sent once the clock has reached its lines' stamp.
     for (const offset of [0, 10_000]) {
+      await untilClock(firing + 2000 + offset)
       const r = await postDrain(app, routerBody(30, 1500, 200, firing + 2000 + offset))
       expect(r.status).toBe(204)
-      await new Promise((r) => setTimeout(r, 10_000))
     }
     const labels = {
       alertname: "slow web",

@@ -278,9 +278,14 @@ export const waitFor = async <A>(
   }
 }
 
+/** Until the clock reads `atMs` or later (a line stamped `atMs` is then not ahead of the ingest clock). */
+export const untilClock = async (atMs: number) => {
+  while (Date.now() < atMs) await new Promise((r) => setTimeout(r, Math.min(500, atMs - Date.now())))
+}
+
 /** Sleeps until the next whole minute has begun (plus `afterMs`), returning its start. */
 export const nextMinute = async (afterMs = 1000) => {
   const start = Math.ceil(Date.now() / MINUTE) * MINUTE
-  await new Promise((r) => setTimeout(r, start + afterMs - Date.now()))
+  await untilClock(start + afterMs)
   return start
 }

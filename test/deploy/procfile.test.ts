@@ -15,6 +15,7 @@ import { documentedFor, type Part } from "../../src/observability/Catalogue.ts"
 import { DEFAULT_METRICS_PORTS } from "../../src/observability/SystemServer.ts"
 import { differences, fleetBodies, freePort, oracleFromBodies, postBody } from "../e2e/support.ts"
 import { deleteTopics } from "../support/broker.ts"
+import { within } from "../support/eventually.ts"
 import { ADMIN } from "../support/http.ts"
 import { databaseUrl, dropShards } from "../support/shards.ts"
 
@@ -166,11 +167,7 @@ describe("deploy/Procfile under node-foreman, on Kafka and Postgres", () => {
     } finally {
       // Ctrl-C: nf sends SIGINT to every process.
       if (runner.exitCode === null) runner.kill("SIGINT")
-      const code = await Promise.race([
-        exited,
-        new Promise<"hung">((resolve) => setTimeout(() => resolve("hung"), 90_000)),
-      ])
-      if (code === "hung") runner.kill("SIGKILL")
+      if ((await within(exited, 90_000)) === "timeout") runner.kill("SIGKILL")
     }
     // Each process logged JSON lines naming its service, and that it stopped. nf prefixes each line with
     // the time and the process, and wraps lines at 500 characters (" |  > " continues the line above).

@@ -9,9 +9,8 @@ import { PrometheusMetrics } from "effect/observability"
 import { afterAll, inject } from "vitest"
 import { Bus } from "../../src/bus/Bus.ts"
 import { EnsureTopics } from "../../src/bus/EnsureTopics.ts"
-import { catalogue, summaryTopic } from "../../src/bus/Topics.ts"
+import { catalogue } from "../../src/bus/Topics.ts"
 import { TallyConfig } from "../../src/config/TallyConfig.ts"
-import * as Wire from "../../src/proto/Wire.ts"
 import { Retrier, Sink } from "../../src/sink/Sink.ts"
 import { Shards } from "../../src/store/Shards.ts"
 import { SummaryStore } from "../../src/store/SummaryStore.ts"
@@ -19,6 +18,7 @@ import { Stages } from "../../src/stream/Stage.ts"
 import { deleteTopics } from "../support/broker.ts"
 import { eventually } from "../support/eventually.ts"
 import { createShards, dropShards, withClient } from "../support/shards.ts"
+import { memoryRound } from "./support.ts"
 
 const brokers = inject("kafkaBrokers")
 const prefix = `o${Date.now().toString(36)}.`
@@ -51,27 +51,7 @@ const owners = Array.from(
 )
 
 /** One round: every owner's web series for minute `m`, at version `v`. */
-const round = (m: number, v: number) =>
-  owners.map((owner) => ({
-    topic: summaryTopic("DYNO_MEMORY", prefix),
-    key: `${owner}:web:memory_rss::1m:${T + m * 60_000}`,
-    timestamp: T + m * 60_000,
-    value: Wire.Summary.encode({
-      owner,
-      processType: "web",
-      metric: "memory_rss",
-      label: "",
-      period: Wire.Period.PERIOD_1M,
-      startMs: T + m * 60_000,
-      count: v,
-      sum: v * 100,
-      sumsq: v * 10_000,
-      min: 100,
-      max: 100 + v,
-      sketch: new Uint8Array(),
-      version: v,
-    }).finish(),
-  }))
+const round = memoryRound(prefix, owners, T)
 
 const shards = Layer.unwrap(Effect.promise(async () => Shards.layerPg(await createShards(NAME, 3))))
 const base = Layer.mergeAll(

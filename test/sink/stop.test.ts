@@ -11,13 +11,14 @@
 import { Effect, type Layer, ManagedRuntime, Schedule } from "effect"
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
 import { Bus } from "../../src/bus/Bus.ts"
-import { catalogue, rawTopic, summaryTopic } from "../../src/bus/Topics.ts"
+import { catalogue, rawTopic } from "../../src/bus/Topics.ts"
 import * as Wire from "../../src/proto/Wire.ts"
 import { shardFor } from "../../src/store/ShardRouter.ts"
 import { startProxy, type TcpProxy } from "../../tools/chaos/proxy.ts"
 import { freePort, type Proc, stop, tally, waitOutput } from "../e2e/support.ts"
 import { deleteTopics } from "../support/broker.ts"
 import { createShards, databaseUrl, dropShards, withClient } from "../support/shards.ts"
+import { memoryRound } from "./support.ts"
 
 const brokers = inject("kafkaBrokers")
 const prefix = `k${Date.now().toString(36)}.`
@@ -33,27 +34,7 @@ const owners = Array.from(
 const onShard = (s: number) => owners.filter((o) => shardFor(o, "web", 2) === s)
 
 /** Every owner's web series for minute `m`, at version `v`. */
-const round = (m: number, v: number) =>
-  owners.map((owner) => ({
-    topic: summaryTopic("DYNO_MEMORY", prefix),
-    key: `${owner}:web:memory_rss::1m:${T + m * 60_000}`,
-    timestamp: T + m * 60_000,
-    value: Wire.Summary.encode({
-      owner,
-      processType: "web",
-      metric: "memory_rss",
-      label: "",
-      period: Wire.Period.PERIOD_1M,
-      startMs: T + m * 60_000,
-      count: v,
-      sum: v * 100,
-      sumsq: v * 10_000,
-      min: 100,
-      max: 100 + v,
-      sketch: new Uint8Array(),
-      version: v,
-    }).finish(),
-  }))
+const round = memoryRound(prefix, owners, T)
 
 /** A platform event of `owner`'s web dynos at minute `m` (the events stage writes it to the owner's shard). */
 const event = (owner: string, m: number) => ({

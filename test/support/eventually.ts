@@ -22,3 +22,15 @@ export const eventually = <A, E, R>(
       yield* Effect.promise(() => new Promise((r) => setTimeout(r, options.everyMs ?? 250)))
     }
   })
+
+/**
+ * `promise`'s value, or "timeout" if it has not settled within `ms` (a deadline, not a wait: it returns
+ * as soon as `promise` settles, and its timer is cleared then).
+ */
+export const within = <A>(promise: Promise<A>, ms: number): Promise<A | "timeout"> => {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const deadline = new Promise<"timeout">((resolve) => {
+    timer = setTimeout(() => resolve("timeout"), ms)
+  })
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer))
+}

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { freePort } from "../e2e/support.ts"
+import { within } from "./eventually.ts"
 
 export const PROMETHEUS = process.env.TALLY_PROMETHEUS ?? "/usr/bin/prometheus"
 export const PROMTOOL = process.env.TALLY_PROMTOOL ?? "/usr/bin/promtool"
@@ -133,9 +134,10 @@ export const startPrometheus = async (
     if (child.exitCode === null && child.signalCode === null) {
       const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()))
       child.kill("SIGTERM")
-      const timer = setTimeout(() => child.kill("SIGKILL"), 10_000)
-      await exited
-      clearTimeout(timer)
+      if ((await within(exited, 10_000)) === "timeout") {
+        child.kill("SIGKILL")
+        await exited
+      }
     }
     rmSync(dir, { recursive: true, force: true })
   }

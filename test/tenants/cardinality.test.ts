@@ -9,6 +9,7 @@
  * flood of status codes is held to TALLY_MAX_LABELS.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { within } from "../support/eventually.ts"
 import {
   type App,
   duringAttack,
@@ -129,12 +130,10 @@ const until = async <A>(
 
 /** Stops the server; one that does not exit within 30 s (its event loop held) is killed, and says so. */
 const shutdown = async (server: Server) => {
-  const code = await Promise.race([
-    server.stop(),
-    new Promise<string>((r) => setTimeout(() => r("killed after 30 s"), 30_000)),
-  ])
-  if (code === "killed after 30 s") server.proc.child.kill("SIGKILL")
-  return code
+  const code = await within(server.stop(), 30_000)
+  if (code !== "timeout") return code
+  server.proc.child.kill("SIGKILL")
+  return "killed after 30 s"
 }
 
 describe("tenants: 50,000 process types from one app (TALLY_MAX_PROCESS_TYPES=100)", () => {
